@@ -1,0 +1,159 @@
+#include "util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+int64_t eccp_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void eccp_now(int64_t *seconds, int32_t *nanos)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	*seconds = ts.tv_sec;
+	*nanos = (int32_t)ts.tv_nsec;
+}
+
+uint64_t eccp_mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void eccp_random_hex(char *out, size_t cap, size_t nbytes)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char buf[64];
+	if (nbytes > sizeof(buf))
+		nbytes = sizeof(buf);
+	if (cap < 2 * nbytes + 1)
+		nbytes = cap > 0 ? (cap - 1) / 2 : 0;
+	size_t got = 0;
+	while (got < nbytes) {
+		ssize_t r = getrandom(buf + got, nbytes - got, 0);
+		if (r > 0)
+			got += (size_t)r;
+	}
+	for (size_t i = 0; i < nbytes; i++) {
+		out[2 * i] = hex[buf[i] >> 4];
+		out[2 * i + 1] = hex[buf[i] & 15];
+	}
+	if (cap > 0)
+		out[2 * nbytes] = '\0';
+}
+
+void eccp_new_id(const char *prefix, char *out, size_t cap)
+{
+	char rnd[17];
+	eccp_random_hex(rnd, sizeof(rnd), 8);
+	snprintf(out, cap, "%s%s", prefix, rnd);
+}
+
+/* ---- arena ---------------------------------------------------------- */
+
+struct eccp_arena_block {
+	eccp_arena_block *next;
+	size_t used, cap;
+	_Alignas(16) unsigned char data[];
+};
+
+#define ARENA_BLOCK 16384
+
+static void *arena_pb_alloc(void *data, size_t size)
+{
+	return eccp_arena_alloc(data, size);
+}
+
+static void arena_pb_free(void *data, void *ptr)
+{
+	(void)data;
+	(void)ptr;
+}
+
+void eccp_arena_init(eccp_arena *a)
+{
+	a->head = NULL;
+	a->pb.alloc = arena_pb_alloc;
+	a->pb.free = arena_pb_free;
+	a->pb.allocator_data = a;
+}
+
+void *eccp_arena_alloc(eccp_arena *a, size_t n)
+{
+	n = (n + 15) & ~(size_t)15;
+	if (n == 0)
+		n = 16;
+	eccp_arena_block *b = a->head;
+	if (b == NULL || b->cap - b->used < n) {
+		size_t cap = n > ARENA_BLOCK ? n : ARENA_BLOCK;
+		b = malloc(sizeof(*b) + cap);
+		if (b == NULL)
+			abort();
+		b->cap = cap;
+		b->used = 0;
+		/* A big block goes behind the current one so the current block's
+		 * free space stays usable. */
+		if (a->head != NULL && n > ARENA_BLOCK) {
+			b->next = a->head->next;
+			a->head->next = b;
+		} else {
+			b->next = a->head;
+			a->head = b;
+		}
+	}
+	void *p = b->data + b->used;
+	b->used += n;
+	memset(p, 0, n);
+	return p;
+}
+
+char *eccp_arena_strndup(eccp_arena *a, const char *s, size_t n)
+{
+	char *p = eccp_arena_alloc(a, n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *eccp_arena_strdup(eccp_arena *a, const char *s)
+{
+	return eccp_arena_strndup(a, s, strlen(s));
+}
+
+char *eccp_arena_printf(eccp_arena *a, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	char *p = eccp_arena_alloc(a, (size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return p;
+}
+
+ProtobufCAllocator *eccp_arena_allocator(eccp_arena *a)
+{
+	return &a->pb;
+}
+
+void eccp_arena_free(eccp_arena *a)
+{
+	eccp_arena_block *b = a->head;
+	while (b != NULL) {
+		eccp_arena_block *n = b->next;
+		free(b);
+		b = n;
+	}
+	a->head = NULL;
+}

@@ -1,0 +1,42 @@
+/* Small shared helpers: clocks, ids, and an arena for per-request memory. */
+#ifndef ECCP_UTIL_H
+#define ECCP_UTIL_H
+
+#include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ECCP_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Wall clock (ms / ns since the epoch) and monotonic clock (ns). */
+int64_t eccp_now_ms(void);
+void eccp_now(int64_t *seconds, int32_t *nanos);
+uint64_t eccp_mono_ns(void);
+
+/* Fills out with 2*nbytes lowercase hex characters of randomness from
+ * getrandom(2) and a NUL. cap must be >= 2*nbytes+1. */
+void eccp_random_hex(char *out, size_t cap, size_t nbytes);
+
+/* A new id: prefix + 16 random hex characters, e.g. "call_3f9c2a...". */
+void eccp_new_id(const char *prefix, char *out, size_t cap);
+
+/* An arena: many allocations, one free. Memory is 16-byte aligned.
+ * eccp_arena_allocator() gives a ProtobufCAllocator whose free is a no-op, so
+ * messages unpacked into the arena need no free_unpacked. */
+typedef struct eccp_arena_block eccp_arena_block;
+typedef struct eccp_arena {
+	eccp_arena_block *head;
+	ProtobufCAllocator pb;
+} eccp_arena;
+
+void eccp_arena_init(eccp_arena *a);
+void *eccp_arena_alloc(eccp_arena *a, size_t n);   /* zeroed; aborts on OOM */
+char *eccp_arena_strdup(eccp_arena *a, const char *s);
+char *eccp_arena_strndup(eccp_arena *a, const char *s, size_t n);
+char *eccp_arena_printf(eccp_arena *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+ProtobufCAllocator *eccp_arena_allocator(eccp_arena *a);
+void eccp_arena_free(eccp_arena *a); /* frees everything; a can be reused */
+
+#endif
