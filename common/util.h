@@ -39,4 +39,12 @@ char *eccp_arena_printf(eccp_arena *a, const char *fmt, ...)
 ProtobufCAllocator *eccp_arena_allocator(eccp_arena *a);
 void eccp_arena_free(eccp_arena *a); /* frees everything; a can be reused */
 
+
+
+/* True when s[0..len) is valid UTF-8 (no overlongs, surrogates or code
+ * points above U+10FFFF). */
+bool eccp_utf8_valid(const char *s, size_t len);
+/* Number of code points in valid UTF-8 text. */
+size_t eccp_utf8_len(const char *s, size_t len);
+
 #endif

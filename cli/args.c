@@ -1,0 +1,308 @@
+/* The command line: one option table drives parsing, the environment
+ * fallbacks and the generated help.
+ *
+ * common/config.h's loader is built for daemons (flags only, plus an INI
+ * file); a CLI has a command and positional arguments mixed with options,
+ * so argv is parsed here, with the same precedence: default < ECCP_*
+ * environment < flag. */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct cli_opt {
+	const char *name;    /* the flag without "--" */
+	const char *arg;     /* what the value is, e.g. "URL"; NULL for a switch */
+	const char *env;     /* environment fallback, or NULL */
+	const char *def;     /* default, or NULL for none ("") */
+	const char *command; /* NULL: global; else the one command it belongs to */
+	const char *help;
+} cli_opt;
+
+static const cli_opt cli_opts[CLI_OPT_COUNT] = {
+    [CLI_OPT_INGEST] = {"ingest", "URL", "ECCP_INGEST_URL", "tcp://127.0.0.1:7410", NULL,
+                        "eccp-ingest RPC endpoint"},
+    [CLI_OPT_CATALOG] = {"catalog", "URL", "ECCP_CATALOG_URL", "tcp://127.0.0.1:7420",
+                         NULL, "eccp-catalog RPC endpoint"},
+    [CLI_OPT_BROKER_ADMIN] = {"broker-admin", "URL", "ECCP_BROKER_ADMIN_URL",
+                              "http://127.0.0.1:7409", NULL,
+                              "eccp-broker admin HTTP endpoint (for status)"},
+    [CLI_OPT_KEY] = {"key", "KEY", "ECCP_API_KEY", NULL, NULL,
+                     "API key sent with every request"},
+    [CLI_OPT_TIMEOUT] = {"timeout", "MS", "ECCP_TIMEOUT_MS", "5000", NULL,
+                         "how long to wait for a reply, in milliseconds (status waits at "
+                         "most 2000)"},
+    [CLI_OPT_FORMAT] = {"format", "json|table", NULL, NULL, NULL,
+                        "output format; default: table on a terminal, json otherwise"},
+    [CLI_OPT_LIMIT] = {"limit", "N", NULL, NULL, "list",
+                       "items per request, 1..1000 (server default 100)"},
+    [CLI_OPT_ALL] = {"all", NULL, NULL, NULL, "list", "follow the pages to the end"},
+    [CLI_OPT_HELP] = {"help", NULL, NULL, NULL, NULL, "show help and exit"},
+    [CLI_OPT_VERSION] = {"version", NULL, NULL, NULL, NULL, "show the version and exit"},
+};
+
+int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fputs("eccp: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (cmd != NULL && strcmp(cmd->name, "help") != 0)
+		fprintf(stderr, "\nRun 'eccp help %s' for usage.\n", cmd->name);
+	else
+		fputs("\nRun 'eccp --help' for usage.\n", stderr);
+	return CLI_EXIT_USAGE;
+}
+
+/* ---- help ----------------------------------------------------------------- */
+
+static void cli_print_opt(FILE *out, const cli_opt *o)
+{
+	char flag[64];
+	snprintf(flag, sizeof(flag), "--%s%s%s", o->name, o->arg ? " " : "",
+	         o->arg ? o->arg : "");
+	fprintf(out, "  %-22s %s\n", flag, o->help);
+	/* On a line of its own: appended it would wrap on 80 columns. */
+	if (o->env != NULL || o->def != NULL) {
+		fprintf(out, "  %-22s [", "");
+		if (o->env != NULL)
+			fprintf(out, "env %s%s", o->env, o->def ? "; " : "");
+		if (o->def != NULL)
+			fprintf(out, "default %s", o->def);
+		fputs("]\n", out);
+	}
+}
+
+static void cli_print_synopsis(FILE *out, const cli_command *cmd)
+{
+	fprintf(out, "eccp %s%s%s", cmd->name, cmd->args[0] ? " " : "", cmd->args);
+	for (size_t i = 0; i < CLI_OPT_COUNT; i++) {
+		const cli_opt *o = &cli_opts[i];
+		if (o->command != NULL && strcmp(o->command, cmd->name) == 0)
+			fprintf(out, " [--%s%s%s]", o->name, o->arg ? " " : "",
+			        o->arg ? o->arg : "");
+	}
+}
+
+void cli_print_help(FILE *out, const cli_command *cmd)
+{
+	if (cmd != NULL) {
+		fputs("Usage: ", out);
+		cli_print_synopsis(out, cmd);
+		fprintf(out, "\n\n%s.\n", cmd->summary);
+		if (cmd->details[0] != '\0')
+			fprintf(out, "\n%s", cmd->details);
+		bool any = false;
+		for (size_t i = 0; i < CLI_OPT_COUNT; i++) {
+			const cli_opt *o = &cli_opts[i];
+			if (o->command == NULL || strcmp(o->command, cmd->name) != 0)
+				continue;
+			if (!any)
+				fputs("\nOptions:\n", out);
+			any = true;
+			cli_print_opt(out, o);
+		}
+		fputs("\nGlobal options: see 'eccp --help'.\n", out);
+		return;
+	}
+	fputs("Usage: eccp [OPTIONS] COMMAND [ARGS]\n\n"
+	      "Publish content through eccp-ingest, read it back from eccp-catalog and\n"
+	      "check the daemons.\n\nCommands:\n",
+	      out);
+	for (size_t i = 0; i < cli_n_commands; i++) {
+		char head[64];
+		snprintf(head, sizeof(head), "%s%s%s", cli_commands[i].name,
+		         cli_commands[i].args[0] ? " " : "", cli_commands[i].args);
+		fprintf(out, "  %-22s %s\n", head, cli_commands[i].summary);
+	}
+	fputs("\nOptions (before or after the command):\n", out);
+	for (size_t i = 0; i < CLI_OPT_COUNT; i++)
+		if (cli_opts[i].command == NULL)
+			cli_print_opt(out, &cli_opts[i]);
+	fputs("\nOutput goes to stdout (JSON when it is not a terminal), errors to "
+	      "stderr.\n"
+	      "Exit status: 0 success, 1 failure (including a service that cannot be\n"
+	      "reached), 2 bad usage.\n"
+	      "Run 'eccp help COMMAND' for a command's arguments, options and output.\n",
+	      out);
+}
+
+/* ---- parsing ---------------------------------------------------------------- */
+
+static const cli_opt *cli_find_opt(const char *name, size_t len)
+{
+	for (size_t i = 0; i < CLI_OPT_COUNT; i++)
+		if (strlen(cli_opts[i].name) == len &&
+		    strncmp(cli_opts[i].name, name, len) == 0)
+			return &cli_opts[i];
+	return NULL;
+}
+
+/* Where a value came from, for error messages. */
+static const char *cli_origin(const cli_ctx *ctx, size_t i, char *buf, size_t cap)
+{
+	if (ctx->given[i] || cli_opts[i].env == NULL)
+		snprintf(buf, cap, "--%s", cli_opts[i].name);
+	else
+		snprintf(buf, cap, "%s", cli_opts[i].env);
+	return buf;
+}
+
+static int cli_number(const cli_ctx *ctx, size_t i, long min, long max, long *out)
+{
+	const char *s = ctx->opt[i];
+	char *end;
+	char origin[64];
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (s[0] == '\0' || *end != '\0' || errno != 0 || v < min || v > max)
+		return cli_usage_error(
+		    ctx->cmd, "%s: expected a number from %ld to %ld, got '%s'",
+		    cli_origin(ctx, i, origin, sizeof(origin)), min, max, s);
+	*out = v;
+	return 0;
+}
+
+/* Turns the option strings into the typed fields of ctx. */
+static int cli_resolve(cli_ctx *ctx)
+{
+	long v;
+	ctx->ingest_url = ctx->opt[CLI_OPT_INGEST];
+	ctx->catalog_url = ctx->opt[CLI_OPT_CATALOG];
+	ctx->broker_admin_url = ctx->opt[CLI_OPT_BROKER_ADMIN];
+	ctx->api_key = ctx->opt[CLI_OPT_KEY];
+
+	if (cli_number(ctx, CLI_OPT_TIMEOUT, 1, 3600000, &v) != 0)
+		return CLI_EXIT_USAGE;
+	ctx->timeout_ms = (int)v;
+
+	bool tty = isatty(STDOUT_FILENO);
+	const char *fmt = ctx->opt[CLI_OPT_FORMAT];
+	if (strcmp(fmt, "json") == 0)
+		ctx->json = true;
+	else if (strcmp(fmt, "table") == 0)
+		ctx->json = false;
+	else if (fmt[0] == '\0')
+		ctx->json = !tty;
+	else
+		return cli_usage_error(ctx->cmd,
+		                       "--format: expected json or table, got '%s'", fmt);
+	/* Indented JSON is for people; programs reading a pipe get one line. */
+	ctx->pretty = ctx->json && tty;
+
+	if (ctx->given[CLI_OPT_LIMIT]) {
+		if (cli_number(ctx, CLI_OPT_LIMIT, 1, 1000, &v) != 0)
+			return CLI_EXIT_USAGE;
+		ctx->limit = (unsigned)v;
+	}
+	ctx->all = ctx->given[CLI_OPT_ALL];
+	return 0;
+}
+
+/* Checks the positional arguments against the command's arity. */
+static int cli_check_args(const cli_ctx *ctx)
+{
+	const cli_command *cmd = ctx->cmd;
+	if (ctx->argc < cmd->min_args) {
+		/* Name the first missing argument: skip the names given. */
+		const char *name = cmd->argnames;
+		for (int i = 0; i < ctx->argc && name != NULL; i++) {
+			name = strchr(name, ' ');
+			if (name != NULL)
+				name++;
+		}
+		size_t len = name != NULL ? strcspn(name, " ") : 0;
+		return cli_usage_error(cmd, "%s: missing %.*s", cmd->name, (int)len,
+		                       name != NULL ? name : "");
+	}
+	if (ctx->argc > cmd->max_args)
+		return cli_usage_error(cmd, "%s: unexpected argument '%s'", cmd->name,
+		                       ctx->argv[cmd->max_args]);
+	return 0;
+}
+
+int cli_parse_args(cli_ctx *ctx, int argc, char **argv)
+{
+	/* Positionals are collected in place: argv is ours to reorder. */
+	char **pos = argv + 1;
+	int npos = 0;
+	bool dashdash = false;
+
+	for (size_t i = 0; i < CLI_OPT_COUNT; i++) {
+		const char *env = cli_opts[i].env ? getenv(cli_opts[i].env) : NULL;
+		if (env != NULL && env[0] != '\0')
+			ctx->opt[i] = env;
+		else
+			ctx->opt[i] = cli_opts[i].def ? cli_opts[i].def : "";
+	}
+
+	for (int i = 1; i < argc; i++) {
+		char *a = argv[i];
+		if (dashdash || a[0] != '-' || a[1] == '\0') { /* "-" is stdin */
+			pos[npos++] = a;
+			continue;
+		}
+		if (strcmp(a, "--") == 0) {
+			dashdash = true;
+			continue;
+		}
+		const char *flag = strcmp(a, "-h") == 0 ? "--help" : a;
+		if (flag[1] != '-')
+			return cli_usage_error(NULL, "unknown option '%s'", flag);
+		const char *name = flag + 2, *eq = strchr(name, '=');
+		size_t len = eq ? (size_t)(eq - name) : strlen(name);
+		const cli_opt *o = cli_find_opt(name, len);
+		if (o == NULL)
+			return cli_usage_error(NULL, "unknown option '--%.*s'", (int)len,
+			                       name);
+		size_t idx = (size_t)(o - cli_opts);
+		if (o->arg == NULL) {
+			if (eq != NULL)
+				return cli_usage_error(
+				    NULL, "option '--%s' takes no value", o->name);
+			ctx->opt[idx] = "1";
+		} else if (eq != NULL) {
+			ctx->opt[idx] = eq + 1;
+		} else if (i + 1 < argc) {
+			ctx->opt[idx] = argv[++i];
+		} else {
+			return cli_usage_error(NULL, "option '--%s' needs a value (%s)",
+			                       o->name, o->arg);
+		}
+		ctx->given[idx] = true;
+	}
+
+	if (ctx->given[CLI_OPT_VERSION]) {
+		printf("eccp %s\n", ECCP_VERSION);
+		return CLI_EXIT_OK;
+	}
+	if (npos > 0) {
+		ctx->cmd = cli_find_command(pos[0]);
+		if (ctx->cmd == NULL)
+			return cli_usage_error(NULL, "unknown command '%s'", pos[0]);
+	}
+	if (ctx->given[CLI_OPT_HELP]) {
+		cli_print_help(stdout, ctx->cmd);
+		return CLI_EXIT_OK;
+	}
+	if (ctx->cmd == NULL)
+		return cli_usage_error(NULL, "missing command");
+	ctx->argc = npos - 1;
+	ctx->argv = pos + 1;
+
+	for (size_t i = 0; i < CLI_OPT_COUNT; i++)
+		if (ctx->given[i] && cli_opts[i].command != NULL &&
+		    strcmp(cli_opts[i].command, ctx->cmd->name) != 0)
+			return cli_usage_error(ctx->cmd,
+			                       "option '--%s' is only for 'eccp %s'",
+			                       cli_opts[i].name, cli_opts[i].command);
+	int rc = cli_check_args(ctx);
+	if (rc != 0)
+		return rc;
+	rc = cli_resolve(ctx);
+	return rc != 0 ? rc : -1;
+}

@@ -1,0 +1,216 @@
+/* Shared declarations of the eccp command-line tool. main.c documents what each
+ * command prints; this header only ties the pieces together. */
+#ifndef ECCP_CLI_H
+#define ECCP_CLI_H
+
+#include "rpc.h"
+#include "util.h"
+
+#include "eccp/v1/common.pb-c.h"
+#include "eccp/v1/content.pb-c.h"
+
+#include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Exit statuses, the contract scripts rely on. */
+enum {
+	CLI_EXIT_OK = 0,
+	CLI_EXIT_FAIL = 1,  /* the command ran and failed, or a service is down */
+	CLI_EXIT_USAGE = 2, /* the command line itself is wrong */
+};
+
+/* Indexes into the one option table (args.c). */
+enum {
+	CLI_OPT_INGEST,
+	CLI_OPT_CATALOG,
+	CLI_OPT_BROKER_ADMIN,
+	CLI_OPT_KEY,
+	CLI_OPT_TIMEOUT,
+	CLI_OPT_FORMAT,
+	CLI_OPT_LIMIT,
+	CLI_OPT_ALL,
+	CLI_OPT_HELP,
+	CLI_OPT_VERSION,
+	CLI_OPT_COUNT
+};
+
+struct cli_command;
+
+typedef struct cli_ctx {
+	/* Every option's value after defaults < environment < flags; "" when
+	 * an option without a default was not given. */
+	const char *opt[CLI_OPT_COUNT];
+	bool given[CLI_OPT_COUNT]; /* set by a flag */
+	const char *ingest_url;
+	const char *catalog_url;
+	const char *broker_admin_url;
+	const char *api_key;
+	int timeout_ms;
+	bool json;   /* JSON rather than a table on stdout */
+	bool pretty; /* indent the JSON (stdout is a terminal) */
+	unsigned limit;
+	bool all;
+	const struct cli_command *cmd;
+	int argc; /* positional arguments after the command name */
+	char **argv;
+} cli_ctx;
+
+typedef struct cli_command {
+	const char *name;
+	const char *args;     /* argument synopsis, e.g. "KIND FILE" */
+	const char *argnames; /* names of required arguments, space-separated */
+	int min_args, max_args;
+	const char *summary; /* one line for the command list */
+	const char *details; /* the rest of `eccp help NAME` */
+	int (*run)(cli_ctx *ctx);
+} cli_command;
+
+extern const cli_command cli_commands[];
+extern const size_t cli_n_commands;
+const cli_command *cli_find_command(const char *name);
+
+/* The commands (cmd_*.c, main.c). Each returns an exit status. */
+int cli_cmd_publish(cli_ctx *ctx);
+int cli_cmd_get(cli_ctx *ctx);
+int cli_cmd_list(cli_ctx *ctx);
+int cli_cmd_status(cli_ctx *ctx);
+
+/* ---- args.c ---------------------------------------------------------- */
+
+/* Fills ctx from argv and the environment. Returns -1 when ctx->cmd should
+ * run, or the exit status to end with (after --help, --version or a usage
+ * error, which it has already reported). */
+int cli_parse_args(cli_ctx *ctx, int argc, char **argv);
+/* General help (cmd NULL) or one command's help. */
+void cli_print_help(FILE *out, const cli_command *cmd);
+/* Prints "eccp: <message>" and a one-line hint to stderr; returns
+ * CLI_EXIT_USAGE. cmd names the command whose help the hint points at. */
+int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* ---- kind.c ---------------------------------------------------------- */
+
+typedef struct cli_kind {
+	const char *name; /* "call" */
+	Eccp__V1__ContentKind kind;
+	const ProtobufCMessageDescriptor *desc;
+} cli_kind;
+
+#define CLI_KIND_CHOICES "cluster, news, event or call"
+
+const cli_kind *cli_kind_by_name(const char *name);
+const cli_kind *cli_kind_by_value(Eccp__V1__ContentKind kind);
+/* The kind's name, or "?" for a kind this tool does not know. */
+const char *cli_kind_name(Eccp__V1__ContentKind kind);
+/* The body of an item (its oneof member), or NULL. */
+const ProtobufCMessage *cli_item_body(const Eccp__V1__ContentItem *item);
+/* A cluster's name, otherwise the title; "" when there is none. */
+const char *cli_item_title(const Eccp__V1__ContentItem *item);
+
+/* ---- client.c -------------------------------------------------------- */
+
+typedef struct cli_service {
+	const char *name; /* "ingest" */
+	const char *url;
+	eccp_rpc_client *rpc;
+} cli_service;
+
+/* Connects at once (no lazy dial), so a service that is down is reported
+ * now. On failure fills why with the reason alone ("connection refused"). */
+int cli_service_open(cli_service *s, char *why, size_t whylen);
+void cli_service_close(cli_service *s);
+
+/* A request id and credentials for a new request; both live in the arena. */
+void cli_request_header(const cli_ctx *ctx, eccp_arena *a, char **request_id,
+                        Eccp__V1__Credentials **credentials);
+
+/* Sends req and unpacks the reply into the arena. A timeout is retried once
+ * with the same request (and so the same request_id, which the server
+ * deduplicates) when retry is set. Returns 0 (the status may still be an
+ * error: see cli_report_status) or -1 with why filled. */
+int cli_service_call(cli_service *s, const ProtobufCMessage *req,
+                     const ProtobufCMessageDescriptor *resp_desc, eccp_arena *a,
+                     int timeout_ms, bool retry, ProtobufCMessage **out, char *why,
+                     size_t whylen);
+
+/* The same, reporting a failure on stderr as
+ * "eccp: cannot reach NAME at URL: REASON"; calls retry a timeout once and
+ * wait ctx->timeout_ms. Each returns 0 or -1. */
+int cli_open_or_report(cli_service *s);
+int cli_call_or_report(const cli_ctx *ctx, cli_service *s, const ProtobufCMessage *req,
+                       const ProtobufCMessageDescriptor *resp_desc, eccp_arena *a,
+                       ProtobufCMessage **out);
+/* Open, one call, close. */
+int cli_request(const cli_ctx *ctx, cli_service *s, const ProtobufCMessage *req,
+                const ProtobufCMessageDescriptor *resp_desc, eccp_arena *a,
+                ProtobufCMessage **out);
+
+/* True when the status is OK. Otherwise prints "eccp: SERVICE: CODE: message"
+ * and one "  field: rule — message" line per field error to stderr. */
+bool cli_status_ok(const cli_service *s, const Eccp__V1__Status *status);
+/* The response's status; a missing one counts as OK (proto3 default). */
+Eccp__V1__StatusCode cli_status_code(const Eccp__V1__Status *status);
+
+/* ---- http.c ---------------------------------------------------------- */
+
+/* GET base_url + path (base_url "http://host:port[/prefix]") within
+ * timeout_ms. Returns 0 with the HTTP status and the body (malloc'd,
+ * NUL-terminated), or -1 with why ("connection refused"). */
+int cli_http_get(const char *base_url, const char *path, int timeout_ms, int *status,
+                 char **body, char *why, size_t whylen);
+
+/* ---- output.c -------------------------------------------------------- */
+
+/* A growing text buffer for JSON assembled from pieces; aborts on OOM like
+ * the arena does, since a CLI has nothing better to do then. */
+typedef struct cli_buf {
+	char *p;
+	size_t len, cap;
+} cli_buf;
+
+void cli_buf_put(cli_buf *b, const char *s, size_t n);
+void cli_buf_puts(cli_buf *b, const char *s);
+void cli_buf_printf(cli_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void cli_buf_json_string(cli_buf *b, const char *s);
+/* Appends the compact proto3 JSON of m (eccp_json_encode). */
+void cli_buf_json_message(cli_buf *b, const ProtobufCMessage *m, int flags);
+void cli_buf_free(cli_buf *b);
+
+/* Prints compact JSON text on stdout, indented when ctx->pretty, and a
+ * newline. */
+void cli_emit_json(const cli_ctx *ctx, const char *json);
+/* Same for one message. */
+void cli_emit_message(const cli_ctx *ctx, const ProtobufCMessage *m, int json_flags);
+
+/* Rows of text cells printed as aligned columns. Cells are copied into the
+ * arena; control characters are masked so content cannot drive the
+ * terminal. */
+typedef struct cli_table {
+	eccp_arena *arena;
+	size_t ncols, nrows, cap;
+	const char **cells;
+	bool fit; /* cut the last column to the terminal width */
+} cli_table;
+
+void cli_table_init(cli_table *t, eccp_arena *a, size_t ncols);
+/* Adds a row of ncols cells (NULL prints as "-"). */
+void cli_table_add(cli_table *t, const char *const *cells);
+void cli_table_add2(cli_table *t, const char *key, const char *value);
+void cli_table_print(const cli_table *t, FILE *out);
+/* One (JSON name, value) row per set field of m, skipping the proto field
+ * names in skip (NULL-terminated, may be NULL); with all also fields that
+ * hold their default. */
+void cli_table_fields(cli_table *t, const ProtobufCMessage *m, const char *const *skip,
+                      bool all);
+
+/* "digital" for ECOSYSTEM_DIGITAL: the value name without the enum's
+ * prefix, lower-cased. */
+const char *cli_enum_label(const ProtobufCEnumDescriptor *d, int value, eccp_arena *a);
+/* "3d04h", "2h03m", "5m12s", "42s". */
+void cli_format_duration(uint64_t ms, char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,230 @@
+/* eccp get ID and eccp list KIND: reads from eccp-catalog. */
+#include "cli.h"
+
+#include "json.h"
+
+#include "eccp/v1/catalog.pb-c.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One catalog call; on success *resp holds an OK response whose method is
+ * want. A non-OK status is returned in *code after being reported, unless it
+ * is quiet_code, which the caller words itself. */
+static int cli_catalog_call(const cli_ctx *ctx, cli_service *svc, eccp_arena *a,
+                            Eccp__V1__CatalogRequest *req,
+                            Eccp__V1__CatalogResponse__MethodCase want,
+                            Eccp__V1__StatusCode quiet_code, Eccp__V1__StatusCode *code,
+                            const Eccp__V1__CatalogResponse **resp)
+{
+	ProtobufCMessage *out;
+	*code = ECCP__V1__STATUS_CODE__STATUS_CODE_OK;
+	cli_request_header(ctx, a, &req->request_id, &req->credentials);
+	if (cli_call_or_report(ctx, svc, &req->base,
+	                       &eccp__v1__catalog_response__descriptor, a, &out) != 0)
+		return -1;
+	*resp = (const Eccp__V1__CatalogResponse *)out;
+	*code = cli_status_code((*resp)->status);
+	if (*code != ECCP__V1__STATUS_CODE__STATUS_CODE_OK) {
+		if (*code != quiet_code)
+			cli_status_ok(svc, (*resp)->status);
+		return -1;
+	}
+	if ((*resp)->method_case != want) {
+		fprintf(stderr, "eccp: catalog: reply carries no %s result\n",
+		        want == ECCP__V1__CATALOG_RESPONSE__METHOD_GET ? "get" : "list");
+		return -1;
+	}
+	return 0;
+}
+
+int cli_cmd_get(cli_ctx *ctx)
+{
+	const char *id = ctx->argv[0];
+	eccp_arena a;
+	eccp_arena_init(&a);
+	int rc = CLI_EXIT_FAIL;
+	cli_service svc = {.name = "catalog", .url = ctx->catalog_url};
+	if (cli_open_or_report(&svc) != 0)
+		goto out;
+
+	Eccp__V1__GetRequest get = ECCP__V1__GET_REQUEST__INIT;
+	get.id = (char *)id;
+	Eccp__V1__CatalogRequest req = ECCP__V1__CATALOG_REQUEST__INIT;
+	req.method_case = ECCP__V1__CATALOG_REQUEST__METHOD_GET;
+	req.get = &get;
+	const Eccp__V1__CatalogResponse *resp;
+	Eccp__V1__StatusCode code;
+	int called =
+	    cli_catalog_call(ctx, &svc, &a, &req, ECCP__V1__CATALOG_RESPONSE__METHOD_GET,
+	                     ECCP__V1__STATUS_CODE__STATUS_CODE_NOT_FOUND, &code, &resp);
+	cli_service_close(&svc);
+	const Eccp__V1__ContentItem *item =
+	    called == 0 && resp->get ? resp->get->item : NULL;
+	if (code == ECCP__V1__STATUS_CODE__STATUS_CODE_NOT_FOUND ||
+	    (called == 0 && item == NULL)) {
+		fprintf(stderr, "not found: %s\n", id);
+		goto out;
+	}
+	if (called != 0)
+		goto out;
+
+	if (ctx->json) {
+		cli_emit_message(ctx, &item->base, 0);
+	} else {
+		static const char *const item_skip[] = {"cluster", "news", "event",
+		                                        "call", NULL};
+		/* The item's own metadata is authoritative for these. */
+		static const char *const body_skip[] = {"id", "organisation_id",
+		                                        "external_id", NULL};
+		cli_table t;
+		cli_table_init(&t, &a, 2);
+		cli_table_fields(&t, &item->base, item_skip, false);
+		const ProtobufCMessage *body = cli_item_body(item);
+		if (body != NULL)
+			cli_table_fields(&t, body, body_skip, false);
+		cli_table_print(&t, stdout);
+	}
+	rc = CLI_EXIT_OK;
+out:
+	eccp_arena_free(&a);
+	return rc;
+}
+
+typedef struct cli_items {
+	const Eccp__V1__ContentItem **v;
+	size_t n, cap;
+} cli_items;
+
+static void cli_items_add(cli_items *items, const Eccp__V1__ContentItem *item)
+{
+	if (items->n == items->cap) {
+		size_t cap = items->cap ? items->cap * 2 : 128;
+		const Eccp__V1__ContentItem **v = realloc(items->v, cap * sizeof(*v));
+		if (v == NULL) {
+			fputs("eccp: out of memory\n", stderr);
+			exit(CLI_EXIT_FAIL);
+		}
+		items->v = v;
+		items->cap = cap;
+	}
+	items->v[items->n++] = item;
+}
+
+static void cli_list_json(const cli_ctx *ctx, const cli_items *items, uint64_t total,
+                          const char *next)
+{
+	/* Assembled rather than encoded from one ListResponse so that "items",
+	 * "total" and "nextPageToken" are always there, even when empty, while
+	 * each item is exactly what `eccp get` prints for it. */
+	cli_buf b = {0};
+	cli_buf_puts(&b, "{\"items\":[");
+	for (size_t i = 0; i < items->n; i++) {
+		if (i > 0)
+			cli_buf_puts(&b, ",");
+		cli_buf_json_message(&b, &items->v[i]->base, 0);
+	}
+	cli_buf_printf(&b, "],\"total\":\"%" PRIu64 "\",\"nextPageToken\":", total);
+	cli_buf_json_string(&b, next);
+	cli_buf_puts(&b, "}");
+	cli_emit_json(ctx, b.p);
+	cli_buf_free(&b);
+}
+
+static void cli_list_table(eccp_arena *a, const cli_items *items, uint64_t total,
+                           const char *next)
+{
+	if (items->n > 0) {
+		cli_table t;
+		cli_table_init(&t, a, 5);
+		t.fit = true;
+		static const char *const head[] = {"ID", "KIND", "VERSION",
+		                                   "ORGANISATION", "TITLE/NAME"};
+		cli_table_add(&t, head);
+		for (size_t i = 0; i < items->n; i++) {
+			const Eccp__V1__ContentItem *it = items->v[i];
+			const char *title = cli_item_title(it);
+			const char *row[5] = {
+			    it->id,
+			    cli_kind_name(it->kind),
+			    eccp_arena_printf(a, "%" PRIu64, it->version),
+			    it->organisation_id[0] ? it->organisation_id : "-",
+			    it->withdrawn ? eccp_arena_printf(a, "[withdrawn] %s", title)
+			                  : title,
+			};
+			cli_table_add(&t, row);
+		}
+		cli_table_print(&t, stdout);
+	}
+	printf("%zu item%s", items->n, items->n == 1 ? "" : "s");
+	if (total > items->n)
+		printf(" of %" PRIu64, total);
+	if (next[0] != '\0')
+		printf(" (more with --all)");
+	putchar('\n');
+}
+
+int cli_cmd_list(cli_ctx *ctx)
+{
+	const cli_kind *kind = cli_kind_by_name(ctx->argv[0]);
+	if (kind == NULL)
+		return cli_usage_error(
+		    ctx->cmd, "list: unknown kind '%s' (expected " CLI_KIND_CHOICES ")",
+		    ctx->argv[0]);
+	eccp_arena a;
+	eccp_arena_init(&a);
+	cli_items items = {0};
+	int rc = CLI_EXIT_FAIL;
+	uint64_t total = 0;
+	const char *token = "";
+	cli_service svc = {.name = "catalog", .url = ctx->catalog_url};
+	if (cli_open_or_report(&svc) != 0)
+		goto out;
+
+	for (;;) {
+		Eccp__V1__ListRequest list = ECCP__V1__LIST_REQUEST__INIT;
+		list.kind = kind->kind;
+		list.limit = ctx->limit;
+		list.page_token = (char *)token;
+		Eccp__V1__CatalogRequest req = ECCP__V1__CATALOG_REQUEST__INIT;
+		req.method_case = ECCP__V1__CATALOG_REQUEST__METHOD_LIST;
+		req.list = &list;
+		const Eccp__V1__CatalogResponse *resp;
+		Eccp__V1__StatusCode code;
+		if (cli_catalog_call(
+		        ctx, &svc, &a, &req, ECCP__V1__CATALOG_RESPONSE__METHOD_LIST,
+		        ECCP__V1__STATUS_CODE__STATUS_CODE_OK, &code, &resp) != 0)
+			goto close;
+		const Eccp__V1__ListResponse *page = resp->list;
+		if (page == NULL) {
+			fprintf(stderr, "eccp: catalog: reply carries no list result\n");
+			goto close;
+		}
+		for (size_t i = 0; i < page->n_items; i++)
+			cli_items_add(&items, page->items[i]);
+		total = page->total;
+		const char *next = page->next_page_token ? page->next_page_token : "";
+		/* A token handed back unchanged would page forever. */
+		if (next[0] != '\0' && strcmp(next, token) == 0) {
+			fprintf(stderr,
+			        "eccp: catalog: page token '%s' did not advance\n", next);
+			goto close;
+		}
+		token = next;
+		if (!ctx->all || token[0] == '\0')
+			break;
+	}
+
+	if (ctx->json)
+		cli_list_json(ctx, &items, total, token);
+	else
+		cli_list_table(&a, &items, total, token);
+	rc = CLI_EXIT_OK;
+close:
+	cli_service_close(&svc);
+out:
+	free(items.v);
+	eccp_arena_free(&a);
+	return rc;
+}

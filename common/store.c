@@ -1,0 +1,361 @@
+#include "store.h"
+
+#include "log.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+typedef struct store_stmt {
+	const char *sql;
+	sqlite3_stmt *stmt;
+} store_stmt;
+
+struct eccp_store {
+	sqlite3 *db;
+	char *path;
+	unsigned flags;
+	store_stmt *stmts; /* open addressing on the address of sql */
+	size_t n_stmts, cap_stmts;
+	int savepoints;
+};
+
+static int store_mkdirs(const char *path)
+{
+	char buf[4096];
+	size_t n = strlen(path);
+	if (n >= sizeof(buf))
+		return -1;
+	memcpy(buf, path, n + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return 0;
+}
+
+static int store_migrate(eccp_store *s, const eccp_store_opts *o, char *err, size_t errlen)
+{
+	int v = eccp_store_version(s);
+	if (v < 0 || (size_t)v > o->n_migrations) {
+		snprintf(err, errlen,
+			 "%s: schema version %d is newer than this program knows (%zu)",
+			 s->path, v, o->n_migrations);
+		return -1;
+	}
+	for (size_t i = (size_t)v; i < o->n_migrations; i++) {
+		char sql[64];
+		char *msg = NULL;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %zu", i + 1);
+		if (eccp_store_begin(s) != SQLITE_OK ||
+		    sqlite3_exec(s->db, o->migrations[i], NULL, NULL, &msg) != SQLITE_OK ||
+		    sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK ||
+		    eccp_store_commit(s) != SQLITE_OK) {
+			snprintf(err, errlen, "%s: migration %zu failed: %s", s->path, i + 1,
+				 msg ? msg : sqlite3_errmsg(s->db));
+			sqlite3_free(msg);
+			eccp_store_rollback(s);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int eccp_store_open(const eccp_store_opts *o, eccp_store **out, char *err, size_t errlen)
+{
+	eccp_store *s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	s->path = strdup(o->path);
+	s->flags = o->flags;
+	bool ro = (o->flags & ECCP_STORE_READONLY) != 0;
+	if (!ro && store_mkdirs(o->path) != 0) {
+		snprintf(err, errlen, "%s: cannot create directory: %s", o->path,
+			 strerror(errno));
+		goto fail;
+	}
+	int fl = ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	fl |= SQLITE_OPEN_NOMUTEX;
+	if (sqlite3_open_v2(o->path, &s->db, fl, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: cannot open: %s", o->path,
+			 s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, o->busy_timeout_ms > 0 ? o->busy_timeout_ms : 5000);
+	char pragmas[256];
+	const char *sync = o->synchronous ? o->synchronous : "FULL";
+	if (strcmp(sync, "FULL") != 0 && strcmp(sync, "NORMAL") != 0 &&
+	    strcmp(sync, "OFF") != 0) {
+		snprintf(err, errlen, "synchronous: must be FULL, NORMAL or OFF (got '%s')",
+			 sync);
+		goto fail;
+	}
+	snprintf(pragmas, sizeof(pragmas),
+		 "%sPRAGMA synchronous = %s; PRAGMA foreign_keys = ON;"
+		 "PRAGMA temp_store = MEMORY;",
+		 ro ? "" : "PRAGMA journal_mode = WAL;", sync);
+	char *msg = NULL;
+	if (sqlite3_exec(s->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", o->path, msg ? msg : sqlite3_errmsg(s->db));
+		sqlite3_free(msg);
+		goto fail;
+	}
+	if (!ro && store_migrate(s, o, err, errlen) != 0)
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	eccp_store_close(s);
+	return -1;
+}
+
+void eccp_store_close(eccp_store *s)
+{
+	if (s == NULL)
+		return;
+	for (size_t i = 0; i < s->cap_stmts; i++)
+		sqlite3_finalize(s->stmts[i].stmt);
+	free(s->stmts);
+	if (s->db != NULL && sqlite3_close(s->db) != SQLITE_OK)
+		eccp_error("store %s: close: %s", s->path, sqlite3_errmsg(s->db));
+	free(s->path);
+	free(s);
+}
+
+sqlite3 *eccp_store_db(eccp_store *s)
+{
+	return s->db;
+}
+
+const char *eccp_store_path(const eccp_store *s)
+{
+	return s->path;
+}
+
+const char *eccp_store_errmsg(eccp_store *s)
+{
+	return sqlite3_errmsg(s->db);
+}
+
+static size_t store_hash(const char *sql, size_t cap)
+{
+	uintptr_t h = (uintptr_t)sql;
+	h ^= h >> 17;
+	h *= 0x9E3779B97F4A7C15ull;
+	return (size_t)(h >> 7) & (cap - 1);
+}
+
+static void store_put(store_stmt *tab, size_t cap, const char *sql, sqlite3_stmt *st)
+{
+	size_t i = store_hash(sql, cap);
+	while (tab[i].sql != NULL)
+		i = (i + 1) & (cap - 1);
+	tab[i].sql = sql;
+	tab[i].stmt = st;
+}
+
+sqlite3_stmt *eccp_store_stmt(eccp_store *s, const char *sql)
+{
+	if (s->cap_stmts > 0) {
+		size_t i = store_hash(sql, s->cap_stmts);
+		while (s->stmts[i].sql != NULL) {
+			if (s->stmts[i].sql == sql) {
+				sqlite3_stmt *st = s->stmts[i].stmt;
+				sqlite3_reset(st);
+				sqlite3_clear_bindings(st);
+				return st;
+			}
+			i = (i + 1) & (s->cap_stmts - 1);
+		}
+	}
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
+	    SQLITE_OK) {
+		eccp_error("store %s: prepare failed: %s: %s", s->path, sqlite3_errmsg(s->db),
+			   sql);
+		return NULL;
+	}
+	if ((s->n_stmts + 1) * 2 > s->cap_stmts) {
+		size_t cap = s->cap_stmts ? s->cap_stmts * 2 : 32;
+		store_stmt *tab = calloc(cap, sizeof(*tab));
+		if (tab == NULL) {
+			sqlite3_finalize(st);
+			return NULL;
+		}
+		for (size_t i = 0; i < s->cap_stmts; i++)
+			if (s->stmts[i].sql != NULL)
+				store_put(tab, cap, s->stmts[i].sql, s->stmts[i].stmt);
+		free(s->stmts);
+		s->stmts = tab;
+		s->cap_stmts = cap;
+	}
+	store_put(s->stmts, s->cap_stmts, sql, st);
+	s->n_stmts++;
+	return st;
+}
+
+int eccp_store_exec(eccp_store *s, const char *sql)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		eccp_error("store %s: %s: %s", s->path, msg ? msg : sqlite3_errstr(rc), sql);
+		sqlite3_free(msg);
+	}
+	return rc;
+}
+
+static int store_step_done(eccp_store *s, const char *sql)
+{
+	sqlite3_stmt *st = eccp_store_stmt(s, sql);
+	if (st == NULL)
+		return SQLITE_ERROR;
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		eccp_error("store %s: %s: %s", s->path, sqlite3_errmsg(s->db), sql);
+		return rc;
+	}
+	return SQLITE_OK;
+}
+
+int eccp_store_begin(eccp_store *s)
+{
+	s->savepoints = 0;
+	return store_step_done(s, (s->flags & ECCP_STORE_READONLY) ? "BEGIN"
+								   : "BEGIN IMMEDIATE");
+}
+
+int eccp_store_commit(eccp_store *s)
+{
+	return store_step_done(s, "COMMIT");
+}
+
+void eccp_store_rollback(eccp_store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		store_step_done(s, "ROLLBACK");
+	s->savepoints = 0;
+}
+
+int eccp_store_savepoint(eccp_store *s)
+{
+	int rc = store_step_done(s, "SAVEPOINT sp");
+	if (rc == SQLITE_OK)
+		s->savepoints++;
+	return rc;
+}
+
+int eccp_store_release(eccp_store *s)
+{
+	int rc = store_step_done(s, "RELEASE sp");
+	if (rc == SQLITE_OK)
+		s->savepoints--;
+	return rc;
+}
+
+void eccp_store_rollback_to(eccp_store *s)
+{
+	if (store_step_done(s, "ROLLBACK TO sp") == SQLITE_OK)
+		eccp_store_release(s);
+}
+
+bool eccp_store_in_txn(eccp_store *s)
+{
+	return !sqlite3_get_autocommit(s->db);
+}
+
+int eccp_store_version(eccp_store *s)
+{
+	return (int)eccp_store_query_int(s, "PRAGMA user_version", false, 0, -1);
+}
+
+int64_t eccp_store_query_int(eccp_store *s, const char *sql, bool bind_arg, int64_t arg,
+			     int64_t dflt)
+{
+	sqlite3_stmt *st = eccp_store_stmt(s, sql);
+	if (st == NULL)
+		return dflt;
+	if (bind_arg)
+		sqlite3_bind_int64(st, 1, arg);
+	int64_t v = dflt;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return v;
+}
+
+/* ---- read-only pool -------------------------------------------------- */
+
+struct eccp_store_pool {
+	pthread_mutex_t mu;
+	char *path;
+	eccp_store **free;
+	size_t n_free, cap;
+};
+
+eccp_store_pool *eccp_store_pool_new(const char *path)
+{
+	eccp_store_pool *p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return NULL;
+	pthread_mutex_init(&p->mu, NULL);
+	p->path = strdup(path);
+	return p;
+}
+
+eccp_store *eccp_store_pool_take(eccp_store_pool *p, char *err, size_t errlen)
+{
+	pthread_mutex_lock(&p->mu);
+	eccp_store *s = p->n_free > 0 ? p->free[--p->n_free] : NULL;
+	pthread_mutex_unlock(&p->mu);
+	if (s != NULL)
+		return s;
+	eccp_store_opts o = {.path = p->path, .flags = ECCP_STORE_READONLY};
+	if (eccp_store_open(&o, &s, err, errlen) != 0)
+		return NULL;
+	return s;
+}
+
+void eccp_store_pool_give(eccp_store_pool *p, eccp_store *s)
+{
+	if (s == NULL)
+		return;
+	if (eccp_store_in_txn(s))
+		eccp_store_rollback(s);
+	pthread_mutex_lock(&p->mu);
+	if (p->n_free == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 8;
+		eccp_store **f = realloc(p->free, cap * sizeof(*f));
+		if (f == NULL) {
+			pthread_mutex_unlock(&p->mu);
+			eccp_store_close(s);
+			return;
+		}
+		p->free = f;
+		p->cap = cap;
+	}
+	p->free[p->n_free++] = s;
+	pthread_mutex_unlock(&p->mu);
+}
+
+void eccp_store_pool_free(eccp_store_pool *p)
+{
+	if (p == NULL)
+		return;
+	for (size_t i = 0; i < p->n_free; i++)
+		eccp_store_close(p->free[i]);
+	free(p->free);
+	free(p->path);
+	pthread_mutex_destroy(&p->mu);
+	free(p);
+}

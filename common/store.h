@@ -1,0 +1,78 @@
+/* A daemon's SQLite store: WAL, a synchronous level chosen per connection,
+ * a busy timeout, migrations by PRAGMA user_version, and prepared statements
+ * made once and reset after each use.
+ *
+ * One write connection lives on the loop thread; read-only connections for
+ * queries on the thread pool come from an eccp_store_pool. A connection is
+ * used by one thread at a time. */
+#ifndef ECCP_STORE_H
+#define ECCP_STORE_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct eccp_store eccp_store;
+
+enum {
+	ECCP_STORE_READONLY = 1 << 0,
+};
+
+typedef struct eccp_store_opts {
+	const char *path;
+	unsigned flags;
+	/* "FULL" (acknowledged means durable), "NORMAL" or "OFF". NULL: FULL. */
+	const char *synchronous;
+	int busy_timeout_ms; /* 0: 5000 */
+	/* Schema steps: migrations[i] takes user_version i to i+1, each in its
+	 * own transaction. Ignored for read-only connections. */
+	const char *const *migrations;
+	size_t n_migrations;
+} eccp_store_opts;
+
+/* Opens (creating the file and its directory if needed) and migrates. On
+ * failure returns -1 and writes a message naming the path and the cause. */
+int eccp_store_open(const eccp_store_opts *opts, eccp_store **out, char *err,
+		    size_t errlen);
+void eccp_store_close(eccp_store *s);
+
+sqlite3 *eccp_store_db(eccp_store *s);
+const char *eccp_store_path(const eccp_store *s);
+const char *eccp_store_errmsg(eccp_store *s);
+
+/* The prepared statement for sql, made on first use and cached by the
+ * address of sql (pass string literals or other static text). The statement
+ * is reset and its bindings cleared, ready to bind. NULL on a prepare error
+ * (logged with the SQL). */
+sqlite3_stmt *eccp_store_stmt(eccp_store *s, const char *sql);
+
+/* Runs SQL text without results. Returns SQLITE_OK or the error code. */
+int eccp_store_exec(eccp_store *s, const char *sql);
+
+/* Transactions. begin is BEGIN IMMEDIATE on the write connection, BEGIN
+ * (deferred) on read-only ones. Savepoints nest inside a transaction. */
+int eccp_store_begin(eccp_store *s);
+int eccp_store_commit(eccp_store *s);
+void eccp_store_rollback(eccp_store *s);
+int eccp_store_savepoint(eccp_store *s);
+int eccp_store_release(eccp_store *s);
+void eccp_store_rollback_to(eccp_store *s);
+bool eccp_store_in_txn(eccp_store *s);
+
+/* Schema version (PRAGMA user_version). */
+int eccp_store_version(eccp_store *s);
+
+/* Single-value helpers over a cached statement with one int64 bound to ?1
+ * (bind_arg false: no parameter). Return dflt when there is no row. */
+int64_t eccp_store_query_int(eccp_store *s, const char *sql, bool bind_arg, int64_t arg,
+			     int64_t dflt);
+
+/* A pool of read-only connections to one file, shared by worker threads. */
+typedef struct eccp_store_pool eccp_store_pool;
+eccp_store_pool *eccp_store_pool_new(const char *path);
+eccp_store *eccp_store_pool_take(eccp_store_pool *p, char *err, size_t errlen);
+void eccp_store_pool_give(eccp_store_pool *p, eccp_store *s);
+void eccp_store_pool_free(eccp_store_pool *p);
+
+#endif

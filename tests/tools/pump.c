@@ -1,0 +1,243 @@
+/* eccp-pump: publishes N calls into ingest from C concurrent clients, each
+ * acknowledged (retried with the same request id until it is), then
+ * optionally waits until the catalog has applied everything ingest
+ * published. Prints one JSON object with the counts and rates.
+ *
+ * Request ids and external ids are derived from --prefix and the item
+ * number, so re-running the same pump is idempotent. */
+#include "config.h"
+#include "rpc.h"
+#include "util.h"
+
+#include "eccp/v1/ingest.pb-c.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const eccp_option pump_options[] = {
+	{"ingest", ECCP_OPT_STRING, "tcp://127.0.0.1:7410", 0, 0, "ingest RPC endpoint"},
+	{"catalog", ECCP_OPT_STRING, "tcp://127.0.0.1:7420", 0, 0, "catalog RPC endpoint"},
+	{"count", ECCP_OPT_INT, "1000", 1, 100000000, "items to publish"},
+	{"clients", ECCP_OPT_INT, "8", 1, 256, "concurrent clients"},
+	{"prefix", ECCP_OPT_STRING, "pump", 0, 0, "external id and request id prefix"},
+	{"org", ECCP_OPT_STRING, "org_pump", 0, 0, "organisation id of the items"},
+	{"wait", ECCP_OPT_BOOL, "false", 0, 0, "wait until the catalog has everything"},
+	{"deadline-s", ECCP_OPT_INT, "600", 1, 86400, "give up after this many seconds"},
+};
+
+typedef struct pump {
+	const char *ingest_url;
+	const char *prefix;
+	const char *org;
+	long long count;
+	int clients;
+	atomic_llong next;
+	atomic_llong acked;
+	atomic_llong retries;
+	atomic_int failed;
+	uint64_t deadline_ns;
+	char error[512];
+	pthread_mutex_t mu;
+} pump;
+
+static double pump_secs(uint64_t a, uint64_t b)
+{
+	return (double)(b - a) / 1e9;
+}
+
+static void pump_fail(pump *p, const char *msg)
+{
+	pthread_mutex_lock(&p->mu);
+	if (p->error[0] == '\0')
+		snprintf(p->error, sizeof(p->error), "%s", msg);
+	pthread_mutex_unlock(&p->mu);
+	atomic_store(&p->failed, 1);
+}
+
+/* One acknowledged submit, retried with the same request id. */
+static int pump_one(pump *p, eccp_rpc_client *c, long long i)
+{
+	char ext[128], rid[160], title[160];
+	snprintf(ext, sizeof(ext), "%s-%lld", p->prefix, i);
+	snprintf(rid, sizeof(rid), "%s-req-%lld", p->prefix, i);
+	snprintf(title, sizeof(title), "Pump call %lld for cluster cooperation", i);
+	Eccp__V1__Timestamp open = ECCP__V1__TIMESTAMP__INIT, dl = ECCP__V1__TIMESTAMP__INIT;
+	open.seconds = 1700000000;
+	dl.seconds = 1900000000 + i;
+	Eccp__V1__Call call = ECCP__V1__CALL__INIT;
+	call.external_id = ext;
+	call.organisation_id = (char *)p->org;
+	call.title = title;
+	call.programme = "COSME";
+	call.opening_time = &open;
+	call.deadline = &dl;
+	Eccp__V1__SubmitRequest sub = ECCP__V1__SUBMIT_REQUEST__INIT;
+	sub.item_case = ECCP__V1__SUBMIT_REQUEST__ITEM_CALL;
+	sub.call = &call;
+	Eccp__V1__IngestRequest rq = ECCP__V1__INGEST_REQUEST__INIT;
+	rq.request_id = rid;
+	rq.method_case = ECCP__V1__INGEST_REQUEST__METHOD_SUBMIT;
+	rq.submit = &sub;
+	for (;;) {
+		char err[256];
+		eccp_arena a;
+		eccp_arena_init(&a);
+		ProtobufCMessage *resp = NULL;
+		int rc = eccp_rpc_client_call(c, &rq.base, &eccp__v1__ingest_response__descriptor,
+					      eccp_arena_allocator(&a), 5000, &resp, err,
+					      sizeof(err));
+		if (rc == 0) {
+			Eccp__V1__IngestResponse *r = (Eccp__V1__IngestResponse *)resp;
+			if (r->status == NULL ||
+			    r->status->code == ECCP__V1__STATUS_CODE__STATUS_CODE_OK) {
+				eccp_arena_free(&a);
+				return 0;
+			}
+			if (r->status->code != ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE) {
+				snprintf(err, sizeof(err), "item %lld refused: %s", i,
+					 r->status->message);
+				eccp_arena_free(&a);
+				pump_fail(p, err);
+				return -1;
+			}
+		}
+		eccp_arena_free(&a);
+		atomic_fetch_add(&p->retries, 1);
+		if (eccp_mono_ns() > p->deadline_ns) {
+			pump_fail(p, err);
+			return -1;
+		}
+		usleep(20000);
+	}
+}
+
+static void *pump_client(void *arg)
+{
+	pump *p = arg;
+	char err[256];
+	eccp_rpc_client *c;
+	if (eccp_rpc_client_open(p->ingest_url, ECCP_RPC_CLIENT_LAZY, &c, err, sizeof(err)) !=
+	    0) {
+		pump_fail(p, err);
+		return NULL;
+	}
+	for (;;) {
+		long long i = atomic_fetch_add(&p->next, 1);
+		if (i >= p->count || atomic_load(&p->failed))
+			break;
+		if (pump_one(p, c, i) != 0)
+			break;
+		atomic_fetch_add(&p->acked, 1);
+	}
+	eccp_rpc_client_close(c);
+	return NULL;
+}
+
+/* Info from any daemon (CommonRequest is understood by all). */
+static int pump_info(eccp_rpc_client *c, eccp_arena *a, Eccp__V1__ServiceInfoResponse **out)
+{
+	char rid[33], err[256];
+	eccp_rpc_request_id(rid);
+	Eccp__V1__CommonRequest rq = ECCP__V1__COMMON_REQUEST__INIT;
+	Eccp__V1__ServiceInfoRequest ir = ECCP__V1__SERVICE_INFO_REQUEST__INIT;
+	rq.request_id = rid;
+	rq.method_case = ECCP__V1__COMMON_REQUEST__METHOD_INFO;
+	rq.info = &ir;
+	ProtobufCMessage *resp;
+	if (eccp_rpc_client_call(c, &rq.base, &eccp__v1__common_response__descriptor,
+				 eccp_arena_allocator(a), 2000, &resp, err, sizeof(err)) != 0)
+		return -1;
+	Eccp__V1__CommonResponse *r = (Eccp__V1__CommonResponse *)resp;
+	if (r->method_case != ECCP__V1__COMMON_RESPONSE__METHOD_INFO)
+		return -1;
+	*out = r->info;
+	return 0;
+}
+
+/* Waits until the catalog's cursor on ingest reaches ingest's head. */
+static int pump_wait_catalog(pump *p, const char *catalog_url, uint64_t *head_out)
+{
+	char err[256];
+	eccp_rpc_client *ci, *cc;
+	if (eccp_rpc_client_open(p->ingest_url, ECCP_RPC_CLIENT_LAZY, &ci, err, sizeof(err)))
+		return -1;
+	if (eccp_rpc_client_open(catalog_url, ECCP_RPC_CLIENT_LAZY, &cc, err, sizeof(err))) {
+		eccp_rpc_client_close(ci);
+		return -1;
+	}
+	uint64_t head = 0;
+	int rc = -1;
+	while (eccp_mono_ns() < p->deadline_ns) {
+		eccp_arena a;
+		eccp_arena_init(&a);
+		Eccp__V1__ServiceInfoResponse *ii, *ic;
+		if (head == 0 && pump_info(ci, &a, &ii) == 0)
+			head = ii->head_seq;
+		if (head != 0 && pump_info(cc, &a, &ic) == 0) {
+			for (size_t k = 0; k < ic->n_cursors; k++)
+				if (strcmp(ic->cursors[k]->origin, "ingest") == 0 &&
+				    ic->cursors[k]->seq >= head)
+					rc = 0;
+		}
+		eccp_arena_free(&a);
+		if (rc == 0)
+			break;
+		usleep(2000);
+	}
+	*head_out = head;
+	eccp_rpc_client_close(ci);
+	eccp_rpc_client_close(cc);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	eccp_config *cfg;
+	char err[512];
+	int rc = eccp_config_load(pump_options, ECCP_ARRAY_LEN(pump_options), "eccp-pump",
+				  "pump", argc, argv, &cfg, err, sizeof(err));
+	if (rc == ECCP_CONFIG_HELP)
+		return 0;
+	if (rc != ECCP_CONFIG_OK) {
+		fprintf(stderr, "eccp-pump: %s\n", err);
+		return 2;
+	}
+	pump p = {0};
+	pthread_mutex_init(&p.mu, NULL);
+	p.ingest_url = eccp_config_str(cfg, "ingest");
+	p.prefix = eccp_config_str(cfg, "prefix");
+	p.org = eccp_config_str(cfg, "org");
+	p.count = eccp_config_int(cfg, "count");
+	p.clients = (int)eccp_config_int(cfg, "clients");
+	uint64_t t0 = eccp_mono_ns();
+	p.deadline_ns = t0 + (uint64_t)eccp_config_int(cfg, "deadline-s") * 1000000000ull;
+	pthread_t th[256];
+	for (int i = 0; i < p.clients; i++)
+		pthread_create(&th[i], NULL, pump_client, &p);
+	for (int i = 0; i < p.clients; i++)
+		pthread_join(th[i], NULL);
+	uint64_t t1 = eccp_mono_ns();
+	uint64_t head = 0;
+	int waited = 0;
+	if (!p.failed && eccp_config_bool(cfg, "wait")) {
+		waited = 1;
+		if (pump_wait_catalog(&p, eccp_config_str(cfg, "catalog"), &head) != 0)
+			pump_fail(&p, "catalog did not catch up before the deadline");
+	}
+	uint64_t t2 = eccp_mono_ns();
+	double ack_s = pump_secs(t0, t1), all_s = pump_secs(t0, t2);
+	long long acked = atomic_load(&p.acked);
+	printf("{\"acked\":%lld,\"retries\":%lld,\"ack_seconds\":%.3f,\"ack_rate\":%.1f,"
+	       "\"waited\":%s,\"head\":%llu,\"total_seconds\":%.3f,\"rate\":%.1f,"
+	       "\"error\":\"%s\"}\n",
+	       acked, (long long)atomic_load(&p.retries), ack_s, acked / ack_s,
+	       waited ? "true" : "false", (unsigned long long)head, all_s, acked / all_s,
+	       p.error);
+	eccp_config_free(cfg);
+	return p.failed ? 1 : 0;
+}
