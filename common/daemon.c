@@ -248,9 +248,14 @@ static void daemon_consumer_ready(void *arg)
 
 /* ---- stopping ------------------------------------------------------------- */
 
+/* Closes every handle but the signal handles (arg NULL) or every handle
+ * (arg non-NULL). The signal handles are unreferenced, so they do not keep
+ * the loop running, and are closed last: closing them restores the default
+ * action, and a second SIGTERM must not kill a daemon that is draining. */
 static void daemon_close_walk(uv_handle_t *h, void *arg)
 {
-	(void)arg;
+	if (arg == NULL && h->type == UV_SIGNAL)
+		return;
 	if (!uv_is_closing(h))
 		uv_close(h, NULL);
 }
@@ -290,9 +295,8 @@ static void daemon_shutdown(eccp_daemon *d, const char *why)
 	d->stopping = true;
 	atomic_store(&d->ready, false);
 	eccp_info("stopping (%s): answering requests in flight", why);
-	uv_signal_stop(&d->sig_term);
-	uv_signal_stop(&d->sig_int);
-	uv_signal_stop(&d->sig_hup);
+	/* The signal handles stay: a second SIGTERM (a supervisor signalling
+	 * the whole process group) must not kill the drain half-way. */
 	if (d->rpc)
 		eccp_rpc_server_stop(d->rpc, daemon_rpc_stopped, d);
 	else
@@ -327,7 +331,9 @@ static void daemon_reload(eccp_daemon *d)
 static void daemon_signal_cb(uv_signal_t *h, int signum)
 {
 	eccp_daemon *d = h->data;
-	if (signum == SIGHUP)
+	if (d->stopping)
+		eccp_info("%s: already stopping", signum == SIGHUP ? "SIGHUP" : "signal");
+	else if (signum == SIGHUP)
 		daemon_reload(d);
 	else
 		daemon_shutdown(d, signum == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -447,6 +453,9 @@ int eccp_daemon_main(const eccp_service *svc, int argc, char **argv)
 	uv_signal_start(&d->sig_term, daemon_signal_cb, SIGTERM);
 	uv_signal_start(&d->sig_int, daemon_signal_cb, SIGINT);
 	uv_signal_start(&d->sig_hup, daemon_signal_cb, SIGHUP);
+	uv_unref((uv_handle_t *)&d->sig_term);
+	uv_unref((uv_handle_t *)&d->sig_int);
+	uv_unref((uv_handle_t *)&d->sig_hup);
 
 	int rv;
 	if (daemon_open_store(d, err, sizeof(err)) != 0)
@@ -496,7 +505,11 @@ out:
 		svc->fini(d->state);
 	eccp_store_pool_free(d->readers);
 	eccp_store_close(d->store);
-	uv_loop_close(&d->loop);
+	nng_fini(); /* lets leak checkers see a clean exit */
+	uv_walk(&d->loop, daemon_close_walk, d);
+	uv_run(&d->loop, UV_RUN_DEFAULT);
+	if (uv_loop_close(&d->loop) != 0)
+		eccp_warn("loop closed with handles still open");
 	free(d->methods);
 	eccp_arena_free(&d->arena);
 	for (size_t i = 0; i < d->n_old; i++)
