@@ -108,7 +108,10 @@ static void daemon_build_options(eccp_daemon *d)
 	if (s->n_migrations > 0) {
 		daemon_add(d, (eccp_option){"data-dir", ECCP_OPT_STRING, "var", 0, 0,
 					    "directory of the SQLite store"});
-		daemon_add(d, (eccp_option){"synchronous", ECCP_OPT_STRING, "FULL", 0, 0,
+		daemon_add(d, (eccp_option){"synchronous", ECCP_OPT_STRING,
+					    s->default_synchronous ? s->default_synchronous
+								   : "FULL",
+					    0, 0,
 					    "SQLite synchronous level: FULL, NORMAL or OFF"});
 	}
 	if (s->request_desc != NULL) {

@@ -34,6 +34,9 @@ typedef struct eccp_service {
 	/* Store: none when n_migrations is 0. */
 	const char *const *migrations;
 	size_t n_migrations;
+	/* NULL: FULL. A pure consumer may choose NORMAL: its cursor commits with
+	 * its effects, so what a power cut takes is replayed again. */
+	const char *default_synchronous;
 
 	/* RPC: none when request_desc is NULL. */
 	const char *default_rpc_url;

@@ -150,6 +150,7 @@ struct eccp_rpc_server {
 	rpc_slot *q_head, *q_tail; /* received, waiting for the loop */
 	uv_async_t async;
 	uv_timer_t drain_timer;
+	uv_timer_t prune_timer;
 	atomic_size_t inflight;
 	atomic_bool closing;
 	void (*done)(void *);
@@ -486,6 +487,33 @@ static void rpc_async_cb(uv_async_t *h)
 		rpc_group_commit(s, writes, n_writes);
 }
 
+/* Remembered answers are kept a day: far longer than any client retries
+ * (nng's REQ resends within a minute, the CLI and pump within seconds). */
+#define RPC_DEDUP_TTL_MS   (24 * 3600 * 1000LL)
+#define RPC_PRUNE_EVERY_MS 60000
+
+static bool rpc_has_writes(const eccp_rpc_server_opts *o)
+{
+	for (size_t i = 0; i < o->n_methods; i++)
+		if (o->methods[i].kind == ECCP_RPC_WRITE)
+			return o->store != NULL;
+	return false;
+}
+
+static void rpc_prune_cb(uv_timer_t *t)
+{
+	eccp_rpc_server *s = t->data;
+	sqlite3_stmt *q =
+		eccp_store_stmt(s->o.store, "DELETE FROM rpc_dedup WHERE created_ms < ?1");
+	if (q == NULL)
+		return;
+	sqlite3_bind_int64(q, 1, eccp_now_ms() - RPC_DEDUP_TTL_MS);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		eccp_warn("rpc: pruning remembered answers failed: %s",
+			  eccp_store_errmsg(s->o.store));
+	sqlite3_reset(q);
+}
+
 size_t eccp_rpc_server_inflight(eccp_rpc_server *s)
 {
 	return atomic_load(&s->inflight);
@@ -553,7 +581,11 @@ int eccp_rpc_server_start(const eccp_rpc_server_opts *o, eccp_rpc_server **out, 
 	s->async.data = s;
 	uv_timer_init(o->loop, &s->drain_timer);
 	s->drain_timer.data = s;
-	s->handles_open = 2;
+	uv_timer_init(o->loop, &s->prune_timer);
+	s->prune_timer.data = s;
+	s->handles_open = 3;
+	if (rpc_has_writes(o))
+		uv_timer_start(&s->prune_timer, rpc_prune_cb, 1000, RPC_PRUNE_EVERY_MS);
 	for (size_t i = 0; i < s->n_slots; i++)
 		rpc_slot_recv(&s->slots[i]);
 	*out = s;
@@ -595,6 +627,7 @@ static void rpc_drain_tick(uv_timer_t *t)
 		rpc_call_reset(list);
 	uv_close((uv_handle_t *)&s->async, rpc_handle_closed);
 	uv_close((uv_handle_t *)&s->drain_timer, rpc_handle_closed);
+	uv_close((uv_handle_t *)&s->prune_timer, rpc_handle_closed);
 }
 
 void eccp_rpc_server_stop(eccp_rpc_server *s, void (*done)(void *), void *arg)

@@ -27,6 +27,7 @@ static const eccp_service catalog_service = {
 	.default_admin_url = "http://127.0.0.1:7429",
 	.migrations = catalog_migrations,
 	.n_migrations = ECCP_ARRAY_LEN(catalog_migrations),
+	.default_synchronous = "NORMAL",
 	.default_rpc_url = "tcp://127.0.0.1:7420",
 	.request_desc = &eccp__v1__catalog_request__descriptor,
 	.response_desc = &eccp__v1__catalog_response__descriptor,
