@@ -197,7 +197,9 @@ static void cons_apply_batch(eccp_consumer *c, const Eccp__V1__Envelope **envs, 
 	for (size_t i = 0; i < c->n_origins; i++) {
 		cons_origin *o = &c->origins[i];
 		cons_gauge(o);
-		if (o->need_repair)
+		/* After a failure the next tick refetches: asking at once would
+		 * spin (fetch, fail, roll back) as fast as the store fails. */
+		if (o->need_repair && !failed)
 			cons_maybe_replay(c, o);
 	}
 }
