@@ -420,64 +420,6 @@ static const char *cli_render_value(const ProtobufCFieldDescriptor *f, const voi
 	return "?";
 }
 
-static bool cli_is_default(const ProtobufCFieldDescriptor *f, const void *p)
-{
-	switch (f->type) {
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-		return *(const uint64_t *)p == 0;
-	case PROTOBUF_C_TYPE_FLOAT:
-		return *(const float *)p == 0;
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return *(const double *)p == 0;
-	case PROTOBUF_C_TYPE_BOOL:
-		return !*(const protobuf_c_boolean *)p;
-	case PROTOBUF_C_TYPE_ENUM:
-		return *(const int *)p == 0;
-	case PROTOBUF_C_TYPE_STRING: {
-		const char *s = *(const char *const *)p;
-		return s == NULL || *s == '\0';
-	}
-	case PROTOBUF_C_TYPE_BYTES:
-		return ((const ProtobufCBinaryData *)p)->len == 0;
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return *(const void *const *)p == NULL;
-	default: /* the 32-bit integers */
-		return *(const uint32_t *)p == 0;
-	}
-}
-
-static size_t cli_elem_size(ProtobufCType t)
-{
-	switch (t) {
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-		return 8;
-	case PROTOBUF_C_TYPE_FLOAT:
-		return sizeof(float);
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return sizeof(double);
-	case PROTOBUF_C_TYPE_BOOL:
-		return sizeof(protobuf_c_boolean);
-	case PROTOBUF_C_TYPE_ENUM:
-		return sizeof(int);
-	case PROTOBUF_C_TYPE_STRING:
-		return sizeof(char *);
-	case PROTOBUF_C_TYPE_BYTES:
-		return sizeof(ProtobufCBinaryData);
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return sizeof(ProtobufCMessage *);
-	default:
-		return 4;
-	}
-}
-
 static bool cli_skipped(const char *name, const char *const *skip)
 {
 	for (; skip != NULL && *skip != NULL; skip++)
@@ -511,14 +453,14 @@ void cli_table_fields(cli_table *t, const ProtobufCMessage *m, const char *const
 				if (k > 0)
 					cli_buf_puts(&b, ", ");
 				cli_buf_puts(&b, cli_render_value(
-				                     f, arr + k * cli_elem_size(f->type),
+				                     f, arr + k * eccp_pb_elem_size(f->type),
 				                     t->arena));
 			}
 			value = eccp_arena_strdup(t->arena, b.p);
 			cli_buf_free(&b);
 		} else {
 			if (!all && !(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
-			    cli_is_default(f, p))
+			    eccp_pb_value_is_default(f, p))
 				continue;
 			value = cli_render_value(f, p, t->arena);
 		}

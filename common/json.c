@@ -502,7 +502,7 @@ static void json_put_value(struct json_out *o, const ProtobufCFieldDescriptor *f
 	}
 }
 
-static bool json_value_is_default(const ProtobufCFieldDescriptor *f, const void *p)
+bool eccp_pb_value_is_default(const ProtobufCFieldDescriptor *f, const void *p)
 {
 	switch (f->type) {
 	case PROTOBUF_C_TYPE_INT32:
@@ -561,10 +561,10 @@ static bool json_field_wanted(const ProtobufCMessage *m,
 		return *(const protobuf_c_boolean *)JSON_CAT(m, f->quantifier_offset) ||
 		       (flags & ECCP_JSON_DEFAULTS);
 	}
-	return !json_value_is_default(f, p) || (flags & ECCP_JSON_DEFAULTS);
+	return !eccp_pb_value_is_default(f, p) || (flags & ECCP_JSON_DEFAULTS);
 }
 
-static size_t json_elem_size(ProtobufCType t)
+size_t eccp_pb_elem_size(ProtobufCType t)
 {
 	switch (t) {
 	case PROTOBUF_C_TYPE_INT32:
@@ -623,7 +623,7 @@ static void json_put_message(struct json_out *o, const ProtobufCMessage *m, int 
 		}
 		size_t n = *(const size_t *)JSON_CAT(m, f->quantifier_offset);
 		const char *arr = *(const char *const *)JSON_CAT(m, f->offset);
-		size_t es = json_elem_size(f->type);
+		size_t es = eccp_pb_elem_size(f->type);
 		json_putc(o, '[');
 		for (size_t k = 0; arr != NULL && k < n; k++) {
 			if (k > 0)
@@ -1635,7 +1635,7 @@ static size_t json_count_elements(const struct json_in *in)
 static int json_read_array(struct json_in *in, ProtobufCMessage *m,
                            const ProtobufCFieldDescriptor *f)
 {
-	size_t es = json_elem_size(f->type);
+	size_t es = eccp_pb_elem_size(f->type);
 	size_t n = json_count_elements(in);
 
 	if (json_expect(in, '['))

@@ -8,6 +8,7 @@
 #define ECCP_JSON_H
 
 #include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 enum {
@@ -29,6 +30,13 @@ char *eccp_json_encode(const ProtobufCMessage *msg, int flags);
 ProtobufCMessage *eccp_json_decode(const ProtobufCMessageDescriptor *desc,
 				   const char *text, size_t len,
 				   ProtobufCAllocator *alloc, char *err, size_t errlen);
+
+/* Descriptor helpers shared by everything that walks messages generically. */
+/* True when the value at p (a field's storage) is its proto3 default; -0.0
+ * is not a default. */
+bool eccp_pb_value_is_default(const ProtobufCFieldDescriptor *f, const void *p);
+/* Size of one element of a repeated field of type t. */
+size_t eccp_pb_elem_size(ProtobufCType t);
 
 /* RFC 3339 helpers shared with validation and the CLI. */
 /* Parses an RFC 3339 time with 'Z' or a numeric offset. Returns 0 or -1. */
