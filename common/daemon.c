@@ -291,11 +291,22 @@ static void daemon_rpc_stopped(void *arg)
 		daemon_stop_last(d);
 }
 
+/* Until shutdown begins the signal handles keep the loop alive (a service
+ * whose work is all on its own threads, like the broker, has no other
+ * handle); from then on they must not hold up the exit. */
+static void daemon_release_signals(eccp_daemon *d)
+{
+	uv_unref((uv_handle_t *)&d->sig_term);
+	uv_unref((uv_handle_t *)&d->sig_int);
+	uv_unref((uv_handle_t *)&d->sig_hup);
+}
+
 static void daemon_shutdown(eccp_daemon *d, const char *why)
 {
 	if (d->stopping)
 		return;
 	d->stopping = true;
+	daemon_release_signals(d);
 	atomic_store(&d->ready, false);
 	eccp_info("stopping (%s): answering requests in flight", why);
 	/* The signal handles stay: a second SIGTERM (a supervisor signalling
@@ -456,9 +467,6 @@ int eccp_daemon_main(const eccp_service *svc, int argc, char **argv)
 	uv_signal_start(&d->sig_term, daemon_signal_cb, SIGTERM);
 	uv_signal_start(&d->sig_int, daemon_signal_cb, SIGINT);
 	uv_signal_start(&d->sig_hup, daemon_signal_cb, SIGHUP);
-	uv_unref((uv_handle_t *)&d->sig_term);
-	uv_unref((uv_handle_t *)&d->sig_int);
-	uv_unref((uv_handle_t *)&d->sig_hup);
 
 	int rv;
 	if (daemon_open_store(d, err, sizeof(err)) != 0)
@@ -482,6 +490,7 @@ int eccp_daemon_main(const eccp_service *svc, int argc, char **argv)
 	/* uv_stop (a failure after start) leaves handles open: close them. */
 	if (!d->stopping) {
 		d->stopping = true;
+		daemon_release_signals(d);
 		if (d->rpc)
 			eccp_rpc_server_stop(d->rpc, daemon_rpc_stopped, d);
 		else
@@ -500,6 +509,7 @@ fail:
 		eccp_outbox_close(d->outbox);
 		d->outbox = NULL;
 	}
+	daemon_release_signals(d);
 	uv_walk(&d->loop, daemon_close_walk, NULL);
 	uv_run(&d->loop, UV_RUN_DEFAULT);
 out:
