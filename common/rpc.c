@@ -426,8 +426,6 @@ static void rpc_group_commit(eccp_rpc_server *s, rpc_slot **w, size_t n)
 	if (rc != SQLITE_OK) {
 		eccp_error("rpc: commit failed: %s", eccp_store_errmsg(st));
 		eccp_store_rollback(st);
-	} else if (s->o.after_commit) {
-		s->o.after_commit(s->o.after_commit_arg);
 	}
 	for (size_t i = 0; i < n; i++) {
 		rpc_slot *slot = w[i];
@@ -446,6 +444,10 @@ static void rpc_group_commit(eccp_rpc_server *s, rpc_slot **w, size_t n)
 		else
 			rpc_reply(slot);
 	}
+	/* The acknowledgements go first: relaying to the bus is not part of
+	 * what the callers wait for. */
+	if (rc == SQLITE_OK && s->o.after_commit)
+		s->o.after_commit(s->o.after_commit_arg);
 }
 
 static void rpc_async_cb(uv_async_t *h)

@@ -97,8 +97,8 @@ typedef struct eccp_rpc_server_opts {
 	eccp_store_pool *readers; /* required when a method is ECCP_RPC_READ */
 	size_t workers;		  /* contexts receiving at once; 0: 64 */
 	size_t recv_max;	  /* bytes; 0: 4 MiB */
-	/* Called on the loop after each successful group commit, before the
-	 * replies are sent (the outbox relays what was committed). */
+	/* Called on the loop after each successful group commit, once the
+	 * replies are on their way (the outbox relays what was committed). */
 	void (*after_commit)(void *arg);
 	void *after_commit_arg;
 } eccp_rpc_server_opts;

@@ -101,7 +101,7 @@ int eccp_store_open(const eccp_store_opts *o, eccp_store **out, char *err, size_
 	}
 	snprintf(pragmas, sizeof(pragmas),
 		 "%sPRAGMA synchronous = %s; PRAGMA foreign_keys = ON;"
-		 "PRAGMA temp_store = MEMORY;",
+		 "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32768;",
 		 ro ? "" : "PRAGMA journal_mode = WAL;", sync);
 	char *msg = NULL;
 	if (sqlite3_exec(s->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {

@@ -1,6 +1,7 @@
 #include "util.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,11 +52,22 @@ void eccp_random_hex(char *out, size_t cap, size_t nbytes)
 		out[2 * nbytes] = '\0';
 }
 
+/* Ids grow with time (milliseconds, then a per-process counter that starts
+ * at a random value), so new rows land at the end of their B-tree instead of
+ * on a random page: far fewer pages written per commit. Unique within a
+ * process by the counter and across restarts by the clock. */
 void eccp_new_id(const char *prefix, char *out, size_t cap)
 {
-	char rnd[17];
-	eccp_random_hex(rnd, sizeof(rnd), 8);
-	snprintf(out, cap, "%s%s", prefix, rnd);
+	static atomic_uint counter;
+	static atomic_bool seeded;
+	if (!atomic_exchange(&seeded, true)) {
+		unsigned r;
+		while (getrandom(&r, sizeof(r), 0) != sizeof(r))
+			;
+		atomic_store(&counter, r);
+	}
+	unsigned n = atomic_fetch_add(&counter, 1);
+	snprintf(out, cap, "%s%011llx%08x", prefix, (unsigned long long)eccp_now_ms(), n);
 }
 
 /* ---- arena ---------------------------------------------------------- */

@@ -18,7 +18,8 @@ uint64_t eccp_mono_ns(void);
  * getrandom(2) and a NUL. cap must be >= 2*nbytes+1. */
 void eccp_random_hex(char *out, size_t cap, size_t nbytes);
 
-/* A new id: prefix + 16 random hex characters, e.g. "call_3f9c2a...". */
+/* A new id: prefix + 19 hex characters that grow with time, e.g.
+ * "call_19ac3f2e1b03f9c2a17". */
 void eccp_new_id(const char *prefix, char *out, size_t cap);
 
 /* An arena: many allocations, one free. Memory is 16-byte aligned.
