@@ -452,9 +452,10 @@ void cli_table_fields(cli_table *t, const ProtobufCMessage *m, const char *const
 			for (size_t k = 0; k < n; k++) {
 				if (k > 0)
 					cli_buf_puts(&b, ", ");
-				cli_buf_puts(&b, cli_render_value(
-				                     f, arr + k * eccp_pb_elem_size(f->type),
-				                     t->arena));
+				cli_buf_puts(&b,
+				             cli_render_value(
+				                 f, arr + k * eccp_pb_elem_size(f->type),
+				                 t->arena));
 			}
 			value = eccp_arena_strdup(t->arena, b.p);
 			cli_buf_free(&b);

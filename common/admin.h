@@ -13,7 +13,7 @@ typedef struct eccp_admin eccp_admin;
 /* url is e.g. "http://127.0.0.1:7411". service and ready must outlive the
  * endpoint. Returns 0 or an nng error code (e.g. NNG_EADDRINUSE). */
 int eccp_admin_start(const char *url, const char *service, atomic_bool *ready,
-		     eccp_admin **out);
+                     eccp_admin **out);
 void eccp_admin_stop(eccp_admin *admin);
 
 #endif

@@ -25,7 +25,7 @@ typedef enum {
 typedef struct eccp_option {
 	const char *name;
 	eccp_opt_type type;
-	const char *def; /* default, as text; NULL means "" for strings */
+	const char *def;    /* default, as text; NULL means "" for strings */
 	long long min, max; /* ECCP_OPT_INT only; min == max == 0 means unbounded */
 	const char *help;
 } eccp_option;
@@ -34,7 +34,7 @@ typedef struct eccp_config eccp_config;
 
 enum {
 	ECCP_CONFIG_OK = 0,
-	ECCP_CONFIG_HELP = 1,	/* --help was given; help printed to stdout */
+	ECCP_CONFIG_HELP = 1,   /* --help was given; help printed to stdout */
 	ECCP_CONFIG_ERROR = -1, /* err says which option and which rule */
 };
 
@@ -46,14 +46,14 @@ enum {
  * Unknown flags and unknown INI keys are errors; unknown ECCP_* variables are
  * ignored (they may belong to other programs). */
 int eccp_config_load(const eccp_option *opts, size_t n, const char *progname,
-		     const char *section, int argc, char **argv, eccp_config **out,
-		     char *err, size_t errlen);
+                     const char *section, int argc, char **argv, eccp_config **out,
+                     char *err, size_t errlen);
 
 /* Re-reads the INI file and the environment of cfg (flags are kept as they
  * were given) into a new configuration. cfg is not changed; on error nothing
  * is returned and err is filled. */
 int eccp_config_reload(const eccp_config *cfg, eccp_config **out, char *err,
-		       size_t errlen);
+                       size_t errlen);
 
 void eccp_config_free(eccp_config *cfg);
 
@@ -69,7 +69,6 @@ const char *eccp_config_source(const eccp_config *cfg, const char *name);
 
 /* Writes the generated help: usage line, then one line per option with its
  * flag, type, default, bounds, env variable and help text. */
-void eccp_config_help(const eccp_option *opts, size_t n, const char *progname,
-		      FILE *out);
+void eccp_config_help(const eccp_option *opts, size_t n, const char *progname, FILE *out);
 
 #endif

@@ -19,7 +19,7 @@ typedef struct cons_origin {
 	char *name;
 	char *url;
 	uint64_t cursor;
-	uint64_t head;	       /* highest seq known to exist */
+	uint64_t head;         /* highest seq known to exist */
 	uint64_t tail_suspect; /* head of the previous heartbeat, if ahead */
 	uint64_t last_heard_ms;
 	Eccp__V1__Timestamp last_hb;
@@ -86,8 +86,8 @@ static void cons_gauge(cons_origin *o)
 static int cons_write_cursor(eccp_consumer *c, cons_origin *o)
 {
 	sqlite3_stmt *st = eccp_store_stmt(
-		c->o.store, "INSERT INTO cursor (origin, seq) VALUES (?1, ?2) "
-			    "ON CONFLICT(origin) DO UPDATE SET seq = excluded.seq");
+	    c->o.store, "INSERT INTO cursor (origin, seq) VALUES (?1, ?2) "
+	                "ON CONFLICT(origin) DO UPDATE SET seq = excluded.seq");
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_text(st, 1, o->name, -1, SQLITE_STATIC);
@@ -102,7 +102,7 @@ static void cons_maybe_replay(eccp_consumer *c, cons_origin *o);
 /* Applies a batch of envelopes in one transaction. Envelopes that cannot be
  * applied yet (gaps) only mark the origin for repair. */
 static void cons_apply_batch(eccp_consumer *c, const Eccp__V1__Envelope **envs, size_t n,
-			     bool replayed)
+                             bool replayed)
 {
 	uint64_t saved[ECCP_METRICS_MAX_ORIGINS * 4];
 	bool dirty[ECCP_METRICS_MAX_ORIGINS * 4] = {0};
@@ -164,7 +164,8 @@ static void cons_apply_batch(eccp_consumer *c, const Eccp__V1__Envelope **envs, 
 		}
 		if (rc > 0) {
 			eccp_warn("bus: event %s/%llu (%s) could not be applied; skipped",
-				  o->name, (unsigned long long)e->seq, e->type ? e->type : "");
+			          o->name, (unsigned long long)e->seq,
+			          e->type ? e->type : "");
 			eccp_store_rollback_to(c->o.store);
 		} else {
 			eccp_store_release(c->o.store);
@@ -181,8 +182,9 @@ static void cons_apply_batch(eccp_consumer *c, const Eccp__V1__Envelope **envs, 
 			failed = true;
 	}
 	if (failed) {
-		eccp_error("bus: applying %zu event(s) failed: %s; they will be fetched again",
-			   n, eccp_store_errmsg(c->o.store));
+		eccp_error(
+		    "bus: applying %zu event(s) failed: %s; they will be fetched again",
+		    n, eccp_store_errmsg(c->o.store));
 		if (begun)
 			eccp_store_rollback(c->o.store);
 		for (size_t i = 0; i < c->n_origins; i++) {
@@ -207,8 +209,8 @@ static void cons_apply_batch(eccp_consumer *c, const Eccp__V1__Envelope **envs, 
 /* ---- Replay ----------------------------------------------------------- */
 
 static int cons_rpc_replay(cons_origin *o, int timeout, uint64_t from, uint32_t max,
-			   eccp_arena *a, Eccp__V1__ReplayResponse **out, char *err,
-			   size_t errlen)
+                           eccp_arena *a, Eccp__V1__ReplayResponse **out, char *err,
+                           size_t errlen)
 {
 	const char *url = o->url;
 	char rid[33];
@@ -221,13 +223,14 @@ static int cons_rpc_replay(cons_origin *o, int timeout, uint64_t from, uint32_t 
 	rq.method_case = ECCP__V1__COMMON_REQUEST__METHOD_REPLAY;
 	rq.replay = &rr;
 	ProtobufCMessage *resp = NULL;
-	if (eccp_rpc_client_call(o->client, &rq.base, &eccp__v1__common_response__descriptor,
-				 eccp_arena_allocator(a), timeout, &resp, err, errlen) != 0)
+	if (eccp_rpc_client_call(
+	        o->client, &rq.base, &eccp__v1__common_response__descriptor,
+	        eccp_arena_allocator(a), timeout, &resp, err, errlen) != 0)
 		return -1;
 	Eccp__V1__CommonResponse *r = (Eccp__V1__CommonResponse *)resp;
 	if (r->status && r->status->code != ECCP__V1__STATUS_CODE__STATUS_CODE_OK) {
 		snprintf(err, errlen, "%s: replay refused: %s", url,
-			 r->status->message ? r->status->message : "");
+		         r->status->message ? r->status->message : "");
 		return -1;
 	}
 	if (r->method_case != ECCP__V1__COMMON_RESPONSE__METHOD_REPLAY) {
@@ -245,12 +248,11 @@ static void cons_job_work(uv_work_t *w)
 	uint32_t page = c->o.page ? c->o.page : 1000;
 	if (c->o.replay)
 		j->rc = c->o.replay(c->o.replay_arg, j->o->name, j->o->url, j->from, page,
-				    &j->arena, &j->resp, j->err, sizeof(j->err));
+		                    &j->arena, &j->resp, j->err, sizeof(j->err));
 	else
-		j->rc = cons_rpc_replay(j->o,
-					c->o.replay_timeout_ms ? c->o.replay_timeout_ms : 5000,
-					j->from, page, &j->arena, &j->resp, j->err,
-					sizeof(j->err));
+		j->rc = cons_rpc_replay(
+		    j->o, c->o.replay_timeout_ms ? c->o.replay_timeout_ms : 5000, j->from,
+		    page, &j->arena, &j->resp, j->err, sizeof(j->err));
 }
 
 static void cons_check_ready(eccp_consumer *c)
@@ -284,7 +286,8 @@ static void cons_job_done(uv_work_t *w, int status)
 	}
 	if (j->rc != 0) {
 		if (!o->failing)
-			eccp_warn("bus: replay from %s failed: %s (retrying)", o->name, j->err);
+			eccp_warn("bus: replay from %s failed: %s (retrying)", o->name,
+			          j->err);
 		o->failing = true;
 		o->need_repair = true;
 		eccp_arena_free(&j->arena);
@@ -298,12 +301,13 @@ static void cons_job_done(uv_work_t *w, int status)
 	if (r->head_seq > o->head)
 		o->head = r->head_seq;
 	size_t n = r->n_envelopes;
-	const Eccp__V1__Envelope **envs = eccp_arena_alloc(&j->arena, (n + 1) * sizeof(*envs));
+	const Eccp__V1__Envelope **envs =
+	    eccp_arena_alloc(&j->arena, (n + 1) * sizeof(*envs));
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
-		Eccp__V1__Envelope *e = eccp__v1__envelope__unpack(
-			eccp_arena_allocator(&j->arena), r->envelopes[i].len,
-			r->envelopes[i].data);
+		Eccp__V1__Envelope *e =
+		    eccp__v1__envelope__unpack(eccp_arena_allocator(&j->arena),
+		                               r->envelopes[i].len, r->envelopes[i].data);
 		if (e == NULL || e->origin == NULL || strcmp(e->origin, o->name) != 0) {
 			atomic_fetch_add(&eccp_m.bus_dropped, 1);
 			continue;
@@ -358,7 +362,7 @@ static const Eccp__V1__Envelope *cons_decode(eccp_arena *a, const void *data, si
 		return NULL;
 	size_t off = (size_t)(nul - p) + 1;
 	return eccp__v1__envelope__unpack(eccp_arena_allocator(a), len - off,
-					  (const uint8_t *)p + off);
+	                                  (const uint8_t *)p + off);
 }
 
 void eccp_consumer_offer(eccp_consumer *c, const void *data, size_t len)
@@ -425,7 +429,7 @@ static void cons_async_cb(uv_async_t *h)
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		const Eccp__V1__Envelope *e =
-			cons_decode(&a, nng_msg_body(q[i]), nng_msg_len(q[i]));
+		    cons_decode(&a, nng_msg_body(q[i]), nng_msg_len(q[i]));
 		if (e == NULL)
 			atomic_fetch_add(&eccp_m.bus_dropped, 1);
 		else
@@ -472,12 +476,13 @@ static void cons_free(eccp_consumer *c)
 }
 
 int eccp_consumer_start(const eccp_consumer_opts *o, eccp_consumer **out, char *err,
-			size_t errlen)
+                        size_t errlen)
 {
 	eccp_consumer *c = calloc(1, sizeof(*c));
 	int rv;
 	if (c == NULL || o->n_origins > ECCP_METRICS_MAX_ORIGINS) {
-		snprintf(err, errlen, "too many origins (at most %d)", ECCP_METRICS_MAX_ORIGINS);
+		snprintf(err, errlen, "too many origins (at most %d)",
+		         ECCP_METRICS_MAX_ORIGINS);
 		free(c);
 		return -1;
 	}
@@ -492,10 +497,10 @@ int eccp_consumer_start(const eccp_consumer_opts *o, eccp_consumer **out, char *
 		co->url = strdup(o->origins[i].rpc_url ? o->origins[i].rpc_url : "");
 		co->last_heard_ms = now;
 		sqlite3_stmt *st =
-			eccp_store_stmt(o->store, "SELECT seq FROM cursor WHERE origin = ?1");
+		    eccp_store_stmt(o->store, "SELECT seq FROM cursor WHERE origin = ?1");
 		if (st == NULL) {
 			snprintf(err, errlen, "cursor table missing: %s",
-				 eccp_store_errmsg(o->store));
+			         eccp_store_errmsg(o->store));
 			goto fail;
 		}
 		sqlite3_bind_text(st, 1, co->name, -1, SQLITE_STATIC);
@@ -507,7 +512,7 @@ int eccp_consumer_start(const eccp_consumer_opts *o, eccp_consumer **out, char *
 		cons_gauge(co);
 		if (o->replay == NULL &&
 		    eccp_rpc_client_open(co->url, ECCP_RPC_CLIENT_LAZY, &co->client, err,
-					 errlen) != 0)
+		                         errlen) != 0)
 			goto fail;
 	}
 	if (o->n_bus > 0) {
@@ -522,14 +527,14 @@ int eccp_consumer_start(const eccp_consumer_opts *o, eccp_consumer **out, char *
 		nng_socket_set_ms(c->sub, NNG_OPT_RECONNMAXT, 1000);
 		for (size_t i = 0; i < o->n_topics; i++)
 			nng_socket_set(c->sub, NNG_OPT_SUB_SUBSCRIBE, o->topics[i],
-				       strlen(o->topics[i]));
+			               strlen(o->topics[i]));
 		nng_socket_set(c->sub, NNG_OPT_SUB_SUBSCRIBE, "eccp.v1.heartbeat.",
-			       strlen("eccp.v1.heartbeat."));
+		               strlen("eccp.v1.heartbeat."));
 		for (size_t i = 0; i < o->n_bus; i++) {
-			if ((rv = nng_dial(c->sub, o->bus_urls[i], NULL, NNG_FLAG_NONBLOCK)) !=
-			    0) {
+			if ((rv = nng_dial(c->sub, o->bus_urls[i], NULL,
+			                   NNG_FLAG_NONBLOCK)) != 0) {
 				snprintf(err, errlen, "bus-out %s: %s", o->bus_urls[i],
-					 nng_strerror(rv));
+				         nng_strerror(rv));
 				goto fail;
 			}
 		}
@@ -616,7 +621,7 @@ bool eccp_consumer_caught_up(const eccp_consumer *c)
 }
 
 void eccp_consumer_info(const eccp_consumer *c, eccp_arena *a,
-			Eccp__V1__ServiceInfoResponse *info)
+                        Eccp__V1__ServiceInfoResponse *info)
 {
 	info->n_cursors = c->n_origins;
 	info->cursors = eccp_arena_alloc(a, (c->n_origins + 1) * sizeof(*info->cursors));
@@ -628,7 +633,8 @@ void eccp_consumer_info(const eccp_consumer *c, eccp_arena *a,
 		ci->seq = o->cursor;
 		ci->head_seq = o->head > o->cursor ? o->head : o->cursor;
 		if (o->last_hb.seconds != 0) {
-			ci->last_heartbeat = eccp_arena_alloc(a, sizeof(*ci->last_heartbeat));
+			ci->last_heartbeat =
+			    eccp_arena_alloc(a, sizeof(*ci->last_heartbeat));
 			eccp__v1__timestamp__init(ci->last_heartbeat);
 			ci->last_heartbeat->seconds = o->last_hb.seconds;
 			ci->last_heartbeat->nanos = o->last_hb.nanos;

@@ -27,8 +27,8 @@
 #include <stdint.h>
 #include <uv.h>
 
-#define ECCP_CURSOR_SCHEMA                                                              \
-	"CREATE TABLE cursor (origin TEXT PRIMARY KEY, seq INTEGER NOT NULL)"           \
+#define ECCP_CURSOR_SCHEMA                                                               \
+	"CREATE TABLE cursor (origin TEXT PRIMARY KEY, seq INTEGER NOT NULL)"            \
 	" WITHOUT ROWID;"
 
 /* Applies one event inside the consumer's open transaction.
@@ -40,8 +40,8 @@ typedef int (*eccp_apply_fn)(void *svc, eccp_store *st, const Eccp__V1__Envelope
 /* Fetches a Replay page; blocking, called on a worker thread. The default
  * asks the origin's RPC endpoint. Returns 0 or -1 with err. */
 typedef int (*eccp_replay_fn)(void *arg, const char *origin, const char *rpc_url,
-			      uint64_t from_seq, uint32_t max, eccp_arena *a,
-			      Eccp__V1__ReplayResponse **out, char *err, size_t errlen);
+                              uint64_t from_seq, uint32_t max, eccp_arena *a,
+                              Eccp__V1__ReplayResponse **out, char *err, size_t errlen);
 
 typedef struct eccp_origin_spec {
 	const char *name;
@@ -63,16 +63,16 @@ typedef struct eccp_consumer_opts {
 	void *ready_arg;
 	eccp_replay_fn replay; /* NULL: the origin's Replay RPC */
 	void *replay_arg;
-	uint32_t page;	 /* events per Replay page; 0: 1000 */
-	int stale_ms;	 /* 0: 3000 */
-	int poll_ms;	 /* 0: 1000 */
+	uint32_t page;         /* events per Replay page; 0: 1000 */
+	int stale_ms;          /* 0: 3000 */
+	int poll_ms;           /* 0: 1000 */
 	int replay_timeout_ms; /* 0: 5000 */
 } eccp_consumer_opts;
 
 typedef struct eccp_consumer eccp_consumer;
 
 int eccp_consumer_start(const eccp_consumer_opts *opts, eccp_consumer **out, char *err,
-			size_t errlen);
+                        size_t errlen);
 /* Stops receiving, waits for a Replay in flight, then frees c and calls
  * done(arg) on the loop. */
 void eccp_consumer_stop(eccp_consumer *c, void (*done)(void *arg), void *arg);
@@ -86,6 +86,6 @@ uint64_t eccp_consumer_head(const eccp_consumer *c, const char *origin);
 bool eccp_consumer_caught_up(const eccp_consumer *c);
 /* Appends one CursorInfo per origin to info (arena memory). */
 void eccp_consumer_info(const eccp_consumer *c, eccp_arena *a,
-			Eccp__V1__ServiceInfoResponse *info);
+                        Eccp__V1__ServiceInfoResponse *info);
 
 #endif

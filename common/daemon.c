@@ -100,46 +100,52 @@ static void daemon_build_options(eccp_daemon *d)
 {
 	const eccp_service *s = d->svc;
 	daemon_add(d, (eccp_option){"log-level", ECCP_OPT_STRING, "info", 0, 0,
-				    "debug, info, warn or error"});
-	daemon_add(d, (eccp_option){"log-format", ECCP_OPT_STRING, "auto", 0, 0,
-				    "auto (text on a terminal, else JSON), json or text"});
-	daemon_add(d, (eccp_option){"admin-url", ECCP_OPT_STRING, s->default_admin_url, 0, 0,
-				    "admin HTTP endpoint (/healthz, /readyz, /metrics)"});
+	                            "debug, info, warn or error"});
+	daemon_add(d,
+	           (eccp_option){"log-format", ECCP_OPT_STRING, "auto", 0, 0,
+	                         "auto (text on a terminal, else JSON), json or text"});
+	daemon_add(d,
+	           (eccp_option){"admin-url", ECCP_OPT_STRING, s->default_admin_url, 0, 0,
+	                         "admin HTTP endpoint (/healthz, /readyz, /metrics)"});
 	if (s->n_migrations > 0) {
 		daemon_add(d, (eccp_option){"data-dir", ECCP_OPT_STRING, "var", 0, 0,
-					    "directory of the SQLite store"});
-		daemon_add(d, (eccp_option){"synchronous", ECCP_OPT_STRING,
-					    s->default_synchronous ? s->default_synchronous
-								   : "FULL",
-					    0, 0,
-					    "SQLite synchronous level: FULL, NORMAL or OFF"});
+		                            "directory of the SQLite store"});
+		daemon_add(d,
+		           (eccp_option){
+		               "synchronous", ECCP_OPT_STRING,
+		               s->default_synchronous ? s->default_synchronous : "FULL",
+		               0, 0, "SQLite synchronous level: FULL, NORMAL or OFF"});
 	}
 	if (s->request_desc != NULL) {
-		daemon_add(d, (eccp_option){"rpc-url", ECCP_OPT_STRING, s->default_rpc_url, 0,
-					    0, "request/reply endpoint (REP listens)"});
+		daemon_add(d,
+		           (eccp_option){"rpc-url", ECCP_OPT_STRING, s->default_rpc_url,
+		                         0, 0, "request/reply endpoint (REP listens)"});
 		daemon_add(d, (eccp_option){"rpc-workers", ECCP_OPT_INT, "64", 1, 4096,
-					    "requests received at once"});
+		                            "requests received at once"});
 		daemon_add(d, (eccp_option){"recv-max", ECCP_OPT_INT, "4194304", 1024,
-					    1 << 30, "largest request accepted, bytes"});
+		                            1 << 30, "largest request accepted, bytes"});
 	}
 	if (s->publisher) {
-		daemon_add(d, (eccp_option){"bus-in", ECCP_OPT_STRING, "tcp://127.0.0.1:7400",
-					    0, 0, "broker bus-in endpoints, comma-separated"});
+		daemon_add(d, (eccp_option){"bus-in", ECCP_OPT_STRING,
+		                            "tcp://127.0.0.1:7400", 0, 0,
+		                            "broker bus-in endpoints, comma-separated"});
 		daemon_add(d, (eccp_option){"origin", ECCP_OPT_STRING, s->name, 0, 0,
-					    "origin name of the events published"});
-		daemon_add(d, (eccp_option){"heartbeat-ms", ECCP_OPT_INT, "1000", 10, 60000,
-					    "heartbeat period"});
+		                            "origin name of the events published"});
+		daemon_add(d, (eccp_option){"heartbeat-ms", ECCP_OPT_INT, "1000", 10,
+		                            60000, "heartbeat period"});
 	}
 	if (s->n_topics > 0) {
-		daemon_add(d, (eccp_option){"bus-out", ECCP_OPT_STRING, "tcp://127.0.0.1:7401",
-					    0, 0, "broker bus-out endpoints, comma-separated"});
-		daemon_add(d, (eccp_option){"origins", ECCP_OPT_STRING,
-					    "ingest=tcp://127.0.0.1:7410", 0, 0,
-					    "origins consumed, NAME=RPC-URL, comma-separated"});
+		daemon_add(d, (eccp_option){"bus-out", ECCP_OPT_STRING,
+		                            "tcp://127.0.0.1:7401", 0, 0,
+		                            "broker bus-out endpoints, comma-separated"});
+		daemon_add(
+		    d, (eccp_option){"origins", ECCP_OPT_STRING,
+		                     "ingest=tcp://127.0.0.1:7410", 0, 0,
+		                     "origins consumed, NAME=RPC-URL, comma-separated"});
 		daemon_add(d, (eccp_option){"replay-page", ECCP_OPT_INT, "1000", 1, 5000,
-					    "events per Replay request"});
+		                            "events per Replay request"});
 		daemon_add(d, (eccp_option){"stale-ms", ECCP_OPT_INT, "3000", 100, 600000,
-					    "heartbeat silence before polling Replay"});
+		                            "heartbeat silence before polling Replay"});
 	}
 	for (size_t i = 0; i < s->n_options; i++)
 		daemon_add(d, s->options[i]);
@@ -150,13 +156,14 @@ static int daemon_apply_log(const eccp_config *cfg, const char *name, char *err,
 	eccp_log_level lvl;
 	eccp_log_format fmt;
 	if (eccp_log_level_parse(eccp_config_str(cfg, "log-level"), &lvl) != 0) {
-		snprintf(err, n, "--log-level: must be debug, info, warn or error (got '%s')",
-			 eccp_config_str(cfg, "log-level"));
+		snprintf(err, n,
+		         "--log-level: must be debug, info, warn or error (got '%s')",
+		         eccp_config_str(cfg, "log-level"));
 		return -1;
 	}
 	if (eccp_log_format_parse(eccp_config_str(cfg, "log-format"), &fmt) != 0) {
 		snprintf(err, n, "--log-format: must be auto, json or text (got '%s')",
-			 eccp_config_str(cfg, "log-format"));
+		         eccp_config_str(cfg, "log-format"));
 		return -1;
 	}
 	eccp_log_init(name, lvl, fmt);
@@ -204,24 +211,24 @@ static int daemon_start_rpc(eccp_daemon *d, char *err, size_t errlen)
 	for (size_t i = 0; i < s->n_methods; i++)
 		d->methods[d->n_methods++] = s->methods[i];
 	d->methods[d->n_methods++] =
-		(eccp_rpc_method){ECCP_METHOD_INFO, ECCP_RPC_LOOP, daemon_rpc_info, d};
+	    (eccp_rpc_method){ECCP_METHOD_INFO, ECCP_RPC_LOOP, daemon_rpc_info, d};
 	if (d->outbox)
 		d->methods[d->n_methods++] = (eccp_rpc_method){
-			ECCP_METHOD_REPLAY, ECCP_RPC_READ, eccp_outbox_rpc_replay, d->outbox};
+		    ECCP_METHOD_REPLAY, ECCP_RPC_READ, eccp_outbox_rpc_replay, d->outbox};
 	eccp_rpc_server_opts o = {
-		.url = eccp_config_str(d->cfg, "rpc-url"),
-		.loop = &d->loop,
-		.request_desc = s->request_desc,
-		.response_desc = s->response_desc,
-		.methods = d->methods,
-		.n_methods = d->n_methods,
-		.svc = d->state,
-		.store = d->store,
-		.readers = d->readers,
-		.workers = (size_t)eccp_config_int(d->cfg, "rpc-workers"),
-		.recv_max = (size_t)eccp_config_int(d->cfg, "recv-max"),
-		.after_commit = daemon_after_commit,
-		.after_commit_arg = d,
+	    .url = eccp_config_str(d->cfg, "rpc-url"),
+	    .loop = &d->loop,
+	    .request_desc = s->request_desc,
+	    .response_desc = s->response_desc,
+	    .methods = d->methods,
+	    .n_methods = d->n_methods,
+	    .svc = d->state,
+	    .store = d->store,
+	    .readers = d->readers,
+	    .workers = (size_t)eccp_config_int(d->cfg, "rpc-workers"),
+	    .recv_max = (size_t)eccp_config_int(d->cfg, "recv-max"),
+	    .after_commit = daemon_after_commit,
+	    .after_commit_arg = d,
 	};
 	if (eccp_rpc_server_start(&o, &d->rpc, err, errlen) != 0)
 		return -1;
@@ -241,7 +248,7 @@ static void daemon_became_ready(eccp_daemon *d)
 	}
 	atomic_store(&d->ready, true);
 	eccp_info("ready%s%s", d->svc->request_desc ? ": serving on " : "",
-		  d->svc->request_desc ? eccp_config_str(d->cfg, "rpc-url") : "");
+	          d->svc->request_desc ? eccp_config_str(d->cfg, "rpc-url") : "");
 }
 
 static void daemon_consumer_ready(void *arg)
@@ -332,7 +339,8 @@ static void daemon_reload(eccp_daemon *d)
 	}
 	if (d->n_old == ECCP_ARRAY_LEN(d->old_cfgs)) {
 		eccp_config_free(d->old_cfgs[0]);
-		memmove(d->old_cfgs, d->old_cfgs + 1, (d->n_old - 1) * sizeof(d->old_cfgs[0]));
+		memmove(d->old_cfgs, d->old_cfgs + 1,
+		        (d->n_old - 1) * sizeof(d->old_cfgs[0]));
 		d->n_old--;
 	}
 	d->old_cfgs[d->n_old++] = d->cfg;
@@ -361,12 +369,13 @@ static int daemon_open_store(eccp_daemon *d, char *err, size_t errlen)
 	if (s->n_migrations == 0)
 		return 0;
 	char path[4096];
-	snprintf(path, sizeof(path), "%s/%s.db", eccp_config_str(d->cfg, "data-dir"), s->name);
+	snprintf(path, sizeof(path), "%s/%s.db", eccp_config_str(d->cfg, "data-dir"),
+	         s->name);
 	eccp_store_opts o = {
-		.path = path,
-		.synchronous = eccp_config_str(d->cfg, "synchronous"),
-		.migrations = s->migrations,
-		.n_migrations = s->n_migrations,
+	    .path = path,
+	    .synchronous = eccp_config_str(d->cfg, "synchronous"),
+	    .migrations = s->migrations,
+	    .n_migrations = s->n_migrations,
 	};
 	if (eccp_store_open(&o, &d->store, err, errlen) != 0)
 		return -1;
@@ -380,30 +389,35 @@ static int daemon_open_bus(eccp_daemon *d, char *err, size_t errlen)
 	const eccp_service *s = d->svc;
 	if (s->publisher) {
 		char **urls;
-		size_t n = eccp_split_list(eccp_config_str(d->cfg, "bus-in"), &d->arena, &urls);
+		size_t n =
+		    eccp_split_list(eccp_config_str(d->cfg, "bus-in"), &d->arena, &urls);
 		eccp_outbox_opts o = {
-			.loop = &d->loop,
-			.store = d->store,
-			.origin = eccp_config_str(d->cfg, "origin"),
-			.bus_urls = (const char *const *)urls,
-			.n_bus = n,
-			.rpc_url = s->request_desc ? eccp_config_str(d->cfg, "rpc-url") : "",
-			.heartbeat_ms = (int)eccp_config_int(d->cfg, "heartbeat-ms"),
+		    .loop = &d->loop,
+		    .store = d->store,
+		    .origin = eccp_config_str(d->cfg, "origin"),
+		    .bus_urls = (const char *const *)urls,
+		    .n_bus = n,
+		    .rpc_url = s->request_desc ? eccp_config_str(d->cfg, "rpc-url") : "",
+		    .heartbeat_ms = (int)eccp_config_int(d->cfg, "heartbeat-ms"),
 		};
 		if (eccp_outbox_open(&o, &d->outbox, err, errlen) != 0)
 			return -1;
 	}
 	if (s->n_topics > 0) {
 		char **urls, **specs;
-		size_t n = eccp_split_list(eccp_config_str(d->cfg, "bus-out"), &d->arena, &urls);
-		size_t no = eccp_split_list(eccp_config_str(d->cfg, "origins"), &d->arena, &specs);
-		eccp_origin_spec *origins = eccp_arena_alloc(&d->arena, (no + 1) * sizeof(*origins));
+		size_t n =
+		    eccp_split_list(eccp_config_str(d->cfg, "bus-out"), &d->arena, &urls);
+		size_t no = eccp_split_list(eccp_config_str(d->cfg, "origins"), &d->arena,
+		                            &specs);
+		eccp_origin_spec *origins =
+		    eccp_arena_alloc(&d->arena, (no + 1) * sizeof(*origins));
 		for (size_t i = 0; i < no; i++) {
 			char *eq = strchr(specs[i], '=');
 			if (eq == NULL || eq == specs[i] || eq[1] == '\0') {
 				snprintf(err, errlen,
-					 "--origins: each entry must be NAME=RPC-URL (got '%s')",
-					 specs[i]);
+				         "--origins: each entry must be NAME=RPC-URL "
+				         "(got '%s')",
+				         specs[i]);
 				return -1;
 			}
 			*eq = '\0';
@@ -411,20 +425,20 @@ static int daemon_open_bus(eccp_daemon *d, char *err, size_t errlen)
 			origins[i].rpc_url = eq + 1;
 		}
 		eccp_consumer_opts o = {
-			.loop = &d->loop,
-			.store = d->store,
-			.bus_urls = (const char *const *)urls,
-			.n_bus = n,
-			.topics = s->topics,
-			.n_topics = s->n_topics,
-			.origins = origins,
-			.n_origins = no,
-			.apply = s->apply,
-			.svc = d->state,
-			.ready_cb = daemon_consumer_ready,
-			.ready_arg = d,
-			.page = (uint32_t)eccp_config_int(d->cfg, "replay-page"),
-			.stale_ms = (int)eccp_config_int(d->cfg, "stale-ms"),
+		    .loop = &d->loop,
+		    .store = d->store,
+		    .bus_urls = (const char *const *)urls,
+		    .n_bus = n,
+		    .topics = s->topics,
+		    .n_topics = s->n_topics,
+		    .origins = origins,
+		    .n_origins = no,
+		    .apply = s->apply,
+		    .svc = d->state,
+		    .ready_cb = daemon_consumer_ready,
+		    .ready_arg = d,
+		    .page = (uint32_t)eccp_config_int(d->cfg, "replay-page"),
+		    .stale_ms = (int)eccp_config_int(d->cfg, "stale-ms"),
 		};
 		if (eccp_consumer_start(&o, &d->consumer, err, errlen) != 0)
 			return -1;
@@ -445,8 +459,8 @@ int eccp_daemon_main(const eccp_service *svc, int argc, char **argv)
 
 	char prog[64];
 	snprintf(prog, sizeof(prog), "eccp-%s", svc->name);
-	int rc = eccp_config_load(d->opts, d->n_opts, prog, svc->name, argc, argv, &d->cfg, err,
-				  sizeof(err));
+	int rc = eccp_config_load(d->opts, d->n_opts, prog, svc->name, argc, argv,
+	                          &d->cfg, err, sizeof(err));
 	if (rc == ECCP_CONFIG_HELP)
 		return 0;
 	if (rc != ECCP_CONFIG_OK) {
@@ -473,16 +487,16 @@ int eccp_daemon_main(const eccp_service *svc, int argc, char **argv)
 		goto fail;
 	if (svc->init && svc->init(d, &d->state, err, sizeof(err)) != 0)
 		goto fail;
-	if ((rv = eccp_admin_start(eccp_config_str(d->cfg, "admin-url"), svc->name, &d->ready,
-				   &d->admin)) != 0) {
+	if ((rv = eccp_admin_start(eccp_config_str(d->cfg, "admin-url"), svc->name,
+	                           &d->ready, &d->admin)) != 0) {
 		snprintf(err, sizeof(err), "admin endpoint %s: %s",
-			 eccp_config_str(d->cfg, "admin-url"), nng_strerror(rv));
+		         eccp_config_str(d->cfg, "admin-url"), nng_strerror(rv));
 		goto fail;
 	}
 	if (daemon_open_bus(d, err, sizeof(err)) != 0)
 		goto fail;
 	eccp_info("%s %s starting; admin on %s", prog, ECCP_VERSION,
-		  eccp_config_str(d->cfg, "admin-url"));
+	          eccp_config_str(d->cfg, "admin-url"));
 	if (d->consumer == NULL)
 		daemon_became_ready(d);
 

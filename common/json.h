@@ -28,8 +28,8 @@ char *eccp_json_encode(const ProtobufCMessage *msg, int flags);
  * enum value 'FOO'" or "call.titel: unknown field"; syntax errors give the
  * byte offset ("offset 17: expected ':'"). Strings must be valid UTF-8. */
 ProtobufCMessage *eccp_json_decode(const ProtobufCMessageDescriptor *desc,
-				   const char *text, size_t len,
-				   ProtobufCAllocator *alloc, char *err, size_t errlen);
+                                   const char *text, size_t len,
+                                   ProtobufCAllocator *alloc, char *err, size_t errlen);
 
 /* Descriptor helpers shared by everything that walks messages generically. */
 /* True when the value at p (a field's storage) is its proto3 default; -0.0

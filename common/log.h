@@ -33,12 +33,12 @@ int eccp_log_format_parse(const char *s, eccp_log_format *out);
  *   {"ts":"2026-11-28T16:35:31.123Z","level":"info","service":"ingest","msg":"..."}
  * The message is printf-formatted; it is escaped as a JSON string. */
 void eccp_log(eccp_log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 void eccp_vlog(eccp_log_level level, const char *fmt, va_list ap);
 
 #define eccp_debug(...) eccp_log(ECCP_LOG_DEBUG, __VA_ARGS__)
-#define eccp_info(...)	eccp_log(ECCP_LOG_INFO, __VA_ARGS__)
-#define eccp_warn(...)	eccp_log(ECCP_LOG_WARN, __VA_ARGS__)
+#define eccp_info(...)  eccp_log(ECCP_LOG_INFO, __VA_ARGS__)
+#define eccp_warn(...)  eccp_log(ECCP_LOG_WARN, __VA_ARGS__)
 #define eccp_error(...) eccp_log(ECCP_LOG_ERROR, __VA_ARGS__)
 
 #endif

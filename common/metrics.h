@@ -20,14 +20,14 @@ typedef struct eccp_origin_gauge {
 } eccp_origin_gauge;
 
 typedef struct eccp_metrics {
-	atomic_ullong rpc_requests;	/* requests answered */
-	atomic_ullong rpc_errors;	/* answered with a non-OK status */
+	atomic_ullong rpc_requests;     /* requests answered */
+	atomic_ullong rpc_errors;       /* answered with a non-OK status */
 	atomic_ullong rpc_bad_requests; /* undecodable or oversize */
 	atomic_ullong rpc_latency_bucket[ECCP_LATENCY_BUCKETS]; /* non-cumulative */
 	atomic_ullong rpc_latency_count;
 	atomic_ullong rpc_latency_sum_ns;
-	atomic_ullong bus_in;	   /* bus messages received */
-	atomic_ullong bus_out;	   /* bus messages sent */
+	atomic_ullong bus_in;      /* bus messages received */
+	atomic_ullong bus_out;     /* bus messages sent */
 	atomic_ullong bus_dropped; /* undecodable bus messages */
 	atomic_ullong bus_duplicates;
 	atomic_ullong gaps_repaired; /* events applied from Replay */

@@ -59,7 +59,8 @@ static void outbox_heartbeat_cb(uv_timer_t *t)
 	outbox_send(ob, ob->hb_topic, buf, len);
 }
 
-int eccp_outbox_open(const eccp_outbox_opts *o, eccp_outbox **out, char *err, size_t errlen)
+int eccp_outbox_open(const eccp_outbox_opts *o, eccp_outbox **out, char *err,
+                     size_t errlen)
 {
 	eccp_outbox *ob = calloc(1, sizeof(*ob));
 	int rv;
@@ -83,14 +84,16 @@ int eccp_outbox_open(const eccp_outbox_opts *o, eccp_outbox **out, char *err, si
 	nng_socket_set_ms(ob->pub, NNG_OPT_RECONNMINT, 20);
 	nng_socket_set_ms(ob->pub, NNG_OPT_RECONNMAXT, 1000);
 	for (size_t i = 0; i < o->n_bus; i++) {
-		if ((rv = nng_dial(ob->pub, o->bus_urls[i], NULL, NNG_FLAG_NONBLOCK)) != 0) {
-			snprintf(err, errlen, "bus-in %s: %s", o->bus_urls[i], nng_strerror(rv));
+		if ((rv = nng_dial(ob->pub, o->bus_urls[i], NULL, NNG_FLAG_NONBLOCK)) !=
+		    0) {
+			snprintf(err, errlen, "bus-in %s: %s", o->bus_urls[i],
+			         nng_strerror(rv));
 			nng_close(ob->pub);
 			goto fail;
 		}
 	}
-	ob->head = (uint64_t)eccp_store_query_int(ob->store, "SELECT MAX(seq) FROM outbox",
-						  false, 0, 0);
+	ob->head = (uint64_t)eccp_store_query_int(
+	    ob->store, "SELECT MAX(seq) FROM outbox", false, 0, 0);
 	ob->sent = ob->head;
 	uv_timer_init(o->loop, &ob->heartbeat);
 	ob->heartbeat.data = ob;
@@ -127,8 +130,8 @@ void eccp_outbox_close(eccp_outbox *ob)
 uint64_t eccp_outbox_append(eccp_outbox *ob, const char *topic, Eccp__V1__Envelope *env)
 {
 	uint64_t seq = (uint64_t)eccp_store_query_int(
-			       ob->store, "SELECT MAX(seq) FROM outbox", false, 0, 0) +
-		       1;
+	                   ob->store, "SELECT MAX(seq) FROM outbox", false, 0, 0) +
+	               1;
 	char id[33];
 	Eccp__V1__Timestamp ts = ECCP__V1__TIMESTAMP__INIT;
 	env->origin = ob->origin;
@@ -151,7 +154,7 @@ uint64_t eccp_outbox_append(eccp_outbox *ob, const char *topic, Eccp__V1__Envelo
 	if (env->event_id == id)
 		env->event_id = NULL;
 	sqlite3_stmt *st = eccp_store_stmt(
-		ob->store, "INSERT INTO outbox (seq, topic, envelope) VALUES (?1, ?2, ?3)");
+	    ob->store, "INSERT INTO outbox (seq, topic, envelope) VALUES (?1, ?2, ?3)");
 	int rc = SQLITE_ERROR;
 	if (st != NULL) {
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
@@ -171,7 +174,8 @@ uint64_t eccp_outbox_append(eccp_outbox *ob, const char *topic, Eccp__V1__Envelo
 void eccp_outbox_flush(eccp_outbox *ob)
 {
 	sqlite3_stmt *st = eccp_store_stmt(
-		ob->store, "SELECT seq, topic, envelope FROM outbox WHERE seq > ?1 ORDER BY seq");
+	    ob->store,
+	    "SELECT seq, topic, envelope FROM outbox WHERE seq > ?1 ORDER BY seq");
 	if (st == NULL)
 		return;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)ob->sent);
@@ -179,7 +183,7 @@ void eccp_outbox_flush(eccp_outbox *ob)
 		uint64_t seq = (uint64_t)sqlite3_column_int64(st, 0);
 		const char *topic = (const char *)sqlite3_column_text(st, 1);
 		outbox_send(ob, topic, sqlite3_column_blob(st, 2),
-			    (size_t)sqlite3_column_bytes(st, 2));
+		            (size_t)sqlite3_column_bytes(st, 2));
 		ob->sent = seq;
 	}
 	sqlite3_reset(st);
@@ -198,7 +202,7 @@ const char *eccp_outbox_origin(const eccp_outbox *ob)
 }
 
 int eccp_outbox_read(eccp_store *st, const char *origin, uint64_t from, uint32_t max,
-		     eccp_arena *a, Eccp__V1__ReplayResponse *out)
+                     eccp_arena *a, Eccp__V1__ReplayResponse *out)
 {
 	if (max == 0 || max > ECCP_REPLAY_MAX_EVENTS)
 		max = ECCP_REPLAY_MAX_EVENTS;
@@ -207,10 +211,10 @@ int eccp_outbox_read(eccp_store *st, const char *origin, uint64_t from, uint32_t
 	out->origin = eccp_arena_strdup(a, origin);
 	if (eccp_store_begin(st) != SQLITE_OK)
 		return -1;
-	out->head_seq =
-		(uint64_t)eccp_store_query_int(st, "SELECT MAX(seq) FROM outbox", false, 0, 0);
+	out->head_seq = (uint64_t)eccp_store_query_int(st, "SELECT MAX(seq) FROM outbox",
+	                                               false, 0, 0);
 	sqlite3_stmt *q = eccp_store_stmt(
-		st, "SELECT envelope FROM outbox WHERE seq >= ?1 ORDER BY seq LIMIT ?2");
+	    st, "SELECT envelope FROM outbox WHERE seq >= ?1 ORDER BY seq LIMIT ?2");
 	if (q == NULL) {
 		eccp_store_rollback(st);
 		return -1;
@@ -222,7 +226,8 @@ int eccp_outbox_read(eccp_store *st, const char *origin, uint64_t from, uint32_t
 	out->n_envelopes = 0;
 	while (bytes < ECCP_REPLAY_MAX_BYTES && sqlite3_step(q) == SQLITE_ROW) {
 		if (out->n_envelopes == cap) {
-			ProtobufCBinaryData *v = eccp_arena_alloc(a, 2 * cap * sizeof(*v));
+			ProtobufCBinaryData *v =
+			    eccp_arena_alloc(a, 2 * cap * sizeof(*v));
 			memcpy(v, out->envelopes, cap * sizeof(*v));
 			out->envelopes = v;
 			cap *= 2;
@@ -245,8 +250,8 @@ void eccp_outbox_rpc_replay(eccp_rpc_call *call)
 	const eccp_outbox *ob = call->arg;
 	const Eccp__V1__ReplayRequest *rq = (const Eccp__V1__ReplayRequest *)call->params;
 	Eccp__V1__ReplayResponse *r = eccp_rpc_result(call);
-	if (eccp_outbox_read(call->store, ob->origin, rq->from_seq, rq->max, &call->arena, r) !=
-	    0)
+	if (eccp_outbox_read(call->store, ob->origin, rq->from_seq, rq->max, &call->arena,
+	                     r) != 0)
 		eccp_rpc_error(call, ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
-			       "outbox unreadable: %s", eccp_store_errmsg(call->store));
+		               "outbox unreadable: %s", eccp_store_errmsg(call->store));
 }

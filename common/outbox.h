@@ -18,8 +18,8 @@
 #include <stdint.h>
 #include <uv.h>
 
-#define ECCP_OUTBOX_SCHEMA                                                              \
-	"CREATE TABLE outbox (seq INTEGER PRIMARY KEY, topic TEXT NOT NULL,"            \
+#define ECCP_OUTBOX_SCHEMA                                                               \
+	"CREATE TABLE outbox (seq INTEGER PRIMARY KEY, topic TEXT NOT NULL,"             \
 	" envelope BLOB NOT NULL);"
 
 #define ECCP_TOPIC_HEARTBEAT "eccp.v1.heartbeat."
@@ -41,7 +41,7 @@ typedef struct eccp_outbox_opts {
 } eccp_outbox_opts;
 
 int eccp_outbox_open(const eccp_outbox_opts *opts, eccp_outbox **out, char *err,
-		     size_t errlen);
+                     size_t errlen);
 /* Stops the heartbeat and closes the socket; frees ob once its timer is
  * closed (on the loop). */
 void eccp_outbox_close(eccp_outbox *ob);
@@ -62,7 +62,7 @@ const char *eccp_outbox_origin(const eccp_outbox *ob);
  * rows from from_seq on, at most max (capped by the limits above), and the
  * head, in one read transaction. Memory from the arena. Returns 0 or -1. */
 int eccp_outbox_read(eccp_store *st, const char *origin, uint64_t from_seq, uint32_t max,
-		     eccp_arena *a, Eccp__V1__ReplayResponse *out);
+                     eccp_arena *a, Eccp__V1__ReplayResponse *out);
 
 /* The Replay RPC handler (ECCP_RPC_READ); its method arg is the eccp_outbox. */
 void eccp_outbox_rpc_replay(eccp_rpc_call *call);

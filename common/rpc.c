@@ -18,12 +18,13 @@
 #define FIELD_PTR(msg, f, type) ((type *)((char *)(msg) + (f)->offset))
 
 static const ProtobufCFieldDescriptor *rpc_field(const ProtobufCMessageDescriptor *d,
-						 unsigned id)
+                                                 unsigned id)
 {
 	return protobuf_c_message_descriptor_get_field(d, id);
 }
 
-static uint32_t rpc_oneof_case(const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f)
+static uint32_t rpc_oneof_case(const ProtobufCMessage *msg,
+                               const ProtobufCFieldDescriptor *f)
 {
 	return *(const uint32_t *)((const char *)msg + f->quantifier_offset);
 }
@@ -45,7 +46,8 @@ static const ProtobufCFieldDescriptor *rpc_method_field(const ProtobufCMessage *
 
 void *eccp_rpc_result(eccp_rpc_call *call)
 {
-	const ProtobufCFieldDescriptor *f = rpc_field(call->response->descriptor, call->method);
+	const ProtobufCFieldDescriptor *f =
+	    rpc_field(call->response->descriptor, call->method);
 	if (f == NULL || f->type != PROTOBUF_C_TYPE_MESSAGE)
 		abort(); /* the handler table and the proto disagree */
 	const ProtobufCMessageDescriptor *md = f->descriptor;
@@ -68,7 +70,7 @@ void eccp_rpc_error(eccp_rpc_call *call, Eccp__V1__StatusCode code, const char *
 }
 
 void eccp_rpc_field_error(eccp_rpc_call *call, const char *field, const char *rule,
-			  const char *fmt, ...)
+                          const char *fmt, ...)
 {
 	char buf[1024];
 	va_list ap;
@@ -82,14 +84,15 @@ void eccp_rpc_field_error(eccp_rpc_call *call, const char *field, const char *ru
 	fe->rule = eccp_arena_strdup(&call->arena, rule);
 	fe->message = eccp_arena_strdup(&call->arena, buf);
 	Eccp__V1__FieldError **v =
-		eccp_arena_alloc(&call->arena, (st->n_field_errors + 1) * sizeof(*v));
+	    eccp_arena_alloc(&call->arena, (st->n_field_errors + 1) * sizeof(*v));
 	if (st->n_field_errors > 0)
 		memcpy(v, st->field_errors, st->n_field_errors * sizeof(*v));
 	v[st->n_field_errors++] = fe;
 	st->field_errors = v;
 	st->code = ECCP__V1__STATUS_CODE__STATUS_CODE_INVALID_ARGUMENT;
-	st->message = eccp_arena_printf(&call->arena, "invalid request: %zu field error%s",
-					st->n_field_errors, st->n_field_errors == 1 ? "" : "s");
+	st->message =
+	    eccp_arena_printf(&call->arena, "invalid request: %zu field error%s",
+	                      st->n_field_errors, st->n_field_errors == 1 ? "" : "s");
 }
 
 bool eccp_rpc_ok(const eccp_rpc_call *call)
@@ -109,7 +112,7 @@ const Eccp__V1__Status *eccp_rpc_response_status(const ProtobufCMessage *resp)
 const char *eccp_status_code_name(Eccp__V1__StatusCode code)
 {
 	const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
-		&eccp__v1__status_code__descriptor, (int)code);
+	    &eccp__v1__status_code__descriptor, (int)code);
 	if (v == NULL)
 		return "UNKNOWN";
 	return v->name + strlen("STATUS_CODE_");
@@ -284,27 +287,28 @@ static bool rpc_prepare(rpc_slot *slot)
 	eccp__v1__status__init(c->status);
 	*FIELD_PTR(c->response, rpc_field(rd, 2), Eccp__V1__Status *) = c->status;
 
-	c->request = protobuf_c_message_unpack(s->o.request_desc,
-					       eccp_arena_allocator(&c->arena),
-					       nng_msg_len(slot->req), nng_msg_body(slot->req));
+	c->request =
+	    protobuf_c_message_unpack(s->o.request_desc, eccp_arena_allocator(&c->arena),
+	                              nng_msg_len(slot->req), nng_msg_body(slot->req));
 	slot->decoded = c->request != NULL;
 	if (c->request == NULL) {
 		atomic_fetch_add(&eccp_m.rpc_bad_requests, 1);
 		eccp_rpc_error(c, ECCP__V1__STATUS_CODE__STATUS_CODE_INVALID_ARGUMENT,
-			       "undecodable request: not a %s message", s->o.request_desc->name);
+		               "undecodable request: not a %s message",
+		               s->o.request_desc->name);
 		return false;
 	}
 	c->request_id = *FIELD_PTR(c->request, rpc_field(s->o.request_desc, 1), char *);
 	*FIELD_PTR(c->response, rpc_field(rd, 1), char *) = (char *)c->request_id;
 	const Eccp__V1__Credentials *cred = *FIELD_PTR(
-		c->request, rpc_field(s->o.request_desc, 2), Eccp__V1__Credentials *);
+	    c->request, rpc_field(s->o.request_desc, 2), Eccp__V1__Credentials *);
 	if (cred != NULL && cred->api_key != NULL)
 		c->api_key = cred->api_key;
 
 	const ProtobufCFieldDescriptor *mf = rpc_method_field(c->request);
 	if (mf == NULL) {
 		eccp_rpc_error(c, ECCP__V1__STATUS_CODE__STATUS_CODE_INVALID_ARGUMENT,
-			       "request names no method");
+		               "request names no method");
 		return false;
 	}
 	c->method = mf->id;
@@ -315,7 +319,7 @@ static bool rpc_prepare(rpc_slot *slot)
 			slot->m = &s->o.methods[i];
 	if (slot->m == NULL) {
 		eccp_rpc_error(c, ECCP__V1__STATUS_CODE__STATUS_CODE_UNIMPLEMENTED,
-			       "method '%s' is not served here", mf->name);
+		               "method '%s' is not served here", mf->name);
 		return false;
 	}
 	c->arg = slot->m->arg;
@@ -329,8 +333,9 @@ static void rpc_work_cb(uv_work_t *w)
 	char err[256];
 	eccp_store *ro = eccp_store_pool_take(s->o.readers, err, sizeof(err));
 	if (ro == NULL) {
-		eccp_rpc_error(&slot->call, ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
-			       "store unavailable: %s", err);
+		eccp_rpc_error(&slot->call,
+		               ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
+		               "store unavailable: %s", err);
 		return;
 	}
 	slot->call.store = ro;
@@ -350,7 +355,7 @@ static bool rpc_dedup_lookup(rpc_slot *slot)
 {
 	eccp_store *st = slot->srv->o.store;
 	sqlite3_stmt *q =
-		eccp_store_stmt(st, "SELECT response FROM rpc_dedup WHERE request_id = ?1");
+	    eccp_store_stmt(st, "SELECT response FROM rpc_dedup WHERE request_id = ?1");
 	if (q == NULL)
 		return false;
 	sqlite3_bind_text(q, 1, slot->call.request_id, -1, SQLITE_STATIC);
@@ -375,8 +380,8 @@ static int rpc_dedup_remember(rpc_slot *slot)
 	uint8_t *buf = eccp_arena_alloc(&slot->call.arena, len ? len : 1);
 	protobuf_c_message_pack(r, buf);
 	sqlite3_stmt *q = eccp_store_stmt(
-		st, "INSERT OR REPLACE INTO rpc_dedup (request_id, response, created_ms) "
-		    "VALUES (?1, ?2, ?3)");
+	    st, "INSERT OR REPLACE INTO rpc_dedup (request_id, response, created_ms) "
+	        "VALUES (?1, ?2, ?3)");
 	if (q == NULL)
 		return SQLITE_ERROR;
 	sqlite3_bind_text(q, 1, slot->call.request_id, -1, SQLITE_STATIC);
@@ -394,8 +399,8 @@ static void rpc_group_commit(eccp_rpc_server *s, rpc_slot **w, size_t n)
 	if (eccp_store_begin(st) != SQLITE_OK) {
 		for (size_t i = 0; i < n; i++) {
 			eccp_rpc_error(&w[i]->call,
-				       ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
-				       "store busy, try again");
+			               ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
+			               "store busy, try again");
 			rpc_reply(w[i]);
 		}
 		return;
@@ -408,15 +413,16 @@ static void rpc_group_commit(eccp_rpc_server *s, rpc_slot **w, size_t n)
 			continue;
 		if (eccp_store_savepoint(st) != SQLITE_OK) {
 			eccp_rpc_error(&slot->call,
-				       ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
-				       "store error: %s", eccp_store_errmsg(st));
+			               ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
+			               "store error: %s", eccp_store_errmsg(st));
 			continue;
 		}
 		slot->m->fn(&slot->call);
-		if (eccp_rpc_ok(&slot->call) && has_id && rpc_dedup_remember(slot) != SQLITE_OK)
+		if (eccp_rpc_ok(&slot->call) && has_id &&
+		    rpc_dedup_remember(slot) != SQLITE_OK)
 			eccp_rpc_error(&slot->call,
-				       ECCP__V1__STATUS_CODE__STATUS_CODE_INTERNAL,
-				       "store error: %s", eccp_store_errmsg(st));
+			               ECCP__V1__STATUS_CODE__STATUS_CODE_INTERNAL,
+			               "store error: %s", eccp_store_errmsg(st));
 		if (eccp_rpc_ok(&slot->call))
 			eccp_store_release(st);
 		else
@@ -434,9 +440,10 @@ static void rpc_group_commit(eccp_rpc_server *s, rpc_slot **w, size_t n)
 			 * remembered answer was committed earlier and still holds. */
 			if (slot->stored == NULL) {
 				slot->call.status->n_field_errors = 0;
-				eccp_rpc_error(&slot->call,
-					       ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
-					       "store error, nothing was stored; try again");
+				eccp_rpc_error(
+				    &slot->call,
+				    ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
+				    "store error, nothing was stored; try again");
 			}
 		}
 		if (slot->stored != NULL)
@@ -470,7 +477,8 @@ static void rpc_async_cb(uv_async_t *h)
 		switch (slot->m->kind) {
 		case ECCP_RPC_READ:
 			slot->work.data = slot;
-			uv_queue_work(s->o.loop, &slot->work, rpc_work_cb, rpc_after_work_cb);
+			uv_queue_work(s->o.loop, &slot->work, rpc_work_cb,
+			              rpc_after_work_cb);
 			break;
 		case ECCP_RPC_WRITE:
 			writes[n_writes++] = slot;
@@ -506,13 +514,13 @@ static void rpc_prune_cb(uv_timer_t *t)
 {
 	eccp_rpc_server *s = t->data;
 	sqlite3_stmt *q =
-		eccp_store_stmt(s->o.store, "DELETE FROM rpc_dedup WHERE created_ms < ?1");
+	    eccp_store_stmt(s->o.store, "DELETE FROM rpc_dedup WHERE created_ms < ?1");
 	if (q == NULL)
 		return;
 	sqlite3_bind_int64(q, 1, eccp_now_ms() - RPC_DEDUP_TTL_MS);
 	if (sqlite3_step(q) != SQLITE_DONE)
 		eccp_warn("rpc: pruning remembered answers failed: %s",
-			  eccp_store_errmsg(s->o.store));
+		          eccp_store_errmsg(s->o.store));
 	sqlite3_reset(q);
 }
 
@@ -543,7 +551,7 @@ static void rpc_server_free(eccp_rpc_server *s)
 }
 
 int eccp_rpc_server_start(const eccp_rpc_server_opts *o, eccp_rpc_server **out, char *err,
-			  size_t errlen)
+                          size_t errlen)
 {
 	eccp_rpc_server *s = calloc(1, sizeof(*s));
 	if (s == NULL) {
@@ -564,7 +572,8 @@ int eccp_rpc_server_start(const eccp_rpc_server_opts *o, eccp_rpc_server **out, 
 		goto fail;
 	}
 	s->sock_open = true;
-	nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, o->recv_max ? o->recv_max : 4 << 20);
+	nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ,
+	                    o->recv_max ? o->recv_max : 4 << 20);
 	for (size_t i = 0; i < s->n_slots; i++) {
 		rpc_slot *slot = &s->slots[i];
 		slot->srv = s;
@@ -651,8 +660,8 @@ struct eccp_rpc_client {
 	char *url;
 };
 
-int eccp_rpc_client_open(const char *url, unsigned flags, eccp_rpc_client **out, char *err,
-			 size_t errlen)
+int eccp_rpc_client_open(const char *url, unsigned flags, eccp_rpc_client **out,
+                         char *err, size_t errlen)
 {
 	eccp_rpc_client *c = calloc(1, sizeof(*c));
 	int rv;
@@ -670,7 +679,8 @@ int eccp_rpc_client_open(const char *url, unsigned flags, eccp_rpc_client **out,
 	nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, 64 << 20);
 	nng_socket_set_ms(c->sock, NNG_OPT_RECONNMINT, 20);
 	nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT, 500);
-	rv = nng_dial(c->sock, url, NULL, (flags & ECCP_RPC_CLIENT_LAZY) ? NNG_FLAG_NONBLOCK : 0);
+	rv = nng_dial(c->sock, url, NULL,
+	              (flags & ECCP_RPC_CLIENT_LAZY) ? NNG_FLAG_NONBLOCK : 0);
 	if (rv != 0) {
 		snprintf(err, errlen, "cannot connect to %s: %s", url, nng_strerror(rv));
 		eccp_rpc_client_close(c);
@@ -695,8 +705,9 @@ const char *eccp_rpc_client_url(const eccp_rpc_client *c)
 }
 
 int eccp_rpc_client_call(eccp_rpc_client *c, const ProtobufCMessage *req,
-			 const ProtobufCMessageDescriptor *resp_desc, ProtobufCAllocator *alloc,
-			 int timeout_ms, ProtobufCMessage **out, char *err, size_t errlen)
+                         const ProtobufCMessageDescriptor *resp_desc,
+                         ProtobufCAllocator *alloc, int timeout_ms,
+                         ProtobufCMessage **out, char *err, size_t errlen)
 {
 	nng_ctx ctx;
 	nng_aio *aio = NULL;
@@ -727,19 +738,21 @@ int eccp_rpc_client_call(eccp_rpc_client *c, const ProtobufCMessage *req,
 	if ((rv = nng_aio_result(aio)) != 0)
 		goto nng_fail;
 	m = nng_aio_get_msg(aio);
-	*out = protobuf_c_message_unpack(resp_desc, alloc, nng_msg_len(m), nng_msg_body(m));
+	*out =
+	    protobuf_c_message_unpack(resp_desc, alloc, nng_msg_len(m), nng_msg_body(m));
 	nng_msg_free(m);
 	if (*out == NULL) {
 		snprintf(err, errlen, "%s: undecodable reply (expected %s)", c->url,
-			 resp_desc->name);
+		         resp_desc->name);
 		goto done;
 	}
 	ret = 0;
 	goto done;
 nng_fail:
 	if (rv == NNG_ETIMEDOUT)
-		snprintf(err, errlen, "%s: no reply within %d ms (is the service running?)",
-			 c->url, timeout_ms);
+		snprintf(err, errlen,
+		         "%s: no reply within %d ms (is the service running?)", c->url,
+		         timeout_ms);
 	else
 		snprintf(err, errlen, "%s: %s", c->url, nng_strerror(rv));
 done:

@@ -32,9 +32,9 @@
 #include <uv.h>
 
 /* Table used by every store that serves write methods. */
-#define ECCP_RPC_SCHEMA                                                                 \
-	"CREATE TABLE rpc_dedup (request_id TEXT PRIMARY KEY, response BLOB NOT NULL,"  \
-	" created_ms INTEGER NOT NULL) WITHOUT ROWID;"                                  \
+#define ECCP_RPC_SCHEMA                                                                  \
+	"CREATE TABLE rpc_dedup (request_id TEXT PRIMARY KEY, response BLOB NOT NULL,"   \
+	" created_ms INTEGER NOT NULL) WITHOUT ROWID;"                                   \
 	"CREATE INDEX rpc_dedup_created ON rpc_dedup(created_ms);"
 
 /* Method numbers every daemon shares (see CommonRequest). */
@@ -53,8 +53,8 @@ typedef struct eccp_rpc_call {
 	const ProtobufCMessage *params; /* the request's oneof member */
 	uint32_t method;
 	const char *request_id; /* "" when not given */
-	const char *api_key;	/* "" when not given */
-	eccp_store *store;	/* write store, or a read-only one for READ */
+	const char *api_key;    /* "" when not given */
+	eccp_store *store;      /* write store, or a read-only one for READ */
 	void *svc;
 	void *arg; /* the method's arg from the table */
 	ProtobufCMessage *response;
@@ -76,11 +76,11 @@ typedef struct eccp_rpc_method {
 void *eccp_rpc_result(eccp_rpc_call *call);
 /* Sets the status code and message (printf). */
 void eccp_rpc_error(eccp_rpc_call *call, Eccp__V1__StatusCode code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Adds a per-field error and sets INVALID_ARGUMENT with the message
  * "invalid <what>: N field error(s)". */
 void eccp_rpc_field_error(eccp_rpc_call *call, const char *field, const char *rule,
-			  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+                          const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 bool eccp_rpc_ok(const eccp_rpc_call *call);
 
 typedef struct eccp_rpc_server eccp_rpc_server;
@@ -93,10 +93,10 @@ typedef struct eccp_rpc_server_opts {
 	const eccp_rpc_method *methods;
 	size_t n_methods;
 	void *svc;
-	eccp_store *store;	  /* required when a method is ECCP_RPC_WRITE */
+	eccp_store *store;        /* required when a method is ECCP_RPC_WRITE */
 	eccp_store_pool *readers; /* required when a method is ECCP_RPC_READ */
-	size_t workers;		  /* contexts receiving at once; 0: 64 */
-	size_t recv_max;	  /* bytes; 0: 4 MiB */
+	size_t workers;           /* contexts receiving at once; 0: 64 */
+	size_t recv_max;          /* bytes; 0: 4 MiB */
 	/* Called on the loop after each successful group commit, once the
 	 * replies are on their way (the outbox relays what was committed). */
 	void (*after_commit)(void *arg);
@@ -104,7 +104,7 @@ typedef struct eccp_rpc_server_opts {
 } eccp_rpc_server_opts;
 
 int eccp_rpc_server_start(const eccp_rpc_server_opts *opts, eccp_rpc_server **out,
-			  char *err, size_t errlen);
+                          char *err, size_t errlen);
 /* Stops taking requests, answers those in flight, closes the socket, frees
  * the server and then calls done(arg) on the loop. */
 void eccp_rpc_server_stop(eccp_rpc_server *s, void (*done)(void *arg), void *arg);
@@ -122,7 +122,7 @@ enum {
 };
 
 int eccp_rpc_client_open(const char *url, unsigned flags, eccp_rpc_client **out,
-			 char *err, size_t errlen);
+                         char *err, size_t errlen);
 void eccp_rpc_client_close(eccp_rpc_client *c);
 const char *eccp_rpc_client_url(const eccp_rpc_client *c);
 
@@ -132,9 +132,9 @@ const char *eccp_rpc_client_url(const eccp_rpc_client *c);
  * saying what happened ("tcp://127.0.0.1:7410: no reply within 5000 ms"). A
  * reply whose status is not OK still returns 0: look at its status. */
 int eccp_rpc_client_call(eccp_rpc_client *c, const ProtobufCMessage *req,
-			 const ProtobufCMessageDescriptor *resp_desc,
-			 ProtobufCAllocator *alloc, int timeout_ms, ProtobufCMessage **out,
-			 char *err, size_t errlen);
+                         const ProtobufCMessageDescriptor *resp_desc,
+                         ProtobufCAllocator *alloc, int timeout_ms,
+                         ProtobufCMessage **out, char *err, size_t errlen);
 
 /* A fresh request id (32 hex characters). */
 void eccp_rpc_request_id(char out[33]);

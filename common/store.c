@@ -41,13 +41,14 @@ static int store_mkdirs(const char *path)
 	return 0;
 }
 
-static int store_migrate(eccp_store *s, const eccp_store_opts *o, char *err, size_t errlen)
+static int store_migrate(eccp_store *s, const eccp_store_opts *o, char *err,
+                         size_t errlen)
 {
 	int v = eccp_store_version(s);
 	if (v < 0 || (size_t)v > o->n_migrations) {
 		snprintf(err, errlen,
-			 "%s: schema version %d is newer than this program knows (%zu)",
-			 s->path, v, o->n_migrations);
+		         "%s: schema version %d is newer than this program knows (%zu)",
+		         s->path, v, o->n_migrations);
 		return -1;
 	}
 	for (size_t i = (size_t)v; i < o->n_migrations; i++) {
@@ -55,11 +56,12 @@ static int store_migrate(eccp_store *s, const eccp_store_opts *o, char *err, siz
 		char *msg = NULL;
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %zu", i + 1);
 		if (eccp_store_begin(s) != SQLITE_OK ||
-		    sqlite3_exec(s->db, o->migrations[i], NULL, NULL, &msg) != SQLITE_OK ||
+		    sqlite3_exec(s->db, o->migrations[i], NULL, NULL, &msg) !=
+		        SQLITE_OK ||
 		    sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK ||
 		    eccp_store_commit(s) != SQLITE_OK) {
-			snprintf(err, errlen, "%s: migration %zu failed: %s", s->path, i + 1,
-				 msg ? msg : sqlite3_errmsg(s->db));
+			snprintf(err, errlen, "%s: migration %zu failed: %s", s->path,
+			         i + 1, msg ? msg : sqlite3_errmsg(s->db));
 			sqlite3_free(msg);
 			eccp_store_rollback(s);
 			return -1;
@@ -80,14 +82,14 @@ int eccp_store_open(const eccp_store_opts *o, eccp_store **out, char *err, size_
 	bool ro = (o->flags & ECCP_STORE_READONLY) != 0;
 	if (!ro && store_mkdirs(o->path) != 0) {
 		snprintf(err, errlen, "%s: cannot create directory: %s", o->path,
-			 strerror(errno));
+		         strerror(errno));
 		goto fail;
 	}
 	int fl = ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	fl |= SQLITE_OPEN_NOMUTEX;
 	if (sqlite3_open_v2(o->path, &s->db, fl, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: cannot open: %s", o->path,
-			 s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		         s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		goto fail;
 	}
 	sqlite3_busy_timeout(s->db, o->busy_timeout_ms > 0 ? o->busy_timeout_ms : 5000);
@@ -95,17 +97,18 @@ int eccp_store_open(const eccp_store_opts *o, eccp_store **out, char *err, size_
 	const char *sync = o->synchronous ? o->synchronous : "FULL";
 	if (strcmp(sync, "FULL") != 0 && strcmp(sync, "NORMAL") != 0 &&
 	    strcmp(sync, "OFF") != 0) {
-		snprintf(err, errlen, "synchronous: must be FULL, NORMAL or OFF (got '%s')",
-			 sync);
+		snprintf(err, errlen,
+		         "synchronous: must be FULL, NORMAL or OFF (got '%s')", sync);
 		goto fail;
 	}
 	snprintf(pragmas, sizeof(pragmas),
-		 "%sPRAGMA synchronous = %s; PRAGMA foreign_keys = ON;"
-		 "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32768;",
-		 ro ? "" : "PRAGMA journal_mode = WAL;", sync);
+	         "%sPRAGMA synchronous = %s; PRAGMA foreign_keys = ON;"
+	         "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32768;",
+	         ro ? "" : "PRAGMA journal_mode = WAL;", sync);
 	char *msg = NULL;
 	if (sqlite3_exec(s->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", o->path, msg ? msg : sqlite3_errmsg(s->db));
+		snprintf(err, errlen, "%s: %s", o->path,
+		         msg ? msg : sqlite3_errmsg(s->db));
 		sqlite3_free(msg);
 		goto fail;
 	}
@@ -180,8 +183,8 @@ sqlite3_stmt *eccp_store_stmt(eccp_store *s, const char *sql)
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
 	    SQLITE_OK) {
-		eccp_error("store %s: prepare failed: %s: %s", s->path, sqlite3_errmsg(s->db),
-			   sql);
+		eccp_error("store %s: prepare failed: %s: %s", s->path,
+		           sqlite3_errmsg(s->db), sql);
 		return NULL;
 	}
 	if ((s->n_stmts + 1) * 2 > s->cap_stmts) {
@@ -208,7 +211,8 @@ int eccp_store_exec(eccp_store *s, const char *sql)
 	char *msg = NULL;
 	int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
 	if (rc != SQLITE_OK) {
-		eccp_error("store %s: %s: %s", s->path, msg ? msg : sqlite3_errstr(rc), sql);
+		eccp_error("store %s: %s: %s", s->path, msg ? msg : sqlite3_errstr(rc),
+		           sql);
 		sqlite3_free(msg);
 	}
 	return rc;
@@ -232,7 +236,7 @@ int eccp_store_begin(eccp_store *s)
 {
 	s->savepoints = 0;
 	return store_step_done(s, (s->flags & ECCP_STORE_READONLY) ? "BEGIN"
-								   : "BEGIN IMMEDIATE");
+	                                                           : "BEGIN IMMEDIATE");
 }
 
 int eccp_store_commit(eccp_store *s)
@@ -280,7 +284,7 @@ int eccp_store_version(eccp_store *s)
 }
 
 int64_t eccp_store_query_int(eccp_store *s, const char *sql, bool bind_arg, int64_t arg,
-			     int64_t dflt)
+                             int64_t dflt)
 {
 	sqlite3_stmt *st = eccp_store_stmt(s, sql);
 	if (st == NULL)

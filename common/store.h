@@ -34,7 +34,7 @@ typedef struct eccp_store_opts {
 /* Opens (creating the file and its directory if needed) and migrates. On
  * failure returns -1 and writes a message naming the path and the cause. */
 int eccp_store_open(const eccp_store_opts *opts, eccp_store **out, char *err,
-		    size_t errlen);
+                    size_t errlen);
 void eccp_store_close(eccp_store *s);
 
 sqlite3 *eccp_store_db(eccp_store *s);
@@ -66,7 +66,7 @@ int eccp_store_version(eccp_store *s);
 /* Single-value helpers over a cached statement with one int64 bound to ?1
  * (bind_arg false: no parameter). Return dflt when there is no row. */
 int64_t eccp_store_query_int(eccp_store *s, const char *sql, bool bind_arg, int64_t arg,
-			     int64_t dflt);
+                             int64_t dflt);
 
 /* A pool of read-only connections to one file, shared by worker threads. */
 typedef struct eccp_store_pool eccp_store_pool;

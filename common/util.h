@@ -32,15 +32,13 @@ typedef struct eccp_arena {
 } eccp_arena;
 
 void eccp_arena_init(eccp_arena *a);
-void *eccp_arena_alloc(eccp_arena *a, size_t n);   /* zeroed; aborts on OOM */
+void *eccp_arena_alloc(eccp_arena *a, size_t n); /* zeroed; aborts on OOM */
 char *eccp_arena_strdup(eccp_arena *a, const char *s);
 char *eccp_arena_strndup(eccp_arena *a, const char *s, size_t n);
 char *eccp_arena_printf(eccp_arena *a, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 ProtobufCAllocator *eccp_arena_allocator(eccp_arena *a);
 void eccp_arena_free(eccp_arena *a); /* frees everything; a can be reused */
-
-
 
 /* True when s[0..len) is valid UTF-8 (no overlongs, surrogates or code
  * points above U+10FFFF). */

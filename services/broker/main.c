@@ -21,12 +21,12 @@ typedef struct broker {
 } broker;
 
 static const eccp_option broker_options[] = {
-	{"bus-in-url", ECCP_OPT_STRING, "tcp://127.0.0.1:7400", 0, 0,
-	 "where publishers send (raw SUB listens)"},
-	{"bus-out-url", ECCP_OPT_STRING, "tcp://127.0.0.1:7401", 0, 0,
-	 "where consumers listen (raw PUB listens)"},
-	{"max-message", ECCP_OPT_INT, "8388608", 1024, 1 << 30,
-	 "largest bus message forwarded, bytes"},
+    {"bus-in-url", ECCP_OPT_STRING, "tcp://127.0.0.1:7400", 0, 0,
+     "where publishers send (raw SUB listens)"},
+    {"bus-out-url", ECCP_OPT_STRING, "tcp://127.0.0.1:7401", 0, 0,
+     "where consumers listen (raw PUB listens)"},
+    {"max-message", ECCP_OPT_INT, "8388608", 1024, 1 << 30,
+     "largest bus message forwarded, bytes"},
 };
 
 /* One thread forwards: a raw PUB send never blocks (a slow subscriber's
@@ -61,13 +61,14 @@ static int broker_init(eccp_daemon *d, void **state, char *err, size_t errlen)
 	}
 	const char *in = eccp_config_str(cfg, "bus-in-url");
 	const char *out = eccp_config_str(cfg, "bus-out-url");
-	if ((rv = nng_sub0_open_raw(&b->in)) != 0 || (rv = nng_pub0_open_raw(&b->out)) != 0) {
+	if ((rv = nng_sub0_open_raw(&b->in)) != 0 ||
+	    (rv = nng_pub0_open_raw(&b->out)) != 0) {
 		snprintf(err, errlen, "bus sockets: %s", nng_strerror(rv));
 		free(b);
 		return -1;
 	}
 	nng_socket_set_size(b->in, NNG_OPT_RECVMAXSZ,
-			    (size_t)eccp_config_int(cfg, "max-message"));
+	                    (size_t)eccp_config_int(cfg, "max-message"));
 	nng_socket_set_int(b->in, NNG_OPT_RECVBUF, 8192);
 	nng_socket_set_int(b->out, NNG_OPT_SENDBUF, 8192);
 	if ((rv = nng_listen(b->in, in, NULL, 0)) != 0) {
@@ -111,14 +112,14 @@ static void broker_fini(void *state)
 }
 
 static const eccp_service broker_service = {
-	.name = "broker",
-	.summary = "forwards bus messages from publishers to consumers",
-	.options = broker_options,
-	.n_options = ECCP_ARRAY_LEN(broker_options),
-	.default_admin_url = "http://127.0.0.1:7409",
-	.init = broker_init,
-	.stop = broker_stop,
-	.fini = broker_fini,
+    .name = "broker",
+    .summary = "forwards bus messages from publishers to consumers",
+    .options = broker_options,
+    .n_options = ECCP_ARRAY_LEN(broker_options),
+    .default_admin_url = "http://127.0.0.1:7409",
+    .init = broker_init,
+    .stop = broker_stop,
+    .fini = broker_fini,
 };
 
 int main(int argc, char **argv)

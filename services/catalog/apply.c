@@ -18,11 +18,11 @@ static int apply_upsert(eccp_store *st, const Eccp__V1__ContentItem *it)
 		return -1;
 	eccp__v1__content_item__pack(it, buf);
 	sqlite3_stmt *w = eccp_store_stmt(
-		st, "INSERT INTO items (id, kind, organisation_id, external_id, version,"
-		    " withdrawn, item) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)"
-		    " ON CONFLICT(id) DO UPDATE SET version = excluded.version,"
-		    " withdrawn = 0, item = excluded.item, kind = excluded.kind"
-		    " WHERE excluded.version > items.version");
+	    st, "INSERT INTO items (id, kind, organisation_id, external_id, version,"
+	        " withdrawn, item) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)"
+	        " ON CONFLICT(id) DO UPDATE SET version = excluded.version,"
+	        " withdrawn = 0, item = excluded.item, kind = excluded.kind"
+	        " WHERE excluded.version > items.version");
 	int rc = SQLITE_ERROR;
 	if (w != NULL) {
 		sqlite3_bind_text(w, 1, it->id, -1, SQLITE_STATIC);
@@ -43,8 +43,8 @@ static int apply_withdraw(eccp_store *st, const Eccp__V1__ContentWithdrawn *w)
 {
 	if (w == NULL || w->id == NULL || w->id[0] == '\0')
 		return 1;
-	sqlite3_stmt *q = eccp_store_stmt(
-		st, "UPDATE items SET withdrawn = 1, version = ?2 WHERE id = ?1 AND version < ?2");
+	sqlite3_stmt *q = eccp_store_stmt(st, "UPDATE items SET withdrawn = 1, version = "
+	                                      "?2 WHERE id = ?1 AND version < ?2");
 	if (q == NULL)
 		return -1;
 	sqlite3_bind_text(q, 1, w->id, -1, SQLITE_STATIC);

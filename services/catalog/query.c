@@ -10,8 +10,8 @@
 static Eccp__V1__ContentItem *query_item(eccp_rpc_call *call, sqlite3_stmt *q, int col)
 {
 	return eccp__v1__content_item__unpack(eccp_arena_allocator(&call->arena),
-					      (size_t)sqlite3_column_bytes(q, col),
-					      sqlite3_column_blob(q, col));
+	                                      (size_t)sqlite3_column_bytes(q, col),
+	                                      sqlite3_column_blob(q, col));
 }
 
 void catalog_get(eccp_rpc_call *call)
@@ -22,17 +22,17 @@ void catalog_get(eccp_rpc_call *call)
 		return;
 	}
 	sqlite3_stmt *q = eccp_store_stmt(
-		call->store, "SELECT item, version, withdrawn FROM items WHERE id = ?1");
+	    call->store, "SELECT item, version, withdrawn FROM items WHERE id = ?1");
 	if (q == NULL) {
 		eccp_rpc_error(call, ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
-			       "store error: %s", eccp_store_errmsg(call->store));
+		               "store error: %s", eccp_store_errmsg(call->store));
 		return;
 	}
 	sqlite3_bind_text(q, 1, rq->id, -1, SQLITE_STATIC);
 	if (sqlite3_step(q) != SQLITE_ROW) {
 		sqlite3_reset(q);
 		eccp_rpc_error(call, ECCP__V1__STATUS_CODE__STATUS_CODE_NOT_FOUND,
-			       "no item with id '%s'", rq->id);
+		               "no item with id '%s'", rq->id);
 		return;
 	}
 	Eccp__V1__ContentItem *it = query_item(call, q, 0);
@@ -44,7 +44,7 @@ void catalog_get(eccp_rpc_call *call)
 	sqlite3_reset(q);
 	if (it == NULL) {
 		eccp_rpc_error(call, ECCP__V1__STATUS_CODE__STATUS_CODE_INTERNAL,
-			       "item '%s' is stored damaged", rq->id);
+		               "item '%s' is stored damaged", rq->id);
 		return;
 	}
 	Eccp__V1__GetResponse *r = eccp_rpc_result(call);
@@ -56,14 +56,15 @@ void catalog_list(eccp_rpc_call *call)
 	const Eccp__V1__ListRequest *rq = (const Eccp__V1__ListRequest *)call->params;
 	if (rq->kind == ECCP__V1__CONTENT_KIND__CONTENT_KIND_UNSPECIFIED ||
 	    protobuf_c_enum_descriptor_get_value(&eccp__v1__content_kind__descriptor,
-						 rq->kind) == NULL) {
+	                                         rq->kind) == NULL) {
 		eccp_rpc_field_error(call, "list.kind", "required",
-				     "kind must be CLUSTER, NEWS, EVENT or CALL");
+		                     "kind must be CLUSTER, NEWS, EVENT or CALL");
 		return;
 	}
 	uint32_t limit = rq->limit ? rq->limit : LIST_DEFAULT;
 	if (limit > LIST_MAX) {
-		eccp_rpc_field_error(call, "list.limit", "max", "must be at most %d", LIST_MAX);
+		eccp_rpc_field_error(call, "list.limit", "max", "must be at most %d",
+		                     LIST_MAX);
 		return;
 	}
 	const char *after = rq->page_token ? rq->page_token : "";
@@ -71,20 +72,20 @@ void catalog_list(eccp_rpc_call *call)
 	/* One read transaction: the page and the total agree. */
 	if (eccp_store_begin(st) != SQLITE_OK) {
 		eccp_rpc_error(call, ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
-			       "store error: %s", eccp_store_errmsg(st));
+		               "store error: %s", eccp_store_errmsg(st));
 		return;
 	}
 	Eccp__V1__ListResponse *r = eccp_rpc_result(call);
 	r->total = (uint64_t)eccp_store_query_int(
-		st, "SELECT COUNT(*) FROM items WHERE kind = ?1 AND withdrawn = 0", true,
-		rq->kind, 0);
+	    st, "SELECT COUNT(*) FROM items WHERE kind = ?1 AND withdrawn = 0", true,
+	    rq->kind, 0);
 	sqlite3_stmt *q = eccp_store_stmt(
-		st, "SELECT item, version FROM items WHERE kind = ?1 AND withdrawn = 0"
-		    " AND id > ?2 ORDER BY id LIMIT ?3");
+	    st, "SELECT item, version FROM items WHERE kind = ?1 AND withdrawn = 0"
+	        " AND id > ?2 ORDER BY id LIMIT ?3");
 	if (q == NULL) {
 		eccp_store_rollback(st);
 		eccp_rpc_error(call, ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
-			       "store error: %s", eccp_store_errmsg(st));
+		               "store error: %s", eccp_store_errmsg(st));
 		return;
 	}
 	sqlite3_bind_int(q, 1, rq->kind);
@@ -101,5 +102,6 @@ void catalog_list(eccp_rpc_call *call)
 	sqlite3_reset(q);
 	eccp_store_rollback(st);
 	if (r->n_items == limit)
-		r->next_page_token = eccp_arena_strdup(&call->arena, r->items[limit - 1]->id);
+		r->next_page_token =
+		    eccp_arena_strdup(&call->arena, r->items[limit - 1]->id);
 }

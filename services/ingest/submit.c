@@ -12,30 +12,36 @@ typedef struct submit_item {
 	Eccp__V1__ContentKind kind;
 	const char *kind_name; /* "call": topic and id prefix */
 	ProtobufCMessage *msg;
-	char **id;	       /* where the message keeps its id */
+	char **id; /* where the message keeps its id */
 	char **organisation_id;
 	const char *external_id;
 } submit_item;
 
 static bool submit_pick(eccp_rpc_call *call, const Eccp__V1__SubmitRequest *rq,
-			submit_item *it)
+                        submit_item *it)
 {
 	switch (rq->item_case) {
 	case ECCP__V1__SUBMIT_REQUEST__ITEM_CALL:
 		ingest_validate_call(call, rq->call);
-		*it = (submit_item){ECCP__V1__CONTENT_KIND__CONTENT_KIND_CALL, "call",
-				    &rq->call->base, &rq->call->id, &rq->call->organisation_id,
-				    rq->call->external_id};
+		*it = (submit_item){ECCP__V1__CONTENT_KIND__CONTENT_KIND_CALL,
+		                    "call",
+		                    &rq->call->base,
+		                    &rq->call->id,
+		                    &rq->call->organisation_id,
+		                    rq->call->external_id};
 		return true;
 	case ECCP__V1__SUBMIT_REQUEST__ITEM_EVENT:
 		ingest_validate_event(call, rq->event);
-		*it = (submit_item){ECCP__V1__CONTENT_KIND__CONTENT_KIND_EVENT, "event",
-				    &rq->event->base, &rq->event->id,
-				    &rq->event->organisation_id, rq->event->external_id};
+		*it = (submit_item){ECCP__V1__CONTENT_KIND__CONTENT_KIND_EVENT,
+		                    "event",
+		                    &rq->event->base,
+		                    &rq->event->id,
+		                    &rq->event->organisation_id,
+		                    rq->event->external_id};
 		return true;
 	default:
 		eccp_rpc_field_error(call, "submit.item", "required",
-				     "one of call or event is required");
+		                     "one of call or event is required");
 		return false;
 	}
 }
@@ -43,7 +49,8 @@ static bool submit_pick(eccp_rpc_call *call, const Eccp__V1__SubmitRequest *rq,
 static void submit_store_failed(eccp_rpc_call *call)
 {
 	eccp_rpc_error(call, ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
-		       "store error, nothing was stored: %s", eccp_store_errmsg(call->store));
+	               "store error, nothing was stored: %s",
+	               eccp_store_errmsg(call->store));
 }
 
 void ingest_submit(eccp_rpc_call *call)
@@ -57,8 +64,8 @@ void ingest_submit(eccp_rpc_call *call)
 
 	/* Find the current version of this (organisation, kind, external id). */
 	sqlite3_stmt *q = eccp_store_stmt(
-		st, "SELECT id, version, body FROM content"
-		    " WHERE organisation_id = ?1 AND kind = ?2 AND external_id = ?3");
+	    st, "SELECT id, version, body FROM content"
+	        " WHERE organisation_id = ?1 AND kind = ?2 AND external_id = ?3");
 	if (q == NULL)
 		return submit_store_failed(call);
 	sqlite3_bind_text(q, 1, *it.organisation_id, -1, SQLITE_STATIC);
@@ -70,10 +77,12 @@ void ingest_submit(eccp_rpc_call *call)
 	size_t old_len = 0;
 	int rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW) {
-		id = eccp_arena_strdup(&call->arena, (const char *)sqlite3_column_text(q, 0));
+		id = eccp_arena_strdup(&call->arena,
+		                       (const char *)sqlite3_column_text(q, 0));
 		version = (uint64_t)sqlite3_column_int64(q, 1);
 		old_len = (size_t)sqlite3_column_bytes(q, 2);
-		old = eccp_arena_strndup(&call->arena, sqlite3_column_blob(q, 2), old_len);
+		old =
+		    eccp_arena_strndup(&call->arena, sqlite3_column_blob(q, 2), old_len);
 	} else if (rc != SQLITE_DONE) {
 		sqlite3_reset(q);
 		return submit_store_failed(call);
@@ -102,10 +111,11 @@ void ingest_submit(eccp_rpc_call *call)
 	version++;
 	int64_t now_ms = eccp_now_ms();
 	sqlite3_stmt *w = eccp_store_stmt(
-		st, "INSERT INTO content (id, kind, organisation_id, external_id, version, body,"
-		    " updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-		    " ON CONFLICT(id) DO UPDATE SET version = excluded.version,"
-		    " body = excluded.body, updated_ms = excluded.updated_ms, withdrawn = 0");
+	    st,
+	    "INSERT INTO content (id, kind, organisation_id, external_id, version, body,"
+	    " updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+	    " ON CONFLICT(id) DO UPDATE SET version = excluded.version,"
+	    " body = excluded.body, updated_ms = excluded.updated_ms, withdrawn = 0");
 	if (w == NULL)
 		return submit_store_failed(call);
 	sqlite3_bind_text(w, 1, id, -1, SQLITE_STATIC);
@@ -151,5 +161,5 @@ void ingest_submit(eccp_rpc_call *call)
 	r->seq = seq;
 	r->version = version;
 	r->outcome = version == 1 ? ECCP__V1__SUBMIT_OUTCOME__SUBMIT_OUTCOME_CREATED
-				  : ECCP__V1__SUBMIT_OUTCOME__SUBMIT_OUTCOME_UPDATED;
+	                          : ECCP__V1__SUBMIT_OUTCOME__SUBMIT_OUTCOME_UPDATED;
 }

@@ -7,18 +7,19 @@
 
 #define TITLE_MAX 300
 #define TEXT_MAX  (64 * 1024)
-#define ID_MAX	  200
-#define URL_MAX	  2048
+#define ID_MAX    200
+#define URL_MAX   2048
 
 /* Valid UTF-8, no control characters (newline and tab allowed in
  * multi-line text), at most max code points. Empty passes unless required. */
 static void v_text(eccp_rpc_call *call, const char *field, const char *s, size_t max,
-		   bool required, bool multiline)
+                   bool required, bool multiline)
 {
 	size_t len = s ? strlen(s) : 0;
 	if (len == 0) {
 		if (required)
-			eccp_rpc_field_error(call, field, "required", "%s is required", field);
+			eccp_rpc_field_error(call, field, "required", "%s is required",
+			                     field);
 		return;
 	}
 	if (!eccp_utf8_valid(s, len)) {
@@ -30,14 +31,14 @@ static void v_text(eccp_rpc_call *call, const char *field, const char *s, size_t
 		if ((c < 0x20 && !(multiline && (c == '\n' || c == '\t' || c == '\r'))) ||
 		    c == 0x7F) {
 			eccp_rpc_field_error(call, field, "no_control_chars",
-					     "must not contain control characters");
+			                     "must not contain control characters");
 			return;
 		}
 	}
 	size_t n = eccp_utf8_len(s, len);
 	if (n > max)
 		eccp_rpc_field_error(call, field, "max_length",
-				     "must be at most %zu characters (got %zu)", max, n);
+		                     "must be at most %zu characters (got %zu)", max, n);
 }
 
 static void v_url(eccp_rpc_call *call, const char *field, const char *s, bool required)
@@ -52,23 +53,25 @@ static void v_url(eccp_rpc_call *call, const char *field, const char *s, bool re
 		rest = s + 7;
 	if (rest == NULL || rest[0] == '\0' || rest[0] == '/' || strchr(s, ' ') != NULL)
 		eccp_rpc_field_error(call, field, "http_url",
-				     "must be an http:// or https:// URL with a host");
+		                     "must be an http:// or https:// URL with a host");
 }
 
 static void v_time(eccp_rpc_call *call, const char *field, const Eccp__V1__Timestamp *t,
-		   bool required)
+                   bool required)
 {
 	if (t == NULL) {
 		if (required)
-			eccp_rpc_field_error(call, field, "required", "%s is required", field);
+			eccp_rpc_field_error(call, field, "required", "%s is required",
+			                     field);
 		return;
 	}
 	if (t->nanos < 0 || t->nanos > 999999999)
-		eccp_rpc_field_error(call, field, "timestamp", "nanos must be 0..999999999");
+		eccp_rpc_field_error(call, field, "timestamp",
+		                     "nanos must be 0..999999999");
 	/* 0001-01-01 .. 9999-12-31, as RFC 3339 allows */
 	if (t->seconds < -62135596800LL || t->seconds > 253402300799LL)
 		eccp_rpc_field_error(call, field, "timestamp",
-				     "must be between years 0001 and 9999");
+		                     "must be between years 0001 and 9999");
 }
 
 static int v_cmp(const Eccp__V1__Timestamp *a, const Eccp__V1__Timestamp *b)
@@ -91,13 +94,13 @@ void ingest_validate_call(eccp_rpc_call *call, const Eccp__V1__Call *c)
 	v_time(call, "call.deadline", c->deadline, true);
 	if (c->opening_time && c->deadline && v_cmp(c->deadline, c->opening_time) < 0)
 		eccp_rpc_field_error(call, "call.deadline", "deadline_after_opening",
-				     "must not be before openingTime");
+		                     "must not be before openingTime");
 	if (c->total_budget_eur < 0)
 		eccp_rpc_field_error(call, "call.totalBudgetEur", "non_negative",
-				     "must not be negative");
+		                     "must not be negative");
 	if (c->max_per_project_eur < 0)
 		eccp_rpc_field_error(call, "call.maxPerProjectEur", "non_negative",
-				     "must not be negative");
+		                     "must not be negative");
 }
 
 void ingest_validate_event(eccp_rpc_call *call, const Eccp__V1__Event *e)
@@ -112,5 +115,5 @@ void ingest_validate_event(eccp_rpc_call *call, const Eccp__V1__Event *e)
 	v_time(call, "event.endTime", e->end_time, true);
 	if (e->start_time && e->end_time && v_cmp(e->end_time, e->start_time) < 0)
 		eccp_rpc_field_error(call, "event.endTime", "end_after_start",
-				     "must not be before startTime");
+		                     "must not be before startTime");
 }

@@ -397,12 +397,12 @@ static int raw_open_sockets(raw_pipeline *p)
 }
 
 static const eccp_option raw_options[] = {
-	{"db", ECCP_OPT_STRING, "", 0, 0, "SQLite file to write (required)"},
-	{"clients", ECCP_OPT_INT, "8", 1, RAW_MAX_CLIENTS, "concurrent senders"},
-	{"count", ECCP_OPT_INT, "10000", 1, 100000000, "messages in all"},
-	{"synchronous", ECCP_OPT_STRING, "FULL", 0, 0, "FULL, NORMAL or OFF"},
-	{"prefix", ECCP_OPT_STRING, "pump", 0, 0, "external id prefix, as eccp-pump"},
-	{"org", ECCP_OPT_STRING, "org_pump", 0, 0, "organisation id, as eccp-pump"},
+    {"db", ECCP_OPT_STRING, "", 0, 0, "SQLite file to write (required)"},
+    {"clients", ECCP_OPT_INT, "8", 1, RAW_MAX_CLIENTS, "concurrent senders"},
+    {"count", ECCP_OPT_INT, "10000", 1, 100000000, "messages in all"},
+    {"synchronous", ECCP_OPT_STRING, "FULL", 0, 0, "FULL, NORMAL or OFF"},
+    {"prefix", ECCP_OPT_STRING, "pump", 0, 0, "external id prefix, as eccp-pump"},
+    {"org", ECCP_OPT_STRING, "org_pump", 0, 0, "organisation id, as eccp-pump"},
 };
 
 int main(int argc, char **argv)
@@ -411,8 +411,9 @@ int main(int argc, char **argv)
 	const char *db = NULL, *sync = "FULL";
 	eccp_config *cfg;
 	char err[512];
-	int crc = eccp_config_load(raw_options, ECCP_ARRAY_LEN(raw_options), "eccp-raw-pipeline",
-				   "raw", argc, argv, &cfg, err, sizeof(err));
+	int crc = eccp_config_load(raw_options, ECCP_ARRAY_LEN(raw_options),
+	                           "eccp-raw-pipeline", "raw", argc, argv, &cfg, err,
+	                           sizeof(err));
 	if (crc == ECCP_CONFIG_HELP)
 		return 0;
 	if (crc != ECCP_CONFIG_OK) {
@@ -426,9 +427,10 @@ int main(int argc, char **argv)
 	p.prefix = eccp_config_str(cfg, "prefix");
 	p.org = eccp_config_str(cfg, "org");
 	if (db[0] == '\0' || (strcmp(sync, "FULL") != 0 && strcmp(sync, "NORMAL") != 0 &&
-			       strcmp(sync, "OFF") != 0)) {
-		fprintf(stderr, "eccp-raw-pipeline: --db is required; --synchronous must be "
-				"FULL, NORMAL or OFF\n");
+	                      strcmp(sync, "OFF") != 0)) {
+		fprintf(stderr,
+		        "eccp-raw-pipeline: --db is required; --synchronous must be "
+		        "FULL, NORMAL or OFF\n");
 		return 2;
 	}
 	pthread_mutex_init(&p.mu, NULL);

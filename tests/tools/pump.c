@@ -20,14 +20,14 @@
 #include <unistd.h>
 
 static const eccp_option pump_options[] = {
-	{"ingest", ECCP_OPT_STRING, "tcp://127.0.0.1:7410", 0, 0, "ingest RPC endpoint"},
-	{"catalog", ECCP_OPT_STRING, "tcp://127.0.0.1:7420", 0, 0, "catalog RPC endpoint"},
-	{"count", ECCP_OPT_INT, "1000", 1, 100000000, "items to publish"},
-	{"clients", ECCP_OPT_INT, "8", 1, 256, "concurrent clients"},
-	{"prefix", ECCP_OPT_STRING, "pump", 0, 0, "external id and request id prefix"},
-	{"org", ECCP_OPT_STRING, "org_pump", 0, 0, "organisation id of the items"},
-	{"wait", ECCP_OPT_BOOL, "false", 0, 0, "wait until the catalog has everything"},
-	{"deadline-s", ECCP_OPT_INT, "600", 1, 86400, "give up after this many seconds"},
+    {"ingest", ECCP_OPT_STRING, "tcp://127.0.0.1:7410", 0, 0, "ingest RPC endpoint"},
+    {"catalog", ECCP_OPT_STRING, "tcp://127.0.0.1:7420", 0, 0, "catalog RPC endpoint"},
+    {"count", ECCP_OPT_INT, "1000", 1, 100000000, "items to publish"},
+    {"clients", ECCP_OPT_INT, "8", 1, 256, "concurrent clients"},
+    {"prefix", ECCP_OPT_STRING, "pump", 0, 0, "external id and request id prefix"},
+    {"org", ECCP_OPT_STRING, "org_pump", 0, 0, "organisation id of the items"},
+    {"wait", ECCP_OPT_BOOL, "false", 0, 0, "wait until the catalog has everything"},
+    {"deadline-s", ECCP_OPT_INT, "600", 1, 86400, "give up after this many seconds"},
 };
 
 typedef struct pump {
@@ -66,7 +66,8 @@ static int pump_one(pump *p, eccp_rpc_client *c, long long i)
 	snprintf(ext, sizeof(ext), "%s-%lld", p->prefix, i);
 	snprintf(rid, sizeof(rid), "%s-req-%lld", p->prefix, i);
 	snprintf(title, sizeof(title), "Pump call %lld for cluster cooperation", i);
-	Eccp__V1__Timestamp open = ECCP__V1__TIMESTAMP__INIT, dl = ECCP__V1__TIMESTAMP__INIT;
+	Eccp__V1__Timestamp open = ECCP__V1__TIMESTAMP__INIT,
+	                    dl = ECCP__V1__TIMESTAMP__INIT;
 	open.seconds = 1700000000;
 	dl.seconds = 1900000000 + i;
 	Eccp__V1__Call call = ECCP__V1__CALL__INIT;
@@ -88,9 +89,9 @@ static int pump_one(pump *p, eccp_rpc_client *c, long long i)
 		eccp_arena a;
 		eccp_arena_init(&a);
 		ProtobufCMessage *resp = NULL;
-		int rc = eccp_rpc_client_call(c, &rq.base, &eccp__v1__ingest_response__descriptor,
-					      eccp_arena_allocator(&a), 5000, &resp, err,
-					      sizeof(err));
+		int rc = eccp_rpc_client_call(
+		    c, &rq.base, &eccp__v1__ingest_response__descriptor,
+		    eccp_arena_allocator(&a), 5000, &resp, err, sizeof(err));
 		if (rc == 0) {
 			Eccp__V1__IngestResponse *r = (Eccp__V1__IngestResponse *)resp;
 			if (r->status == NULL ||
@@ -98,9 +99,10 @@ static int pump_one(pump *p, eccp_rpc_client *c, long long i)
 				eccp_arena_free(&a);
 				return 0;
 			}
-			if (r->status->code != ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE) {
+			if (r->status->code !=
+			    ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE) {
 				snprintf(err, sizeof(err), "item %lld refused: %s", i,
-					 r->status->message);
+				         r->status->message);
 				eccp_arena_free(&a);
 				pump_fail(p, err);
 				return -1;
@@ -121,8 +123,8 @@ static void *pump_client(void *arg)
 	pump *p = arg;
 	char err[256];
 	eccp_rpc_client *c;
-	if (eccp_rpc_client_open(p->ingest_url, ECCP_RPC_CLIENT_LAZY, &c, err, sizeof(err)) !=
-	    0) {
+	if (eccp_rpc_client_open(p->ingest_url, ECCP_RPC_CLIENT_LAZY, &c, err,
+	                         sizeof(err)) != 0) {
 		pump_fail(p, err);
 		return NULL;
 	}
@@ -139,7 +141,8 @@ static void *pump_client(void *arg)
 }
 
 /* Info from any daemon (CommonRequest is understood by all). */
-static int pump_info(eccp_rpc_client *c, eccp_arena *a, Eccp__V1__ServiceInfoResponse **out)
+static int pump_info(eccp_rpc_client *c, eccp_arena *a,
+                     Eccp__V1__ServiceInfoResponse **out)
 {
 	char rid[33], err[256];
 	eccp_rpc_request_id(rid);
@@ -150,7 +153,8 @@ static int pump_info(eccp_rpc_client *c, eccp_arena *a, Eccp__V1__ServiceInfoRes
 	rq.info = &ir;
 	ProtobufCMessage *resp;
 	if (eccp_rpc_client_call(c, &rq.base, &eccp__v1__common_response__descriptor,
-				 eccp_arena_allocator(a), 2000, &resp, err, sizeof(err)) != 0)
+	                         eccp_arena_allocator(a), 2000, &resp, err,
+	                         sizeof(err)) != 0)
 		return -1;
 	Eccp__V1__CommonResponse *r = (Eccp__V1__CommonResponse *)resp;
 	if (r->method_case != ECCP__V1__COMMON_RESPONSE__METHOD_INFO)
@@ -164,9 +168,11 @@ static int pump_wait_catalog(pump *p, const char *catalog_url, uint64_t *head_ou
 {
 	char err[256];
 	eccp_rpc_client *ci, *cc;
-	if (eccp_rpc_client_open(p->ingest_url, ECCP_RPC_CLIENT_LAZY, &ci, err, sizeof(err)))
+	if (eccp_rpc_client_open(p->ingest_url, ECCP_RPC_CLIENT_LAZY, &ci, err,
+	                         sizeof(err)))
 		return -1;
-	if (eccp_rpc_client_open(catalog_url, ECCP_RPC_CLIENT_LAZY, &cc, err, sizeof(err))) {
+	if (eccp_rpc_client_open(catalog_url, ECCP_RPC_CLIENT_LAZY, &cc, err,
+	                         sizeof(err))) {
 		eccp_rpc_client_close(ci);
 		return -1;
 	}
@@ -200,7 +206,7 @@ int main(int argc, char **argv)
 	eccp_config *cfg;
 	char err[512];
 	int rc = eccp_config_load(pump_options, ECCP_ARRAY_LEN(pump_options), "eccp-pump",
-				  "pump", argc, argv, &cfg, err, sizeof(err));
+	                          "pump", argc, argv, &cfg, err, sizeof(err));
 	if (rc == ECCP_CONFIG_HELP)
 		return 0;
 	if (rc != ECCP_CONFIG_OK) {
