@@ -70,8 +70,8 @@ static void test_observe_buckets(void **state)
 	char *text = eccp_metrics_render("ingest", 1.5, 1);
 	assert_non_null(text);
 	const char *lines[] = {
-	    "# HELP eccp_rpc_latency_seconds "
-	    "Time from receiving an RPC request to sending its reply.",
+	    ("# HELP eccp_rpc_latency_seconds "
+	     "Time from receiving an RPC request to sending its reply."),
 	    "# TYPE eccp_rpc_latency_seconds histogram",
 	    "eccp_rpc_latency_seconds_bucket{service=\"ingest\",le=\"0.0001\"} 2",
 	    "eccp_rpc_latency_seconds_bucket{service=\"ingest\",le=\"0.00025\"} 3",
