@@ -58,41 +58,75 @@ void *eccp_rpc_result(eccp_rpc_call *call)
 	return m;
 }
 
-void eccp_rpc_error(eccp_rpc_call *call, Eccp__V1__StatusCode code, const char *fmt, ...)
+Eccp__V1__Status *eccp_status_new(eccp_arena *a)
 {
-	char buf[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	call->status->code = code;
-	call->status->message = eccp_arena_strdup(&call->arena, buf);
+	Eccp__V1__Status *st = eccp_arena_alloc(a, sizeof(*st));
+	eccp__v1__status__init(st);
+	return st;
 }
 
-void eccp_rpc_field_error(eccp_rpc_call *call, const char *field, const char *rule,
-                          const char *fmt, ...)
+static void rpc_status_vset(eccp_arena *a, Eccp__V1__Status *st, Eccp__V1__StatusCode code,
+			    const char *fmt, va_list ap)
 {
 	char buf[1024];
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	st->code = code;
+	st->message = eccp_arena_strdup(a, buf);
+}
+
+void eccp_status_set(eccp_arena *a, Eccp__V1__Status *st, Eccp__V1__StatusCode code,
+		     const char *fmt, ...)
+{
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	rpc_status_vset(a, st, code, fmt, ap);
 	va_end(ap);
-	Eccp__V1__Status *st = call->status;
-	Eccp__V1__FieldError *fe = eccp_arena_alloc(&call->arena, sizeof(*fe));
+}
+
+void eccp_status_verror(eccp_arena *a, Eccp__V1__Status *st, const char *field,
+			const char *rule, const char *fmt, va_list ap)
+{
+	char buf[1024];
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	Eccp__V1__FieldError *fe = eccp_arena_alloc(a, sizeof(*fe));
 	eccp__v1__field_error__init(fe);
-	fe->field = eccp_arena_strdup(&call->arena, field);
-	fe->rule = eccp_arena_strdup(&call->arena, rule);
-	fe->message = eccp_arena_strdup(&call->arena, buf);
-	Eccp__V1__FieldError **v =
-	    eccp_arena_alloc(&call->arena, (st->n_field_errors + 1) * sizeof(*v));
+	fe->field = eccp_arena_strdup(a, field);
+	fe->rule = eccp_arena_strdup(a, rule);
+	fe->message = eccp_arena_strdup(a, buf);
+	Eccp__V1__FieldError **v = eccp_arena_alloc(a, (st->n_field_errors + 1) * sizeof(*v));
 	if (st->n_field_errors > 0)
 		memcpy(v, st->field_errors, st->n_field_errors * sizeof(*v));
 	v[st->n_field_errors++] = fe;
 	st->field_errors = v;
 	st->code = ECCP__V1__STATUS_CODE__STATUS_CODE_INVALID_ARGUMENT;
-	st->message =
-	    eccp_arena_printf(&call->arena, "invalid request: %zu field error%s",
-	                      st->n_field_errors, st->n_field_errors == 1 ? "" : "s");
+	st->message = eccp_arena_printf(a, "invalid request: %zu field error%s",
+					st->n_field_errors, st->n_field_errors == 1 ? "" : "s");
+}
+
+void eccp_status_field_error(eccp_arena *a, Eccp__V1__Status *st, const char *field,
+			     const char *rule, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	eccp_status_verror(a, st, field, rule, fmt, ap);
+	va_end(ap);
+}
+
+void eccp_rpc_error(eccp_rpc_call *call, Eccp__V1__StatusCode code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	rpc_status_vset(&call->arena, call->status, code, fmt, ap);
+	va_end(ap);
+}
+
+void eccp_rpc_field_error(eccp_rpc_call *call, const char *field, const char *rule,
+			  const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	eccp_status_verror(&call->arena, call->status, field, rule, fmt, ap);
+	va_end(ap);
 }
 
 bool eccp_rpc_ok(const eccp_rpc_call *call)

@@ -27,6 +27,7 @@
 #include "eccp/v1/common.pb-c.h"
 
 #include <protobuf-c/protobuf-c.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <uv.h>
@@ -82,6 +83,17 @@ void eccp_rpc_error(eccp_rpc_call *call, Eccp__V1__StatusCode code, const char *
 void eccp_rpc_field_error(eccp_rpc_call *call, const char *field, const char *rule,
                           const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 bool eccp_rpc_ok(const eccp_rpc_call *call);
+
+/* The same for any Status (e.g. one per item of a batch), memory from a. */
+void eccp_status_field_error(eccp_arena *a, Eccp__V1__Status *st, const char *field,
+			     const char *rule, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+void eccp_status_verror(eccp_arena *a, Eccp__V1__Status *st, const char *field,
+			const char *rule, const char *fmt, va_list ap);
+void eccp_status_set(eccp_arena *a, Eccp__V1__Status *st, Eccp__V1__StatusCode code,
+		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* A new, OK Status in a. */
+Eccp__V1__Status *eccp_status_new(eccp_arena *a);
 
 typedef struct eccp_rpc_server eccp_rpc_server;
 

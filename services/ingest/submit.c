@@ -22,7 +22,6 @@ static bool submit_pick(eccp_rpc_call *call, const Eccp__V1__SubmitRequest *rq,
 {
 	switch (rq->item_case) {
 	case ECCP__V1__SUBMIT_REQUEST__ITEM_CALL:
-		ingest_validate_call(call, rq->call);
 		*it = (submit_item){ECCP__V1__CONTENT_KIND__CONTENT_KIND_CALL,
 		                    "call",
 		                    &rq->call->base,
@@ -31,7 +30,6 @@ static bool submit_pick(eccp_rpc_call *call, const Eccp__V1__SubmitRequest *rq,
 		                    rq->call->external_id};
 		return true;
 	case ECCP__V1__SUBMIT_REQUEST__ITEM_EVENT:
-		ingest_validate_event(call, rq->event);
 		*it = (submit_item){ECCP__V1__CONTENT_KIND__CONTENT_KIND_EVENT,
 		                    "event",
 		                    &rq->event->base,
@@ -58,7 +56,8 @@ void ingest_submit(eccp_rpc_call *call)
 	ingest *in = call->svc;
 	const Eccp__V1__SubmitRequest *rq = (const Eccp__V1__SubmitRequest *)call->params;
 	submit_item it;
-	if (!submit_pick(call, rq, &it) || !eccp_rpc_ok(call))
+	ingest_validate(&call->arena, call->status, rq);
+	if (!eccp_rpc_ok(call) || !submit_pick(call, rq, &it))
 		return;
 	eccp_store *st = call->store;
 

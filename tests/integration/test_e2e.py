@@ -130,7 +130,8 @@ class E2E(unittest.TestCase):
         self.assertEqual(r.rc, 0, r)
         self.assertEqual(r.err, "", r)
         j = r.json
-        self.assertEqual(set(j), {"id", "seq", "version", "outcome"}, j)
+        self.assertEqual(set(j), {"id", "seq", "version", "outcome", "duplicateOf"}, j)
+        self.assertEqual(j["duplicateOf"], "", j)
         self.assertTrue(j["id"].startswith(prefix), j)
         self.assertGreater(len(j["id"]), len(prefix), j)
         self.assertEqual(j["seq"], str(seq), j)
