@@ -65,8 +65,8 @@ Eccp__V1__Status *eccp_status_new(eccp_arena *a)
 	return st;
 }
 
-static void rpc_status_vset(eccp_arena *a, Eccp__V1__Status *st, Eccp__V1__StatusCode code,
-			    const char *fmt, va_list ap)
+static void rpc_status_vset(eccp_arena *a, Eccp__V1__Status *st,
+                            Eccp__V1__StatusCode code, const char *fmt, va_list ap)
 {
 	char buf[1024];
 	vsnprintf(buf, sizeof(buf), fmt, ap);
@@ -75,7 +75,7 @@ static void rpc_status_vset(eccp_arena *a, Eccp__V1__Status *st, Eccp__V1__Statu
 }
 
 void eccp_status_set(eccp_arena *a, Eccp__V1__Status *st, Eccp__V1__StatusCode code,
-		     const char *fmt, ...)
+                     const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -84,7 +84,7 @@ void eccp_status_set(eccp_arena *a, Eccp__V1__Status *st, Eccp__V1__StatusCode c
 }
 
 void eccp_status_verror(eccp_arena *a, Eccp__V1__Status *st, const char *field,
-			const char *rule, const char *fmt, va_list ap)
+                        const char *rule, const char *fmt, va_list ap)
 {
 	char buf[1024];
 	vsnprintf(buf, sizeof(buf), fmt, ap);
@@ -93,18 +93,20 @@ void eccp_status_verror(eccp_arena *a, Eccp__V1__Status *st, const char *field,
 	fe->field = eccp_arena_strdup(a, field);
 	fe->rule = eccp_arena_strdup(a, rule);
 	fe->message = eccp_arena_strdup(a, buf);
-	Eccp__V1__FieldError **v = eccp_arena_alloc(a, (st->n_field_errors + 1) * sizeof(*v));
+	Eccp__V1__FieldError **v =
+	    eccp_arena_alloc(a, (st->n_field_errors + 1) * sizeof(*v));
 	if (st->n_field_errors > 0)
 		memcpy(v, st->field_errors, st->n_field_errors * sizeof(*v));
 	v[st->n_field_errors++] = fe;
 	st->field_errors = v;
 	st->code = ECCP__V1__STATUS_CODE__STATUS_CODE_INVALID_ARGUMENT;
-	st->message = eccp_arena_printf(a, "invalid request: %zu field error%s",
-					st->n_field_errors, st->n_field_errors == 1 ? "" : "s");
+	st->message =
+	    eccp_arena_printf(a, "invalid request: %zu field error%s", st->n_field_errors,
+	                      st->n_field_errors == 1 ? "" : "s");
 }
 
 void eccp_status_field_error(eccp_arena *a, Eccp__V1__Status *st, const char *field,
-			     const char *rule, const char *fmt, ...)
+                             const char *rule, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -121,7 +123,7 @@ void eccp_rpc_error(eccp_rpc_call *call, Eccp__V1__StatusCode code, const char *
 }
 
 void eccp_rpc_field_error(eccp_rpc_call *call, const char *field, const char *rule,
-			  const char *fmt, ...)
+                          const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -310,6 +312,7 @@ static bool rpc_prepare(rpc_slot *slot)
 	eccp_rpc_server *s = slot->srv;
 	eccp_rpc_call *c = &slot->call;
 	c->start_ns = eccp_mono_ns();
+	c->forget_answer = false;
 	c->svc = s->o.svc;
 	c->store = s->o.store;
 	c->request_id = "";
@@ -452,7 +455,7 @@ static void rpc_group_commit(eccp_rpc_server *s, rpc_slot **w, size_t n)
 			continue;
 		}
 		slot->m->fn(&slot->call);
-		if (eccp_rpc_ok(&slot->call) && has_id &&
+		if (eccp_rpc_ok(&slot->call) && has_id && !slot->call.forget_answer &&
 		    rpc_dedup_remember(slot) != SQLITE_OK)
 			eccp_rpc_error(&slot->call,
 			               ECCP__V1__STATUS_CODE__STATUS_CODE_INTERNAL,

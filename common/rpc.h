@@ -61,6 +61,9 @@ typedef struct eccp_rpc_call {
 	ProtobufCMessage *response;
 	Eccp__V1__Status *status;
 	uint64_t start_ns;
+	/* Set by a WRITE handler whose answer must not be stored (it carries a
+	 * secret shown once): a resend then runs the method again. */
+	bool forget_answer;
 } eccp_rpc_call;
 
 typedef void (*eccp_rpc_fn)(eccp_rpc_call *call);
@@ -86,12 +89,12 @@ bool eccp_rpc_ok(const eccp_rpc_call *call);
 
 /* The same for any Status (e.g. one per item of a batch), memory from a. */
 void eccp_status_field_error(eccp_arena *a, Eccp__V1__Status *st, const char *field,
-			     const char *rule, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+                             const char *rule, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 void eccp_status_verror(eccp_arena *a, Eccp__V1__Status *st, const char *field,
-			const char *rule, const char *fmt, va_list ap);
+                        const char *rule, const char *fmt, va_list ap);
 void eccp_status_set(eccp_arena *a, Eccp__V1__Status *st, Eccp__V1__StatusCode code,
-		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* A new, OK Status in a. */
 Eccp__V1__Status *eccp_status_new(eccp_arena *a);
 

@@ -15,6 +15,9 @@ import sys
 import time
 import unittest
 
+# The organisations the test items name; registered with the admin key.
+ORGS = ("org_easme", "org_interreg_nwe", "org_eccp")
+
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 from eccp_harness import Cluster, HarnessError, wait_until
 
@@ -167,7 +170,7 @@ class E2E(unittest.TestCase):
     # ------------------------------------------------------------------------
 
     def test_publish_get_list_status_errors_and_shutdown(self):
-        with Cluster() as c:
+        with Cluster(orgs=ORGS) as c:
             c.start_all()
 
             # -- publish a call from a file, an event from stdin --
@@ -334,7 +337,7 @@ class E2E(unittest.TestCase):
             stop_cleanly(self, c.broker)
 
     def test_catalog_started_after_publishing_catches_up_before_ready(self):
-        with Cluster() as c:
+        with Cluster(orgs=ORGS) as c:
             c.start_all("broker", "ingest")
             pub = self.assert_published(
                 c.cli("publish", "event", "-", input=json.dumps(CLUSTER_WEEKS)),
@@ -375,7 +378,7 @@ class E2E(unittest.TestCase):
             self.assertEqual(c.metric("catalog", "eccp_events_applied_total"), head)
 
     def test_broker_down_catalog_polls_replay(self):
-        with Cluster(catalog_args=["--stale-ms", "500"]) as c:
+        with Cluster(catalog_args=["--stale-ms", "500"], orgs=ORGS) as c:
             c.start_all()
             c.wait_bus_connected()
             first = self.assert_published(c.cli("publish", "call", "-",

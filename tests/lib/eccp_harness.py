@@ -452,7 +452,7 @@ class Cluster:
     command line (e.g. catalog_args=["--stale-ms", "500"])."""
 
     def __init__(self, broker_args=(), ingest_args=(), catalog_args=(), bin=None,
-                 ready_deadline_s=20.0, log_level="info", name="eccp"):
+                 ready_deadline_s=20.0, log_level="info", name="eccp", orgs=()):
         self.bin = bin or bin_dir()
         for exe in ("eccp-broker", "eccp-ingest", "eccp-catalog", "eccp", "eccp-pump"):
             if not os.access(os.path.join(self.bin, exe), os.X_OK):
@@ -460,8 +460,13 @@ class Cluster:
         self.tmp = tempfile.mkdtemp(prefix=name + "-test-")
         self.keep = os.environ.get("ECCP_TEST_KEEP", "") not in ("", "0")
         self.ready_deadline_s = ready_deadline_s
-        self.env = clean_env()
+        # One admin key for this platform: ingest reads ECCP_ADMIN_KEY, the
+        # CLI and eccp-pump read ECCP_API_KEY.
+        self.admin_key = "admin-" + os.urandom(16).hex()
+        self.env = clean_env({"ECCP_ADMIN_KEY": self.admin_key,
+                              "ECCP_API_KEY": self.admin_key})
         self._closed = False
+        self.orgs = tuple(orgs)
         p = free_ports(8)
         self.ports = dict(zip(("broker_admin", "bus_in", "bus_out", "ingest_admin",
                                "ingest_rpc", "catalog_admin", "catalog_rpc", "spare"), p))
@@ -505,11 +510,22 @@ class Cluster:
         self.close(failed=et is not None)
         return False
 
+    def register_org(self, org_id, name=None, country=""):
+        """Registers an organisation with the admin key (items name it)."""
+        args = ["org", "create", "--id", org_id, "--name", name or org_id]
+        if country:
+            args += ["--country", country]
+        return self.cli(*args, check=0)
+
     def start_all(self, *names):
         """Starts the named daemons (default all, broker first) and waits for
         every one to be ready."""
-        for n in names or ("broker", "ingest", "catalog"):
+        names = names or ("broker", "ingest", "catalog")
+        for n in names:
             self.daemons[n].start()
+        if "ingest" in names:
+            for org in self.orgs:
+                self.register_org(org)
         return self
 
     def close(self, failed=False):

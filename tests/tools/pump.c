@@ -26,6 +26,8 @@ static const eccp_option pump_options[] = {
     {"clients", ECCP_OPT_INT, "8", 1, 256, "concurrent clients"},
     {"prefix", ECCP_OPT_STRING, "pump", 0, 0, "external id and request id prefix"},
     {"org", ECCP_OPT_STRING, "org_pump", 0, 0, "organisation id of the items"},
+    {"api-key", ECCP_OPT_STRING, "", 0, 0,
+     "API key; the admin key also registers --org first"},
     {"wait", ECCP_OPT_BOOL, "false", 0, 0, "wait until the catalog has everything"},
     {"deadline-s", ECCP_OPT_INT, "600", 1, 86400, "give up after this many seconds"},
 };
@@ -34,6 +36,7 @@ typedef struct pump {
 	const char *ingest_url;
 	const char *prefix;
 	const char *org;
+	const char *api_key;
 	long long count;
 	int clients;
 	atomic_llong next;
@@ -59,10 +62,50 @@ static void pump_fail(pump *p, const char *msg)
 	atomic_store(&p->failed, 1);
 }
 
-/* One acknowledged submit, retried with the same request id. */
+/* Sends one Submit until it is answered, retried with the same request id
+ * (the server answers a resend from memory). Returns the final status code,
+ * or -1 when the deadline passed. */
+static int pump_send(pump *p, eccp_rpc_client *c, Eccp__V1__SubmitRequest *sub, char *rid,
+                     char *err, size_t errlen)
+{
+	Eccp__V1__Credentials cred = ECCP__V1__CREDENTIALS__INIT;
+	cred.api_key = (char *)p->api_key;
+	Eccp__V1__IngestRequest rq = ECCP__V1__INGEST_REQUEST__INIT;
+	rq.request_id = rid;
+	rq.credentials = &cred;
+	rq.method_case = ECCP__V1__INGEST_REQUEST__METHOD_SUBMIT;
+	rq.submit = sub;
+	for (;;) {
+		eccp_arena a;
+		eccp_arena_init(&a);
+		ProtobufCMessage *resp = NULL;
+		int code = -1;
+		uint32_t wait_ms = 20;
+		if (eccp_rpc_client_call(
+		        c, &rq.base, &eccp__v1__ingest_response__descriptor,
+		        eccp_arena_allocator(&a), 5000, &resp, err, errlen) == 0) {
+			Eccp__V1__IngestResponse *r = (Eccp__V1__IngestResponse *)resp;
+			code = r->status ? (int)r->status->code : 0;
+			if (r->status && r->status->message)
+				snprintf(err, errlen, "%s", r->status->message);
+			if (code == ECCP__V1__STATUS_CODE__STATUS_CODE_RESOURCE_EXHAUSTED)
+				wait_ms = r->status->retry_after_ms;
+		}
+		eccp_arena_free(&a);
+		if (code >= 0 && code != ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE &&
+		    code != ECCP__V1__STATUS_CODE__STATUS_CODE_RESOURCE_EXHAUSTED)
+			return code;
+		atomic_fetch_add(&p->retries, 1);
+		if (eccp_mono_ns() > p->deadline_ns)
+			return -1;
+		usleep(wait_ms * 1000u);
+	}
+}
+
+/* One acknowledged call. */
 static int pump_one(pump *p, eccp_rpc_client *c, long long i)
 {
-	char ext[128], rid[160], title[160];
+	char ext[128], rid[160], title[160], err[256];
 	snprintf(ext, sizeof(ext), "%s-%lld", p->prefix, i);
 	snprintf(rid, sizeof(rid), "%s-req-%lld", p->prefix, i);
 	snprintf(title, sizeof(title), "Pump call %lld for cluster cooperation", i);
@@ -80,42 +123,39 @@ static int pump_one(pump *p, eccp_rpc_client *c, long long i)
 	Eccp__V1__SubmitRequest sub = ECCP__V1__SUBMIT_REQUEST__INIT;
 	sub.item_case = ECCP__V1__SUBMIT_REQUEST__ITEM_CALL;
 	sub.call = &call;
-	Eccp__V1__IngestRequest rq = ECCP__V1__INGEST_REQUEST__INIT;
-	rq.request_id = rid;
-	rq.method_case = ECCP__V1__INGEST_REQUEST__METHOD_SUBMIT;
-	rq.submit = &sub;
-	for (;;) {
-		char err[256];
-		eccp_arena a;
-		eccp_arena_init(&a);
-		ProtobufCMessage *resp = NULL;
-		int rc = eccp_rpc_client_call(
-		    c, &rq.base, &eccp__v1__ingest_response__descriptor,
-		    eccp_arena_allocator(&a), 5000, &resp, err, sizeof(err));
-		if (rc == 0) {
-			Eccp__V1__IngestResponse *r = (Eccp__V1__IngestResponse *)resp;
-			if (r->status == NULL ||
-			    r->status->code == ECCP__V1__STATUS_CODE__STATUS_CODE_OK) {
-				eccp_arena_free(&a);
-				return 0;
-			}
-			if (r->status->code !=
-			    ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE) {
-				snprintf(err, sizeof(err), "item %lld refused: %s", i,
-				         r->status->message);
-				eccp_arena_free(&a);
-				pump_fail(p, err);
-				return -1;
-			}
-		}
-		eccp_arena_free(&a);
-		atomic_fetch_add(&p->retries, 1);
-		if (eccp_mono_ns() > p->deadline_ns) {
-			pump_fail(p, err);
-			return -1;
-		}
-		usleep(20000);
+	int code = pump_send(p, c, &sub, rid, err, sizeof(err));
+	if (code == 0)
+		return 0;
+	char msg[400];
+	snprintf(msg, sizeof(msg), "item %lld: %s", i, code < 0 ? "no answer" : err);
+	pump_fail(p, msg);
+	return -1;
+}
+
+/* With the admin key, registers --org so the items can name it; with an
+ * organisation's key the items are that organisation's anyway. */
+static int pump_register(pump *p)
+{
+	char err[256], rid[160];
+	eccp_rpc_client *c;
+	if (eccp_rpc_client_open(p->ingest_url, ECCP_RPC_CLIENT_LAZY, &c, err,
+	                         sizeof(err)) != 0) {
+		pump_fail(p, err);
+		return -1;
 	}
+	Eccp__V1__Organisation org = ECCP__V1__ORGANISATION__INIT;
+	org.id = (char *)p->org;
+	org.name = (char *)p->org;
+	Eccp__V1__SubmitRequest sub = ECCP__V1__SUBMIT_REQUEST__INIT;
+	sub.item_case = ECCP__V1__SUBMIT_REQUEST__ITEM_ORGANISATION;
+	sub.organisation = &org;
+	snprintf(rid, sizeof(rid), "%s-register-%s", p->prefix, p->org);
+	int code = pump_send(p, c, &sub, rid, err, sizeof(err));
+	eccp_rpc_client_close(c);
+	if (code == 0 || code == ECCP__V1__STATUS_CODE__STATUS_CODE_PERMISSION_DENIED)
+		return 0;
+	pump_fail(p, code < 0 ? "registering the organisation: no answer" : err);
+	return -1;
 }
 
 static void *pump_client(void *arg)
@@ -218,15 +258,18 @@ int main(int argc, char **argv)
 	p.ingest_url = eccp_config_str(cfg, "ingest");
 	p.prefix = eccp_config_str(cfg, "prefix");
 	p.org = eccp_config_str(cfg, "org");
+	p.api_key = eccp_config_str(cfg, "api-key");
 	p.count = eccp_config_int(cfg, "count");
 	p.clients = (int)eccp_config_int(cfg, "clients");
 	uint64_t t0 = eccp_mono_ns();
 	p.deadline_ns = t0 + (uint64_t)eccp_config_int(cfg, "deadline-s") * 1000000000ull;
 	pthread_t th[256];
-	for (int i = 0; i < p.clients; i++)
-		pthread_create(&th[i], NULL, pump_client, &p);
-	for (int i = 0; i < p.clients; i++)
-		pthread_join(th[i], NULL);
+	if (pump_register(&p) == 0) {
+		for (int i = 0; i < p.clients; i++)
+			pthread_create(&th[i], NULL, pump_client, &p);
+		for (int i = 0; i < p.clients; i++)
+			pthread_join(th[i], NULL);
+	}
 	uint64_t t1 = eccp_mono_ns();
 	uint64_t head = 0;
 	int waited = 0;
