@@ -354,15 +354,49 @@ static void cons_maybe_replay(eccp_consumer *c, cons_origin *o)
 
 /* ---- live messages ------------------------------------------------------ */
 
-static const Eccp__V1__Envelope *cons_decode(eccp_arena *a, const void *data, size_t len)
+/* Appends the envelopes of one bus message to *envs (grown in a): one
+ * Envelope, or after a second NUL a ReplayResponse of a run of them.
+ * Returns the number of undecodable parts. */
+static size_t cons_decode(eccp_arena *a, const void *data, size_t len,
+                          const Eccp__V1__Envelope ***envs, size_t *n, size_t *cap)
 {
 	const char *p = data;
 	const char *nul = memchr(p, '\0', len);
 	if (nul == NULL)
-		return NULL;
+		return 1;
 	size_t off = (size_t)(nul - p) + 1;
-	return eccp__v1__envelope__unpack(eccp_arena_allocator(a), len - off,
-	                                  (const uint8_t *)p + off);
+	const uint8_t *body = (const uint8_t *)p + off;
+	size_t blen = len - off;
+	ProtobufCBinaryData one = {blen, (uint8_t *)body};
+	ProtobufCBinaryData *parts = &one;
+	size_t n_parts = 1, bad = 0;
+	if (blen > 0 && body[0] == 0) {
+		Eccp__V1__ReplayResponse *r = eccp__v1__replay_response__unpack(
+		    eccp_arena_allocator(a), blen - 1, body + 1);
+		if (r == NULL)
+			return 1;
+		parts = r->envelopes;
+		n_parts = r->n_envelopes;
+	}
+	for (size_t i = 0; i < n_parts; i++) {
+		const Eccp__V1__Envelope *e = eccp__v1__envelope__unpack(
+		    eccp_arena_allocator(a), parts[i].len, parts[i].data);
+		if (e == NULL) {
+			bad++;
+			continue;
+		}
+		if (*n == *cap) {
+			size_t nc = *cap ? *cap * 2 : 64;
+			const Eccp__V1__Envelope **v =
+			    eccp_arena_alloc(a, nc * sizeof(*v));
+			if (*n > 0)
+				memcpy(v, *envs, *n * sizeof(*v));
+			*envs = v;
+			*cap = nc;
+		}
+		(*envs)[(*n)++] = e;
+	}
+	return bad;
 }
 
 void eccp_consumer_offer(eccp_consumer *c, const void *data, size_t len)
@@ -370,11 +404,13 @@ void eccp_consumer_offer(eccp_consumer *c, const void *data, size_t len)
 	eccp_arena a;
 	eccp_arena_init(&a);
 	atomic_fetch_add(&eccp_m.bus_in, 1);
-	const Eccp__V1__Envelope *e = cons_decode(&a, data, len);
-	if (e == NULL)
-		atomic_fetch_add(&eccp_m.bus_dropped, 1);
-	else
-		cons_apply_batch(c, &e, 1, false);
+	const Eccp__V1__Envelope **envs = NULL;
+	size_t n = 0, cap = 0;
+	size_t bad = cons_decode(&a, data, len, &envs, &n, &cap);
+	if (bad > 0)
+		atomic_fetch_add(&eccp_m.bus_dropped, bad);
+	if (n > 0)
+		cons_apply_batch(c, envs, n, false);
 	eccp_arena_free(&a);
 }
 
@@ -425,15 +461,13 @@ static void cons_async_cb(uv_async_t *h)
 	}
 	eccp_arena a;
 	eccp_arena_init(&a);
-	const Eccp__V1__Envelope **envs = eccp_arena_alloc(&a, n * sizeof(*envs));
-	size_t k = 0;
+	const Eccp__V1__Envelope **envs = NULL;
+	size_t k = 0, cap = 0;
 	for (size_t i = 0; i < n; i++) {
-		const Eccp__V1__Envelope *e =
-		    cons_decode(&a, nng_msg_body(q[i]), nng_msg_len(q[i]));
-		if (e == NULL)
-			atomic_fetch_add(&eccp_m.bus_dropped, 1);
-		else
-			envs[k++] = e;
+		size_t bad = cons_decode(&a, nng_msg_body(q[i]), nng_msg_len(q[i]), &envs,
+		                         &k, &cap);
+		if (bad > 0)
+			atomic_fetch_add(&eccp_m.bus_dropped, bad);
 		nng_msg_free(q[i]);
 	}
 	free(q);

@@ -16,8 +16,9 @@ struct eccp_outbox {
 	eccp_store *store;
 	nng_socket pub;
 	uv_timer_t heartbeat;
-	uint64_t head; /* committed */
-	uint64_t sent; /* highest seq handed to the socket */
+	uint64_t head;      /* committed */
+	uint64_t sent;      /* highest seq handed to the socket */
+	char id_prefix[17]; /* random per process: event ids need no syscall */
 };
 
 static void outbox_send(eccp_outbox *ob, const char *topic, const void *env, size_t len)
@@ -95,6 +96,7 @@ int eccp_outbox_open(const eccp_outbox_opts *o, eccp_outbox **out, char *err,
 	ob->head = (uint64_t)eccp_store_query_int(
 	    ob->store, "SELECT MAX(seq) FROM outbox", false, 0, 0);
 	ob->sent = ob->head;
+	eccp_random_hex(ob->id_prefix, sizeof(ob->id_prefix), 8);
 	uv_timer_init(o->loop, &ob->heartbeat);
 	ob->heartbeat.data = ob;
 	int hb = o->heartbeat_ms > 0 ? o->heartbeat_ms : 1000;
@@ -137,7 +139,10 @@ uint64_t eccp_outbox_append(eccp_outbox *ob, const char *topic, Eccp__V1__Envelo
 	env->origin = ob->origin;
 	env->seq = seq;
 	if (env->event_id == NULL || env->event_id[0] == '\0') {
-		eccp_random_hex(id, sizeof(id), 16);
+		/* Unique: the prefix is random per process, the seq unique
+		 * per origin. */
+		snprintf(id, sizeof(id), "%s%016llx", ob->id_prefix,
+		         (unsigned long long)seq);
 		env->event_id = id;
 	}
 	if (env->time == NULL) {
@@ -171,6 +176,40 @@ uint64_t eccp_outbox_append(eccp_outbox *ob, const char *topic, Eccp__V1__Envelo
 	return seq;
 }
 
+/* Consecutive events of one topic go out as one bus message: the topic, a
+ * second NUL (an Envelope never starts with 0) and a ReplayResponse whose
+ * envelopes are the events. Subscriptions still filter by topic, and the
+ * bus carries one message per run instead of one per event. */
+#define OUTBOX_RUN_MAX_EVENTS 1000
+#define OUTBOX_RUN_MAX_BYTES  (256 * 1024)
+
+static void outbox_send_run(eccp_outbox *ob, const char *topic, ProtobufCBinaryData *envs,
+                            size_t n)
+{
+	if (n == 0)
+		return;
+	if (n == 1) {
+		outbox_send(ob, topic, envs[0].data, envs[0].len);
+		return;
+	}
+	Eccp__V1__ReplayResponse r = ECCP__V1__REPLAY_RESPONSE__INIT;
+	r.origin = ob->origin;
+	r.envelopes = envs;
+	r.n_envelopes = n;
+	size_t tl = strlen(topic), len = eccp__v1__replay_response__get_packed_size(&r);
+	nng_msg *m;
+	if (nng_msg_alloc(&m, tl + 2 + len) != 0)
+		return;
+	char *b = nng_msg_body(m);
+	memcpy(b, topic, tl + 1);
+	b[tl + 1] = '\0';
+	eccp__v1__replay_response__pack(&r, (uint8_t *)b + tl + 2);
+	if (nng_sendmsg(ob->pub, m, NNG_FLAG_NONBLOCK) != 0)
+		nng_msg_free(m);
+	else
+		atomic_fetch_add(&eccp_m.bus_out, n);
+}
+
 void eccp_outbox_flush(eccp_outbox *ob)
 {
 	sqlite3_stmt *st = eccp_store_stmt(
@@ -179,14 +218,36 @@ void eccp_outbox_flush(eccp_outbox *ob)
 	if (st == NULL)
 		return;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)ob->sent);
+	eccp_arena a;
+	eccp_arena_init(&a);
+	ProtobufCBinaryData *run =
+	    eccp_arena_alloc(&a, OUTBOX_RUN_MAX_EVENTS * sizeof(*run));
+	size_t n = 0, bytes = 0;
+	char *topic = NULL;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		uint64_t seq = (uint64_t)sqlite3_column_int64(st, 0);
-		const char *topic = (const char *)sqlite3_column_text(st, 1);
-		outbox_send(ob, topic, sqlite3_column_blob(st, 2),
-		            (size_t)sqlite3_column_bytes(st, 2));
+		const char *t = (const char *)sqlite3_column_text(st, 1);
+		size_t len = (size_t)sqlite3_column_bytes(st, 2);
+		if (n > 0 && (strcmp(t, topic) != 0 || n == OUTBOX_RUN_MAX_EVENTS ||
+		              bytes + len > OUTBOX_RUN_MAX_BYTES)) {
+			outbox_send_run(ob, topic, run, n);
+			eccp_arena_free(&a);
+			run = eccp_arena_alloc(&a, OUTBOX_RUN_MAX_EVENTS * sizeof(*run));
+			n = bytes = 0;
+		}
+		if (n == 0)
+			topic = eccp_arena_strdup(&a, t);
+		uint8_t *d = eccp_arena_alloc(&a, len ? len : 1);
+		memcpy(d, sqlite3_column_blob(st, 2), len);
+		run[n].data = d;
+		run[n].len = len;
+		n++;
+		bytes += len;
 		ob->sent = seq;
 	}
 	sqlite3_reset(st);
+	outbox_send_run(ob, topic, run, n);
+	eccp_arena_free(&a);
 	if (ob->sent > ob->head)
 		ob->head = ob->sent;
 }

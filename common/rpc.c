@@ -174,6 +174,9 @@ typedef struct rpc_slot {
 	eccp_rpc_call call;
 	uv_work_t work;
 	bool decoded;
+	/* The packed response, when rpc_dedup_remember made it. */
+	const uint8_t *packed;
+	size_t packed_len;
 	/* A remembered answer to a resent request, in the arena. */
 	const uint8_t *stored;
 	size_t stored_len;
@@ -298,6 +301,12 @@ static void rpc_reply_bytes(rpc_slot *slot, const void *data, size_t len)
 
 static void rpc_reply(rpc_slot *slot)
 {
+	if (slot->packed != NULL) {
+		const uint8_t *b = slot->packed;
+		slot->packed = NULL;
+		rpc_reply_bytes(slot, b, slot->packed_len);
+		return;
+	}
 	ProtobufCMessage *r = slot->call.response;
 	size_t len = protobuf_c_message_get_packed_size(r);
 	uint8_t *buf = eccp_arena_alloc(&slot->call.arena, len ? len : 1);
@@ -416,6 +425,8 @@ static int rpc_dedup_remember(rpc_slot *slot)
 	size_t len = protobuf_c_message_get_packed_size(r);
 	uint8_t *buf = eccp_arena_alloc(&slot->call.arena, len ? len : 1);
 	protobuf_c_message_pack(r, buf);
+	slot->packed = buf;
+	slot->packed_len = len;
 	sqlite3_stmt *q = eccp_store_stmt(
 	    st, "INSERT OR REPLACE INTO rpc_dedup (request_id, response, created_ms) "
 	        "VALUES (?1, ?2, ?3)");
@@ -454,12 +465,15 @@ static void rpc_group_commit(eccp_rpc_server *s, rpc_slot **w, size_t n)
 			               "store error: %s", eccp_store_errmsg(st));
 			continue;
 		}
+		slot->packed = NULL;
 		slot->m->fn(&slot->call);
 		if (eccp_rpc_ok(&slot->call) && has_id && !slot->call.forget_answer &&
-		    rpc_dedup_remember(slot) != SQLITE_OK)
+		    rpc_dedup_remember(slot) != SQLITE_OK) {
+			slot->packed = NULL;
 			eccp_rpc_error(&slot->call,
 			               ECCP__V1__STATUS_CODE__STATUS_CODE_INTERNAL,
 			               "store error: %s", eccp_store_errmsg(st));
+		}
 		if (eccp_rpc_ok(&slot->call))
 			eccp_store_release(st);
 		else
@@ -476,6 +490,7 @@ static void rpc_group_commit(eccp_rpc_server *s, rpc_slot **w, size_t n)
 			/* Nothing of this batch is stored; say so, never "ok". A
 			 * remembered answer was committed earlier and still holds. */
 			if (slot->stored == NULL) {
+				slot->packed = NULL;
 				slot->call.status->n_field_errors = 0;
 				eccp_rpc_error(
 				    &slot->call,

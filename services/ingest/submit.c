@@ -212,7 +212,13 @@ static uint64_t submit_publish(eccp_rpc_call *call, const submit_item *it,
 	return eccp_outbox_append(eccp_daemon_outbox(in->d), topic, &env);
 }
 
-static void submit_one(eccp_rpc_call *call, const ingest_caller *who,
+/* The organisation last found registered in this request: a batch names
+ * the same one item after item. */
+typedef struct submit_ctx {
+	const char *org_ok;
+} submit_ctx;
+
+static void submit_one(eccp_rpc_call *call, const ingest_caller *who, submit_ctx *cx,
                        Eccp__V1__SubmitRequest *rq, Eccp__V1__Status *st,
                        Eccp__V1__SubmitResponse *r)
 {
@@ -248,11 +254,15 @@ static void submit_one(eccp_rpc_call *call, const ingest_caller *who,
 			                        "the admin must name the organisation");
 			return;
 		}
-		if (!ingest_org_exists(db, org)) {
+		if (cx->org_ok != NULL && strcmp(cx->org_ok, org) == 0) {
+			/* checked for an earlier item of this request */
+		} else if (!ingest_org_exists(db, org)) {
 			eccp_status_field_error(a, st, path, "unknown_organisation",
 			                        "no organisation '%s' is registered",
 			                        org);
 			return;
+		} else {
+			cx->org_ok = org;
 		}
 	} else {
 		*it.organisation_id = (char *)who->org_id;
@@ -351,7 +361,8 @@ void ingest_submit(eccp_rpc_call *call)
 		return;
 	Eccp__V1__SubmitRequest *rq = (Eccp__V1__SubmitRequest *)call->params;
 	Eccp__V1__SubmitResponse *r = eccp_rpc_result(call);
-	submit_one(call, &who, rq, call->status, r);
+	submit_ctx cx = {0};
+	submit_one(call, &who, &cx, rq, call->status, r);
 }
 
 void ingest_submit_batch(eccp_rpc_call *call)
@@ -373,6 +384,7 @@ void ingest_submit_batch(eccp_rpc_call *call)
 	Eccp__V1__SubmitBatchResponse *r = eccp_rpc_result(call);
 	r->results = eccp_arena_alloc(a, rq->n_items * sizeof(*r->results));
 	r->n_results = rq->n_items;
+	submit_ctx cx = {0};
 	for (size_t i = 0; i < rq->n_items; i++) {
 		Eccp__V1__SubmitResult *res = eccp_arena_alloc(a, sizeof(*res));
 		eccp__v1__submit_result__init(res);
@@ -380,16 +392,17 @@ void ingest_submit_batch(eccp_rpc_call *call)
 		res->result = eccp_arena_alloc(a, sizeof(*res->result));
 		eccp__v1__submit_response__init(res->result);
 		r->results[i] = res;
-		/* Each item in its own savepoint: a rejected one leaves no trace
-		 * and the others stand. */
-		if (eccp_store_savepoint(call->store) != SQLITE_OK) {
-			submit_store_failed(call, res->status);
-		} else {
-			submit_one(call, &who, rq->items[i], res->status, res->result);
-			if (res->status->code == ECCP__V1__STATUS_CODE__STATUS_CODE_OK)
-				eccp_store_release(call->store);
-			else
-				eccp_store_rollback_to(call->store);
+		/* No savepoint per item: an item is rejected (validation,
+		 * permission, unknown organisation) before it writes
+		 * anything, and a store error after a write fails the whole
+		 * request, which the RPC server rolls back to its own
+		 * savepoint: the client retries it with the same id. */
+		submit_one(call, &who, &cx, rq->items[i], res->status, res->result);
+		if (res->status->code == ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE) {
+			eccp_rpc_error(call,
+			               ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
+			               "item %zu: %s", i, res->status->message);
+			return;
 		}
 		if (res->status->code == ECCP__V1__STATUS_CODE__STATUS_CODE_OK) {
 			r->accepted++;

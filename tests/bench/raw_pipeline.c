@@ -15,6 +15,17 @@
  *     the request id header nng's REQ puts in front of every request. The
  *     server does not decode the payload.
  *
+ *   - Batches (--batch B > 1). Then a message is what eccp-pump --batch B
+ *     sends: the IngestRequest with a SubmitBatchRequest of the B calls
+ *     b*B .. b*B + B - 1 (the last batch may be shorter) and the pump's
+ *     request id, and client k sends batches k, k + C, k + 2C, ... The
+ *     server stores every item as its own row, as ingest stores every item of
+ *     a batch as its own content and outbox rows: it walks the protobuf wire
+ *     format just far enough to find the items' bytes (tags and lengths, no
+ *     decoding, nothing allocated) and runs one INSERT of each item's packed
+ *     SubmitRequest. The message is acknowledged after the COMMIT that holds
+ *     all its rows, and --count and the rate count items, not messages.
+ *
  *   - Request path: PUSH -> PULL. The server's PULL socket listens on
  *     tcp://127.0.0.1:0; each client thread has its own PUSH socket dialled to
  *     it (one TCP connection per client, as each pump client has its own REQ
@@ -26,17 +37,18 @@
  *
  *   - Group commit. One writer thread (ingest's loop thread) sleeps on a
  *     condition variable; on each wake-up it takes everything queued, runs
- *     BEGIN IMMEDIATE, one prepared INSERT of the message bytes per message,
- *     COMMIT. The database is WAL with synchronous=FULL, exactly what the
- *     daemons' stores use, so each COMMIT waits for fsync of the WAL.
+ *     BEGIN IMMEDIATE, one prepared INSERT of the message bytes per message
+ *     (of each item's bytes with --batch), COMMIT. The database is WAL with
+ *     synchronous=FULL, exactly what the daemons' stores use, so each COMMIT
+ *     waits for fsync of the WAL.
  *
  *   - Acknowledgement path: PUSH -> PULL the other way. Each client thread
  *     has a PULL socket listening on its own loopback port; the server has
  *     one PUSH socket per client dialled to it. After COMMIT returns, the
- *     writer sends each message of the batch an 8-byte ack (the number of
- *     payload bytes stored, which the client checks) to its client. A client sends its
- * next item only after the ack of the previous one, as each pump client waits for its
- * reply.
+ *     writer sends each message of the group a 16-byte ack (the rows and the
+ *     payload bytes it stored, which the client checks) to its client. A
+ *     client sends its next message only after the ack of the previous one,
+ *     as each pump client waits for its reply.
  *
  * Timing starts when every connection is up and ends when the last ack has
  * arrived, so the rate counts only durably committed, acknowledged items.
@@ -66,6 +78,7 @@
 #include <time.h>
 
 #define RAW_MAX_CLIENTS 256
+#define RAW_BATCH_MAX   1000 /* ingest's limit on SubmitBatch items */
 
 typedef struct raw_client {
 	struct raw_pipeline *p;
@@ -73,14 +86,15 @@ typedef struct raw_client {
 	nng_socket push;     /* client -> server requests */
 	nng_socket ack_pull; /* server -> client acks (listens) */
 	nng_socket ack_push; /* the server's end of the ack path (dials) */
-	long long sent;
+	long long sent;      /* items acknowledged */
 	int failed;
 	char error[256];
 } raw_client;
 
 typedef struct raw_pipeline {
 	int clients;
-	long long count;
+	int batch;       /* items per message */
+	long long count; /* items */
 	const char *prefix;
 	const char *org;
 	nng_socket pull;
@@ -96,6 +110,7 @@ typedef struct raw_pipeline {
 
 	sqlite3 *db;
 	sqlite3_stmt *ins, *begin, *commit;
+	/* stored and max_batch count messages (a commit's group), not items. */
 	long long commits, stored, max_batch;
 	char error[512];
 } raw_pipeline;
@@ -163,16 +178,113 @@ static int raw_step(raw_pipeline *p, sqlite3_stmt *st)
 	return 0;
 }
 
-static int raw_commit_batch(raw_pipeline *p, nng_msg **batch, size_t n)
+/* Reads a protobuf varint; false when it runs past end. */
+static bool raw_varint(const uint8_t **b, const uint8_t *end, uint64_t *v)
+{
+	*v = 0;
+	for (int shift = 0; shift < 64 && *b < end; shift += 7) {
+		uint8_t c = *(*b)++;
+		*v |= (uint64_t)(c & 0x7f) << shift;
+		if (!(c & 0x80))
+			return true;
+	}
+	return false;
+}
+
+/* The next field of the wire format in [*b, end): its number, and for a
+ * length-delimited field its bytes. Other wire types are skipped over
+ * (*data NULL). Returns false at the end or on malformed input. */
+static bool raw_field(const uint8_t **b, const uint8_t *end, uint64_t *field,
+                      const uint8_t **data, size_t *len)
+{
+	uint64_t key, v;
+	*data = NULL;
+	*len = 0;
+	if (*b >= end || !raw_varint(b, end, &key))
+		return false;
+	*field = key >> 3;
+	switch (key & 7) {
+	case 0:
+		return raw_varint(b, end, &v);
+	case 1:
+	case 5: {
+		size_t n = (key & 7) == 1 ? 8 : 4;
+		if ((size_t)(end - *b) < n)
+			return false;
+		*b += n;
+		return true;
+	}
+	case 2:
+		if (!raw_varint(b, end, &v) || v > (uint64_t)(end - *b))
+			return false;
+		*data = *b;
+		*len = (size_t)v;
+		*b += v;
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int raw_insert(raw_pipeline *p, const void *data, size_t len)
+{
+	sqlite3_bind_blob(p->ins, 1, data, (int)len, SQLITE_STATIC);
+	return raw_step(p, p->ins);
+}
+
+/* One INSERT per item of a SubmitBatch message (IngestRequest field 21,
+ * SubmitBatchRequest field 1): the rows and bytes stored go to the ack. */
+static int raw_insert_items(raw_pipeline *p, const uint8_t *b, const uint8_t *end,
+                            uint64_t *rows, uint64_t *bytes)
+{
+	uint64_t f;
+	const uint8_t *d;
+	size_t n;
+	while (raw_field(&b, end, &f, &d, &n)) {
+		if (f != 21 || d == NULL)
+			continue;
+		const uint8_t *ib = d, *ie = d + n;
+		while (raw_field(&ib, ie, &f, &d, &n)) {
+			if (f != 1 || d == NULL)
+				continue;
+			if (raw_insert(p, d, n) != 0)
+				return -1;
+			(*rows)++;
+			*bytes += n;
+		}
+	}
+	if (*rows == 0) {
+		snprintf(p->error, sizeof(p->error), "a batch message without items");
+		return -1;
+	}
+	return 0;
+}
+
+/* Stores the group; rows[i] and bytes[i] say what message i stored. */
+static int raw_commit_batch(raw_pipeline *p, nng_msg **batch, size_t n, uint64_t *rows,
+                            uint64_t *bytes)
 {
 	if (raw_step(p, p->begin) != 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		nng_msg *m = batch[i];
-		sqlite3_bind_blob(p->ins, 1, nng_msg_body(m), (int)nng_msg_len(m),
-		                  SQLITE_STATIC);
-		if (raw_step(p, p->ins) != 0)
+		rows[i] = bytes[i] = 0;
+		if (nng_msg_len(batch[i]) < 4) {
+			snprintf(p->error, sizeof(p->error),
+			         "a message without a header");
 			return -1;
+		}
+		/* The first 4 bytes are the client index, not payload. */
+		const uint8_t *b = (const uint8_t *)nng_msg_body(batch[i]) + 4;
+		const uint8_t *end =
+		    (const uint8_t *)nng_msg_body(batch[i]) + nng_msg_len(batch[i]);
+		if (p->batch == 1) {
+			if (raw_insert(p, b, (size_t)(end - b)) != 0)
+				return -1;
+			rows[i] = 1;
+			bytes[i] = (uint64_t)(end - b);
+		} else if (raw_insert_items(p, b, end, &rows[i], &bytes[i]) != 0) {
+			return -1;
+		}
 	}
 	if (raw_step(p, p->commit) != 0)
 		return -1;
@@ -183,8 +295,9 @@ static int raw_commit_batch(raw_pipeline *p, nng_msg **batch, size_t n)
 	return 0;
 }
 
-/* Sends the ack of one committed request: the payload bytes it stored. */
-static int raw_ack(raw_pipeline *p, nng_msg *req)
+/* Sends the ack of one committed request: the rows and payload bytes it
+ * stored. */
+static int raw_ack(raw_pipeline *p, nng_msg *req, uint64_t rows, uint64_t bytes)
 {
 	uint32_t client;
 	if (nng_msg_trim_u32(req, &client) != 0 || client >= (uint32_t)p->clients) {
@@ -194,7 +307,9 @@ static int raw_ack(raw_pipeline *p, nng_msg *req)
 	nng_msg *ack;
 	int rv = nng_msg_alloc(&ack, 0);
 	if (rv == 0)
-		rv = nng_msg_append_u64(ack, (uint64_t)nng_msg_len(req));
+		rv = nng_msg_append_u64(ack, rows);
+	if (rv == 0)
+		rv = nng_msg_append_u64(ack, bytes);
 	if (rv == 0 && (rv = nng_sendmsg(p->cl[client].ack_push, ack, 0)) != 0)
 		nng_msg_free(ack);
 	if (rv != 0) {
@@ -221,12 +336,18 @@ static void *raw_writer(void *arg)
 		p->qn = p->qcap = 0;
 		pthread_mutex_unlock(&p->mu);
 
-		int rc = raw_commit_batch(p, batch, n);
+		uint64_t *rows = malloc(2 * n * sizeof(*rows));
+		int rc = -1;
+		if (rows == NULL)
+			snprintf(p->error, sizeof(p->error), "out of memory");
+		else
+			rc = raw_commit_batch(p, batch, n, rows, rows + n);
 		for (size_t i = 0; i < n; i++) {
 			if (rc == 0)
-				rc = raw_ack(p, batch[i]);
+				rc = raw_ack(p, batch[i], rows[i], rows[n + i]);
 			nng_msg_free(batch[i]);
 		}
+		free(rows);
 		free(batch);
 		if (rc != 0) {
 			/* Unacknowledged clients would wait for ever: give up. */
@@ -238,44 +359,86 @@ static void *raw_writer(void *arg)
 
 /* ---- clients ------------------------------------------------------------- */
 
-/* The request eccp-pump sends for item i, packed, behind a client index. */
-static int raw_build(raw_client *c, long long i, nng_msg **out)
+/* One item's request and the storage its strings point into. */
+typedef struct raw_item {
+	char ext[128], title[160];
+	Eccp__V1__Timestamp open, deadline;
+	Eccp__V1__Call call;
+	Eccp__V1__SubmitRequest sub;
+} raw_item;
+
+/* The call eccp-pump sends as item i. */
+static void raw_item_build(const raw_pipeline *p, long long i, raw_item *it)
+{
+	snprintf(it->ext, sizeof(it->ext), "%s-%lld", p->prefix, i);
+	snprintf(it->title, sizeof(it->title), "Pump call %lld for cluster cooperation",
+	         i);
+	eccp__v1__timestamp__init(&it->open);
+	eccp__v1__timestamp__init(&it->deadline);
+	it->open.seconds = 1700000000;
+	it->deadline.seconds = 1900000000 + i;
+	eccp__v1__call__init(&it->call);
+	it->call.external_id = it->ext;
+	it->call.organisation_id = (char *)p->org;
+	it->call.title = it->title;
+	it->call.programme = "COSME";
+	it->call.opening_time = &it->open;
+	it->call.deadline = &it->deadline;
+	eccp__v1__submit_request__init(&it->sub);
+	it->sub.item_case = ECCP__V1__SUBMIT_REQUEST__ITEM_CALL;
+	it->sub.call = &it->call;
+}
+
+/* The request eccp-pump sends for message b (item b, or with --batch the
+ * batch of items from b * batch), packed, behind a client index. *rows and
+ * *bytes are what the server must store of it. */
+static int raw_build(raw_client *c, long long b, raw_item *items,
+                     Eccp__V1__SubmitRequest **subs, nng_msg **out, uint64_t *rows,
+                     uint64_t *bytes)
 {
 	raw_pipeline *p = c->p;
-	char ext[128], rid[160], title[160];
-	snprintf(ext, sizeof(ext), "%s-%lld", p->prefix, i);
-	snprintf(rid, sizeof(rid), "%s-req-%lld", p->prefix, i);
-	snprintf(title, sizeof(title), "Pump call %lld for cluster cooperation", i);
-	Eccp__V1__Timestamp open = ECCP__V1__TIMESTAMP__INIT,
-	                    dl = ECCP__V1__TIMESTAMP__INIT;
-	open.seconds = 1700000000;
-	dl.seconds = 1900000000 + i;
-	Eccp__V1__Call call = ECCP__V1__CALL__INIT;
-	call.external_id = ext;
-	call.organisation_id = (char *)p->org;
-	call.title = title;
-	call.programme = "COSME";
-	call.opening_time = &open;
-	call.deadline = &dl;
-	Eccp__V1__SubmitRequest sub = ECCP__V1__SUBMIT_REQUEST__INIT;
-	sub.item_case = ECCP__V1__SUBMIT_REQUEST__ITEM_CALL;
-	sub.call = &call;
+	char rid[160];
 	Eccp__V1__IngestRequest rq = ECCP__V1__INGEST_REQUEST__INIT;
+	Eccp__V1__SubmitBatchRequest br = ECCP__V1__SUBMIT_BATCH_REQUEST__INIT;
 	rq.request_id = rid;
-	rq.method_case = ECCP__V1__INGEST_REQUEST__METHOD_SUBMIT;
-	rq.submit = &sub;
+	if (p->batch == 1) {
+		raw_item_build(p, b, items);
+		snprintf(rid, sizeof(rid), "%s-req-%lld", p->prefix, b);
+		rq.method_case = ECCP__V1__INGEST_REQUEST__METHOD_SUBMIT;
+		rq.submit = &items->sub;
+		*rows = 1;
+		*bytes = 0; /* the whole payload: set below */
+	} else {
+		long long first = b * p->batch;
+		long long n = p->count - first < p->batch ? p->count - first : p->batch;
+		*rows = (uint64_t)n;
+		*bytes = 0;
+		for (long long k = 0; k < n; k++) {
+			raw_item_build(p, first + k, &items[k]);
+			subs[k] = &items[k].sub;
+			*bytes += eccp__v1__submit_request__get_packed_size(subs[k]);
+		}
+		/* eccp-pump's request id of the same batch. */
+		snprintf(rid, sizeof(rid), "%s-req-%lld+%lld", p->prefix, first, n);
+		br.items = subs;
+		br.n_items = (size_t)n;
+		rq.method_case = ECCP__V1__INGEST_REQUEST__METHOD_SUBMIT_BATCH;
+		rq.submit_batch = &br;
+	}
 	size_t len = eccp__v1__ingest_request__get_packed_size(&rq);
+	if (p->batch == 1)
+		*bytes = len;
 	nng_msg *m;
 	int rv = nng_msg_alloc(&m, 4 + len);
 	if (rv != 0)
 		return rv;
-	uint8_t *b = nng_msg_body(m);
+	uint8_t *body = nng_msg_body(m);
 	uint32_t k = (uint32_t)c->index;
-	b[0] = (uint8_t)(k >> 24);
-	b[1] = (uint8_t)(k >> 16);
-	b[2] = (uint8_t)(k >> 8);
-	b[3] = (uint8_t)k;
-	eccp__v1__ingest_request__pack(&rq, b + 4);
+	body[0] = (uint8_t)(k >> 24);
+	body[1] = (uint8_t)(k >> 16);
+	body[2] = (uint8_t)(k >> 8);
+	body[3] = (uint8_t)k;
+	eccp__v1__ingest_request__pack(&rq, body + 4);
 	*out = m;
 	return 0;
 }
@@ -284,39 +447,53 @@ static void *raw_client_run(void *arg)
 {
 	raw_client *c = arg;
 	raw_pipeline *p = c->p;
-	for (long long i = c->index; i < p->count; i += p->clients) {
+	long long messages = (p->count + p->batch - 1) / p->batch;
+	raw_item *items = calloc((size_t)p->batch, sizeof(*items));
+	Eccp__V1__SubmitRequest **subs = calloc((size_t)p->batch, sizeof(*subs));
+	if (items == NULL || subs == NULL) {
+		snprintf(c->error, sizeof(c->error), "out of memory");
+		c->failed = 1;
+		goto out;
+	}
+	for (long long b = c->index; b < messages; b += p->clients) {
 		nng_msg *m;
-		int rv = raw_build(c, i, &m);
+		uint64_t rows, bytes;
+		int rv = raw_build(c, b, items, subs, &m, &rows, &bytes);
 		if (rv != 0) {
 			snprintf(c->error, sizeof(c->error), "message: %s",
 			         nng_strerror(rv));
 			c->failed = 1;
-			return NULL;
+			goto out;
 		}
-		size_t len = nng_msg_len(m) - 4;
 		if ((rv = nng_sendmsg(c->push, m, 0)) != 0) {
 			nng_msg_free(m);
 			snprintf(c->error, sizeof(c->error), "send: %s",
 			         nng_strerror(rv));
 			c->failed = 1;
-			return NULL;
+			goto out;
 		}
 		nng_msg *ack;
-		uint64_t got;
+		uint64_t got_rows, got_bytes;
 		if ((rv = nng_recvmsg(c->ack_pull, &ack, 0)) != 0) {
 			snprintf(c->error, sizeof(c->error), "ack: %s", nng_strerror(rv));
 			c->failed = 1;
-			return NULL;
+			goto out;
 		}
-		rv = nng_msg_trim_u64(ack, &got);
+		rv = nng_msg_trim_u64(ack, &got_rows);
+		if (rv == 0)
+			rv = nng_msg_trim_u64(ack, &got_bytes);
 		nng_msg_free(ack);
-		if (rv != 0 || got != len) {
-			snprintf(c->error, sizeof(c->error), "item %lld: wrong ack", i);
+		if (rv != 0 || got_rows != rows || got_bytes != bytes) {
+			snprintf(c->error, sizeof(c->error), "message %lld: wrong ack",
+			         b);
 			c->failed = 1;
-			return NULL;
+			goto out;
 		}
-		c->sent++;
+		c->sent += (long long)rows;
 	}
+out:
+	free(items);
+	free(subs);
 	return NULL;
 }
 
@@ -399,7 +576,9 @@ static int raw_open_sockets(raw_pipeline *p)
 static const eccp_option raw_options[] = {
     {"db", ECCP_OPT_STRING, "", 0, 0, "SQLite file to write (required)"},
     {"clients", ECCP_OPT_INT, "8", 1, RAW_MAX_CLIENTS, "concurrent senders"},
-    {"count", ECCP_OPT_INT, "10000", 1, 100000000, "messages in all"},
+    {"count", ECCP_OPT_INT, "10000", 1, 100000000, "items in all"},
+    {"batch", ECCP_OPT_INT, "1", 1, RAW_BATCH_MAX,
+     "items per message: 1 is eccp-pump's Submit, more its SubmitBatch"},
     {"synchronous", ECCP_OPT_STRING, "FULL", 0, 0, "FULL, NORMAL or OFF"},
     {"prefix", ECCP_OPT_STRING, "pump", 0, 0, "external id prefix, as eccp-pump"},
     {"org", ECCP_OPT_STRING, "org_pump", 0, 0, "organisation id, as eccp-pump"},
@@ -424,6 +603,7 @@ int main(int argc, char **argv)
 	sync = eccp_config_str(cfg, "synchronous");
 	p.clients = (int)eccp_config_int(cfg, "clients");
 	p.count = eccp_config_int(cfg, "count");
+	p.batch = (int)eccp_config_int(cfg, "batch");
 	p.prefix = eccp_config_str(cfg, "prefix");
 	p.org = eccp_config_str(cfg, "org");
 	if (db[0] == '\0' || (strcmp(sync, "FULL") != 0 && strcmp(sync, "NORMAL") != 0 &&
@@ -500,12 +680,12 @@ int main(int argc, char **argv)
 	}
 
 	double secs = (double)(t1 - t0) / 1e9;
-	printf("{\"clients\":%d,\"count\":%lld,\"acked\":%lld,\"rows\":%lld,"
+	printf("{\"clients\":%d,\"batch\":%d,\"count\":%lld,\"acked\":%lld,\"rows\":%lld,"
 	       "\"seconds\":%.3f,\"rate\":%.1f,\"commits\":%lld,\"avg_batch\":%.2f,"
 	       "\"max_batch\":%lld,\"synchronous\":\"%s\",\"error\":\"%s\"}\n",
-	       p.clients, p.count, acked, rows, secs, (double)acked / secs, p.commits,
-	       p.commits ? (double)p.stored / (double)p.commits : 0.0, p.max_batch, sync,
-	       error);
+	       p.clients, p.batch, p.count, acked, rows, secs, (double)acked / secs,
+	       p.commits, p.commits ? (double)p.stored / (double)p.commits : 0.0,
+	       p.max_batch, sync, error);
 	eccp_config_free(cfg);
 	return failed ? 1 : 0;
 }

@@ -3,8 +3,13 @@
  * optionally waits until the catalog has applied everything ingest
  * published. Prints one JSON object with the counts and rates.
  *
+ * --batch 1 (the default) sends one Submit per item; --batch N sends
+ * SubmitBatch requests of N items (the last one may be shorter), and an item
+ * counts as acknowledged when its own SubmitResult is OK.
+ *
  * Request ids and external ids are derived from --prefix and the item
- * number, so re-running the same pump is idempotent. */
+ * number (for a batch: its first item and its size), so re-running the same
+ * pump is idempotent. */
 #include "config.h"
 #include "rpc.h"
 #include "util.h"
@@ -19,11 +24,20 @@
 #include <time.h>
 #include <unistd.h>
 
+/* ingest's limit on SubmitBatch items. */
+#define PUMP_BATCH_MAX 1000
+/* --prefix and --org at most this long, so that no request id or external id
+ * is ever truncated: two truncated request ids could be equal, and the second
+ * request would get the first one's remembered answer. */
+#define PUMP_NAME_MAX 100
+
 static const eccp_option pump_options[] = {
     {"ingest", ECCP_OPT_STRING, "tcp://127.0.0.1:7410", 0, 0, "ingest RPC endpoint"},
     {"catalog", ECCP_OPT_STRING, "tcp://127.0.0.1:7420", 0, 0, "catalog RPC endpoint"},
     {"count", ECCP_OPT_INT, "1000", 1, 100000000, "items to publish"},
     {"clients", ECCP_OPT_INT, "8", 1, 256, "concurrent clients"},
+    {"batch", ECCP_OPT_INT, "1", 1, PUMP_BATCH_MAX,
+     "items per request: 1 sends Submit, more send SubmitBatch"},
     {"prefix", ECCP_OPT_STRING, "pump", 0, 0, "external id and request id prefix"},
     {"org", ECCP_OPT_STRING, "org_pump", 0, 0, "organisation id of the items"},
     {"api-key", ECCP_OPT_STRING, "", 0, 0,
@@ -39,6 +53,7 @@ typedef struct pump {
 	const char *api_key;
 	long long count;
 	int clients;
+	int batch;
 	atomic_llong next;
 	atomic_llong acked;
 	atomic_llong retries;
@@ -47,6 +62,14 @@ typedef struct pump {
 	char error[512];
 	pthread_mutex_t mu;
 } pump;
+
+/* One item's request and the storage its strings point into. */
+typedef struct pump_item {
+	char ext[PUMP_NAME_MAX + 32], title[160];
+	Eccp__V1__Timestamp open, deadline;
+	Eccp__V1__Call call;
+	Eccp__V1__SubmitRequest sub;
+} pump_item;
 
 static double pump_secs(uint64_t a, uint64_t b)
 {
@@ -62,39 +85,59 @@ static void pump_fail(pump *p, const char *msg)
 	atomic_store(&p->failed, 1);
 }
 
-/* Sends one Submit until it is answered, retried with the same request id
- * (the server answers a resend from memory). Returns the final status code,
- * or -1 when the deadline passed. */
-static int pump_send(pump *p, eccp_rpc_client *c, Eccp__V1__SubmitRequest *sub, char *rid,
-                     char *err, size_t errlen)
+/* A status as text: its message and its first field error, which says
+ * what was wrong. */
+static void pump_status_text(const Eccp__V1__Status *st, char *out, size_t n)
+{
+	const char *msg = st && st->message ? st->message : "rejected";
+	if (st && st->n_field_errors > 0 && st->field_errors[0]->field)
+		snprintf(out, n, "%s (%s: %s)", msg, st->field_errors[0]->field,
+		         st->field_errors[0]->message ? st->field_errors[0]->message
+		                                      : "");
+	else
+		snprintf(out, n, "%s", msg);
+}
+
+/* Sends rq (its method already set) until it is answered, retried with the
+ * same request id (the server answers a resend from memory). Returns the
+ * final status code with the response in a (the caller frees a), or -1 when
+ * the deadline passed. */
+static int pump_send(pump *p, eccp_rpc_client *c, Eccp__V1__IngestRequest *rq,
+                     eccp_arena *a, Eccp__V1__IngestResponse **out, char *err,
+                     size_t errlen)
 {
 	Eccp__V1__Credentials cred = ECCP__V1__CREDENTIALS__INIT;
 	cred.api_key = (char *)p->api_key;
-	Eccp__V1__IngestRequest rq = ECCP__V1__INGEST_REQUEST__INIT;
-	rq.request_id = rid;
-	rq.credentials = &cred;
-	rq.method_case = ECCP__V1__INGEST_REQUEST__METHOD_SUBMIT;
-	rq.submit = sub;
+	rq->credentials = &cred;
+	*out = NULL;
 	for (;;) {
-		eccp_arena a;
-		eccp_arena_init(&a);
+		eccp_arena_free(a);
 		ProtobufCMessage *resp = NULL;
 		int code = -1;
 		uint32_t wait_ms = 20;
 		if (eccp_rpc_client_call(
-		        c, &rq.base, &eccp__v1__ingest_response__descriptor,
-		        eccp_arena_allocator(&a), 5000, &resp, err, errlen) == 0) {
+		        c, &rq->base, &eccp__v1__ingest_response__descriptor,
+		        eccp_arena_allocator(a), 5000, &resp, err, errlen) == 0) {
 			Eccp__V1__IngestResponse *r = (Eccp__V1__IngestResponse *)resp;
 			code = r->status ? (int)r->status->code : 0;
 			if (r->status && r->status->message)
-				snprintf(err, errlen, "%s", r->status->message);
-			if (code == ECCP__V1__STATUS_CODE__STATUS_CODE_RESOURCE_EXHAUSTED)
+				pump_status_text(r->status, err, errlen);
+			if (code ==
+			    ECCP__V1__STATUS_CODE__STATUS_CODE_RESOURCE_EXHAUSTED) {
+				/* Without a retry time the request can never
+				 * pass (a batch beyond the burst): final. */
+				if (r->status->retry_after_ms == 0) {
+					*out = r;
+					return code;
+				}
 				wait_ms = r->status->retry_after_ms;
+			}
+			*out = r;
 		}
-		eccp_arena_free(&a);
 		if (code >= 0 && code != ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE &&
 		    code != ECCP__V1__STATUS_CODE__STATUS_CODE_RESOURCE_EXHAUSTED)
 			return code;
+		*out = NULL;
 		atomic_fetch_add(&p->retries, 1);
 		if (eccp_mono_ns() > p->deadline_ns)
 			return -1;
@@ -102,28 +145,43 @@ static int pump_send(pump *p, eccp_rpc_client *c, Eccp__V1__SubmitRequest *sub, 
 	}
 }
 
-/* One acknowledged call. */
-static int pump_one(pump *p, eccp_rpc_client *c, long long i)
+/* Fills it with the call of item i. */
+static void pump_item_build(const pump *p, long long i, pump_item *it)
 {
-	char ext[128], rid[160], title[160], err[256];
-	snprintf(ext, sizeof(ext), "%s-%lld", p->prefix, i);
+	snprintf(it->ext, sizeof(it->ext), "%s-%lld", p->prefix, i);
+	snprintf(it->title, sizeof(it->title), "Pump call %lld for cluster cooperation",
+	         i);
+	eccp__v1__timestamp__init(&it->open);
+	eccp__v1__timestamp__init(&it->deadline);
+	it->open.seconds = 1700000000;
+	it->deadline.seconds = 1900000000 + i;
+	eccp__v1__call__init(&it->call);
+	it->call.external_id = it->ext;
+	it->call.organisation_id = (char *)p->org;
+	it->call.title = it->title;
+	it->call.programme = "COSME";
+	it->call.opening_time = &it->open;
+	it->call.deadline = &it->deadline;
+	eccp__v1__submit_request__init(&it->sub);
+	it->sub.item_case = ECCP__V1__SUBMIT_REQUEST__ITEM_CALL;
+	it->sub.call = &it->call;
+}
+
+/* One acknowledged call. */
+static int pump_one(pump *p, eccp_rpc_client *c, long long i, pump_item *it)
+{
+	char rid[2 * PUMP_NAME_MAX + 64], err[256];
+	pump_item_build(p, i, it);
 	snprintf(rid, sizeof(rid), "%s-req-%lld", p->prefix, i);
-	snprintf(title, sizeof(title), "Pump call %lld for cluster cooperation", i);
-	Eccp__V1__Timestamp open = ECCP__V1__TIMESTAMP__INIT,
-	                    dl = ECCP__V1__TIMESTAMP__INIT;
-	open.seconds = 1700000000;
-	dl.seconds = 1900000000 + i;
-	Eccp__V1__Call call = ECCP__V1__CALL__INIT;
-	call.external_id = ext;
-	call.organisation_id = (char *)p->org;
-	call.title = title;
-	call.programme = "COSME";
-	call.opening_time = &open;
-	call.deadline = &dl;
-	Eccp__V1__SubmitRequest sub = ECCP__V1__SUBMIT_REQUEST__INIT;
-	sub.item_case = ECCP__V1__SUBMIT_REQUEST__ITEM_CALL;
-	sub.call = &call;
-	int code = pump_send(p, c, &sub, rid, err, sizeof(err));
+	Eccp__V1__IngestRequest rq = ECCP__V1__INGEST_REQUEST__INIT;
+	rq.request_id = rid;
+	rq.method_case = ECCP__V1__INGEST_REQUEST__METHOD_SUBMIT;
+	rq.submit = &it->sub;
+	eccp_arena a;
+	eccp_arena_init(&a);
+	Eccp__V1__IngestResponse *r;
+	int code = pump_send(p, c, &rq, &a, &r, err, sizeof(err));
+	eccp_arena_free(&a);
 	if (code == 0)
 		return 0;
 	char msg[400];
@@ -132,11 +190,67 @@ static int pump_one(pump *p, eccp_rpc_client *c, long long i)
 	return -1;
 }
 
+/* Items first .. first + n - 1 in one SubmitBatch, each acknowledged by its
+ * own result. The request id names the first item and the size, so a rerun
+ * with another --batch or --count never meets an answer remembered for a
+ * different batch. */
+static int pump_batch(pump *p, eccp_rpc_client *c, long long first, size_t n,
+                      pump_item *items, Eccp__V1__SubmitRequest **subs)
+{
+	char rid[2 * PUMP_NAME_MAX + 64], err[256], msg[400];
+	for (size_t k = 0; k < n; k++) {
+		pump_item_build(p, first + (long long)k, &items[k]);
+		subs[k] = &items[k].sub;
+	}
+	snprintf(rid, sizeof(rid), "%s-req-%lld+%zu", p->prefix, first, n);
+	Eccp__V1__SubmitBatchRequest br = ECCP__V1__SUBMIT_BATCH_REQUEST__INIT;
+	br.items = subs;
+	br.n_items = n;
+	Eccp__V1__IngestRequest rq = ECCP__V1__INGEST_REQUEST__INIT;
+	rq.request_id = rid;
+	rq.method_case = ECCP__V1__INGEST_REQUEST__METHOD_SUBMIT_BATCH;
+	rq.submit_batch = &br;
+	eccp_arena a;
+	eccp_arena_init(&a);
+	Eccp__V1__IngestResponse *r;
+	int code = pump_send(p, c, &rq, &a, &r, err, sizeof(err));
+	long long ok = 0;
+	msg[0] = '\0';
+	if (code < 0) {
+		snprintf(msg, sizeof(msg), "batch at item %lld: no answer", first);
+	} else if (code != 0) {
+		snprintf(msg, sizeof(msg), "batch at item %lld: %s", first, err);
+	} else if (r->method_case != ECCP__V1__INGEST_RESPONSE__METHOD_SUBMIT_BATCH ||
+	           r->submit_batch->n_results != n) {
+		snprintf(msg, sizeof(msg),
+		         "batch at item %lld: the answer does not have %zu results",
+		         first, n);
+	} else {
+		for (size_t k = 0; k < n; k++) {
+			const Eccp__V1__SubmitResult *res = r->submit_batch->results[k];
+			int ic = res->status ? (int)res->status->code : 0;
+			if (ic == ECCP__V1__STATUS_CODE__STATUS_CODE_OK) {
+				ok++;
+			} else if (msg[0] == '\0') {
+				pump_status_text(res->status, err, sizeof(err));
+				snprintf(msg, sizeof(msg), "item %lld: %s",
+				         first + (long long)k, err);
+			}
+		}
+	}
+	eccp_arena_free(&a);
+	atomic_fetch_add(&p->acked, ok);
+	if (msg[0] == '\0')
+		return 0;
+	pump_fail(p, msg);
+	return -1;
+}
+
 /* With the admin key, registers --org so the items can name it; with an
  * organisation's key the items are that organisation's anyway. */
 static int pump_register(pump *p)
 {
-	char err[256], rid[160];
+	char err[256], rid[2 * PUMP_NAME_MAX + 64];
 	eccp_rpc_client *c;
 	if (eccp_rpc_client_open(p->ingest_url, ECCP_RPC_CLIENT_LAZY, &c, err,
 	                         sizeof(err)) != 0) {
@@ -150,7 +264,15 @@ static int pump_register(pump *p)
 	sub.item_case = ECCP__V1__SUBMIT_REQUEST__ITEM_ORGANISATION;
 	sub.organisation = &org;
 	snprintf(rid, sizeof(rid), "%s-register-%s", p->prefix, p->org);
-	int code = pump_send(p, c, &sub, rid, err, sizeof(err));
+	Eccp__V1__IngestRequest rq = ECCP__V1__INGEST_REQUEST__INIT;
+	rq.request_id = rid;
+	rq.method_case = ECCP__V1__INGEST_REQUEST__METHOD_SUBMIT;
+	rq.submit = &sub;
+	eccp_arena a;
+	eccp_arena_init(&a);
+	Eccp__V1__IngestResponse *r;
+	int code = pump_send(p, c, &rq, &a, &r, err, sizeof(err));
+	eccp_arena_free(&a);
 	eccp_rpc_client_close(c);
 	if (code == 0 || code == ECCP__V1__STATUS_CODE__STATUS_CODE_PERMISSION_DENIED)
 		return 0;
@@ -163,20 +285,40 @@ static void *pump_client(void *arg)
 	pump *p = arg;
 	char err[256];
 	eccp_rpc_client *c;
+	pump_item *items = calloc((size_t)p->batch, sizeof(*items));
+	Eccp__V1__SubmitRequest **subs = calloc((size_t)p->batch, sizeof(*subs));
+	if (items == NULL || subs == NULL) {
+		free(items);
+		free(subs);
+		pump_fail(p, "out of memory");
+		return NULL;
+	}
 	if (eccp_rpc_client_open(p->ingest_url, ECCP_RPC_CLIENT_LAZY, &c, err,
 	                         sizeof(err)) != 0) {
+		free(items);
+		free(subs);
 		pump_fail(p, err);
 		return NULL;
 	}
 	for (;;) {
-		long long i = atomic_fetch_add(&p->next, 1);
+		/* Batches start at multiples of --batch, whichever client
+		 * takes them, so the request ids do not depend on timing. */
+		long long i = atomic_fetch_add(&p->next, p->batch);
 		if (i >= p->count || atomic_load(&p->failed))
 			break;
-		if (pump_one(p, c, i) != 0)
+		if (p->batch == 1) {
+			if (pump_one(p, c, i, items) != 0)
+				break;
+			atomic_fetch_add(&p->acked, 1);
+			continue;
+		}
+		long long n = p->count - i < p->batch ? p->count - i : p->batch;
+		if (pump_batch(p, c, i, (size_t)n, items, subs) != 0)
 			break;
-		atomic_fetch_add(&p->acked, 1);
 	}
 	eccp_rpc_client_close(c);
+	free(items);
+	free(subs);
 	return NULL;
 }
 
@@ -241,6 +383,24 @@ static int pump_wait_catalog(pump *p, const char *catalog_url, uint64_t *head_ou
 	return rc;
 }
 
+/* The error as a JSON string body: item messages may quote values. */
+static void pump_json_escape(const char *s, char *out, size_t cap)
+{
+	size_t n = 0;
+	for (; *s && n + 7 < cap; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\') {
+			out[n++] = '\\';
+			out[n++] = (char)ch;
+		} else if (ch < 0x20) {
+			n += (size_t)snprintf(out + n, cap - n, "\\u%04x", ch);
+		} else {
+			out[n++] = (char)ch;
+		}
+	}
+	out[n] = '\0';
+}
+
 int main(int argc, char **argv)
 {
 	eccp_config *cfg;
@@ -261,6 +421,13 @@ int main(int argc, char **argv)
 	p.api_key = eccp_config_str(cfg, "api-key");
 	p.count = eccp_config_int(cfg, "count");
 	p.clients = (int)eccp_config_int(cfg, "clients");
+	p.batch = (int)eccp_config_int(cfg, "batch");
+	if (strlen(p.prefix) > PUMP_NAME_MAX || strlen(p.org) > PUMP_NAME_MAX) {
+		fprintf(stderr, "eccp-pump: --prefix and --org: at most %d characters\n",
+		        PUMP_NAME_MAX);
+		eccp_config_free(cfg);
+		return 2;
+	}
 	uint64_t t0 = eccp_mono_ns();
 	p.deadline_ns = t0 + (uint64_t)eccp_config_int(cfg, "deadline-s") * 1000000000ull;
 	pthread_t th[256];
@@ -281,12 +448,15 @@ int main(int argc, char **argv)
 	uint64_t t2 = eccp_mono_ns();
 	double ack_s = pump_secs(t0, t1), all_s = pump_secs(t0, t2);
 	long long acked = atomic_load(&p.acked);
-	printf("{\"acked\":%lld,\"retries\":%lld,\"ack_seconds\":%.3f,\"ack_rate\":%.1f,"
+	char error[sizeof(p.error) * 6 + 8];
+	pump_json_escape(p.error, error, sizeof(error));
+	printf("{\"batch\":%d,\"acked\":%lld,\"retries\":%lld,"
+	       "\"ack_seconds\":%.3f,\"ack_rate\":%.1f,"
 	       "\"waited\":%s,\"head\":%llu,\"total_seconds\":%.3f,\"rate\":%.1f,"
 	       "\"error\":\"%s\"}\n",
-	       acked, (long long)atomic_load(&p.retries), ack_s, acked / ack_s,
+	       p.batch, acked, (long long)atomic_load(&p.retries), ack_s, acked / ack_s,
 	       waited ? "true" : "false", (unsigned long long)head, all_s, acked / all_s,
-	       p.error);
+	       error);
 	eccp_config_free(cfg);
 	return p.failed ? 1 : 0;
 }
