@@ -183,8 +183,11 @@ static void cons_apply_batch(eccp_consumer *c, const Eccp__V1__Envelope **envs, 
 	}
 	if (failed) {
 		eccp_error(
-		    "bus: applying %zu event(s) failed: %s; they will be fetched again",
-		    n, eccp_store_errmsg(c->o.store));
+		    "bus: applying %zu event(s) failed (%s); they will be fetched again",
+		    n,
+		    sqlite3_errcode(eccp_store_db(c->o.store)) != SQLITE_OK
+		        ? eccp_store_errmsg(c->o.store)
+		        : "the service could not apply one");
 		if (begun)
 			eccp_store_rollback(c->o.store);
 		for (size_t i = 0; i < c->n_origins; i++) {

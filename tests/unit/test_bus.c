@@ -22,6 +22,7 @@
 #include "metrics.h"
 #include "outbox.h"
 #include "store.h"
+#include "testutil.h"
 #include "util.h"
 
 #define ORIGIN    "pub"
@@ -320,24 +321,6 @@ static int fx_setup(void **state)
 	return 0;
 }
 
-static void rm_dir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	if (d == NULL)
-		return;
-	struct dirent *e;
-	char p[256];
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		int n = snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-		if (n > 0 && (size_t)n < sizeof(p))
-			remove(p);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
 static int fx_teardown(void **state)
 {
 	fx *f = *state;
@@ -360,7 +343,7 @@ static int fx_teardown(void **state)
 	eccp_store_pool_free(f->readers);
 	eccp_store_close(f->sub);
 	eccp_store_close(f->pub);
-	rm_dir(f->dir);
+	test_rm_tree(f->dir);
 	pthread_mutex_destroy(&f->mu);
 	free(f);
 	return rv;

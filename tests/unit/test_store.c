@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "testutil.h"
 
 /* Each test gets its own directory; the store lives one level below it so
  * eccp_store_open has to create the missing directory itself. */
@@ -30,32 +31,10 @@ static int fx_setup(void **state)
 	return 0;
 }
 
-/* Removes the files of one directory level (the store and its -wal/-shm),
- * then the directory. */
-static void rm_dir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	if (d == NULL)
-		return;
-	struct dirent *e;
-	char p[256];
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		int n = snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-		if (n < 0 || (size_t)n >= sizeof(p))
-			continue;
-		if (remove(p) != 0)
-			rm_dir(p);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
 static int fx_teardown(void **state)
 {
 	fx *f = *state;
-	rm_dir(f->dir);
+	test_rm_tree(f->dir);
 	free(f);
 	return 0;
 }
