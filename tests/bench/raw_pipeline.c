@@ -61,6 +61,7 @@
  * own costs, so value / limit is how much of the raw pipeline it achieves. */
 #include "config.h"
 #include "util.h"
+#include "pump_item.h"
 
 #include "eccp/v1/ingest.pb-c.h"
 
@@ -359,40 +360,10 @@ static void *raw_writer(void *arg)
 
 /* ---- clients ------------------------------------------------------------- */
 
-/* One item's request and the storage its strings point into. */
-typedef struct raw_item {
-	char ext[128], title[160];
-	Eccp__V1__Timestamp open, deadline;
-	Eccp__V1__Call call;
-	Eccp__V1__SubmitRequest sub;
-} raw_item;
-
-/* The call eccp-pump sends as item i. */
-static void raw_item_build(const raw_pipeline *p, long long i, raw_item *it)
-{
-	snprintf(it->ext, sizeof(it->ext), "%s-%lld", p->prefix, i);
-	snprintf(it->title, sizeof(it->title), "Pump call %lld for cluster cooperation",
-	         i);
-	eccp__v1__timestamp__init(&it->open);
-	eccp__v1__timestamp__init(&it->deadline);
-	it->open.seconds = 1700000000;
-	it->deadline.seconds = 1900000000 + i;
-	eccp__v1__call__init(&it->call);
-	it->call.external_id = it->ext;
-	it->call.organisation_id = (char *)p->org;
-	it->call.title = it->title;
-	it->call.programme = "COSME";
-	it->call.opening_time = &it->open;
-	it->call.deadline = &it->deadline;
-	eccp__v1__submit_request__init(&it->sub);
-	it->sub.item_case = ECCP__V1__SUBMIT_REQUEST__ITEM_CALL;
-	it->sub.call = &it->call;
-}
-
 /* The request eccp-pump sends for message b (item b, or with --batch the
  * batch of items from b * batch), packed, behind a client index. *rows and
  * *bytes are what the server must store of it. */
-static int raw_build(raw_client *c, long long b, raw_item *items,
+static int raw_build(raw_client *c, long long b, pump_item *items,
                      Eccp__V1__SubmitRequest **subs, nng_msg **out, uint64_t *rows,
                      uint64_t *bytes)
 {
@@ -402,7 +373,7 @@ static int raw_build(raw_client *c, long long b, raw_item *items,
 	Eccp__V1__SubmitBatchRequest br = ECCP__V1__SUBMIT_BATCH_REQUEST__INIT;
 	rq.request_id = rid;
 	if (p->batch == 1) {
-		raw_item_build(p, b, items);
+		pump_item_build(p->prefix, p->org, b, items);
 		snprintf(rid, sizeof(rid), "%s-req-%lld", p->prefix, b);
 		rq.method_case = ECCP__V1__INGEST_REQUEST__METHOD_SUBMIT;
 		rq.submit = &items->sub;
@@ -414,7 +385,7 @@ static int raw_build(raw_client *c, long long b, raw_item *items,
 		*rows = (uint64_t)n;
 		*bytes = 0;
 		for (long long k = 0; k < n; k++) {
-			raw_item_build(p, first + k, &items[k]);
+			pump_item_build(p->prefix, p->org, first + k, &items[k]);
 			subs[k] = &items[k].sub;
 			*bytes += eccp__v1__submit_request__get_packed_size(subs[k]);
 		}
@@ -448,7 +419,7 @@ static void *raw_client_run(void *arg)
 	raw_client *c = arg;
 	raw_pipeline *p = c->p;
 	long long messages = (p->count + p->batch - 1) / p->batch;
-	raw_item *items = calloc((size_t)p->batch, sizeof(*items));
+	pump_item *items = calloc((size_t)p->batch, sizeof(*items));
 	Eccp__V1__SubmitRequest **subs = calloc((size_t)p->batch, sizeof(*subs));
 	if (items == NULL || subs == NULL) {
 		snprintf(c->error, sizeof(c->error), "out of memory");

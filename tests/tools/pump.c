@@ -13,6 +13,7 @@
 #include "config.h"
 #include "rpc.h"
 #include "util.h"
+#include "pump_item.h"
 
 #include "eccp/v1/ingest.pb-c.h"
 
@@ -62,15 +63,6 @@ typedef struct pump {
 	char error[512];
 	pthread_mutex_t mu;
 } pump;
-
-/* One item's request and the storage its strings point into. */
-typedef struct pump_item {
-	char ext[PUMP_NAME_MAX + 32], title[160];
-	Eccp__V1__Timestamp open, deadline;
-	Eccp__V1__Call call;
-	Eccp__V1__SubmitRequest sub;
-} pump_item;
-
 static double pump_secs(uint64_t a, uint64_t b)
 {
 	return (double)(b - a) / 1e9;
@@ -145,33 +137,11 @@ static int pump_send(pump *p, eccp_rpc_client *c, Eccp__V1__IngestRequest *rq,
 	}
 }
 
-/* Fills it with the call of item i. */
-static void pump_item_build(const pump *p, long long i, pump_item *it)
-{
-	snprintf(it->ext, sizeof(it->ext), "%s-%lld", p->prefix, i);
-	snprintf(it->title, sizeof(it->title), "Pump call %lld for cluster cooperation",
-	         i);
-	eccp__v1__timestamp__init(&it->open);
-	eccp__v1__timestamp__init(&it->deadline);
-	it->open.seconds = 1700000000;
-	it->deadline.seconds = 1900000000 + i;
-	eccp__v1__call__init(&it->call);
-	it->call.external_id = it->ext;
-	it->call.organisation_id = (char *)p->org;
-	it->call.title = it->title;
-	it->call.programme = "COSME";
-	it->call.opening_time = &it->open;
-	it->call.deadline = &it->deadline;
-	eccp__v1__submit_request__init(&it->sub);
-	it->sub.item_case = ECCP__V1__SUBMIT_REQUEST__ITEM_CALL;
-	it->sub.call = &it->call;
-}
-
 /* One acknowledged call. */
 static int pump_one(pump *p, eccp_rpc_client *c, long long i, pump_item *it)
 {
 	char rid[2 * PUMP_NAME_MAX + 64], err[256];
-	pump_item_build(p, i, it);
+	pump_item_build(p->prefix, p->org, i, it);
 	snprintf(rid, sizeof(rid), "%s-req-%lld", p->prefix, i);
 	Eccp__V1__IngestRequest rq = ECCP__V1__INGEST_REQUEST__INIT;
 	rq.request_id = rid;
@@ -199,7 +169,7 @@ static int pump_batch(pump *p, eccp_rpc_client *c, long long first, size_t n,
 {
 	char rid[2 * PUMP_NAME_MAX + 64], err[256], msg[400];
 	for (size_t k = 0; k < n; k++) {
-		pump_item_build(p, first + (long long)k, &items[k]);
+		pump_item_build(p->prefix, p->org, first + (long long)k, &items[k]);
 		subs[k] = &items[k].sub;
 	}
 	snprintf(rid, sizeof(rid), "%s-req-%lld+%zu", p->prefix, first, n);
