@@ -18,7 +18,8 @@ typedef struct cli_opt {
 	const char *arg;     /* what the value is, e.g. "URL"; NULL for a switch */
 	const char *env;     /* environment fallback, or NULL */
 	const char *def;     /* default, or NULL for none ("") */
-	const char *command; /* NULL: global; else the one command it belongs to */
+	const char *command; /* NULL: global; else the commands it belongs to,
+	                        comma-separated ("list,org list") */
 	const char *help;
 } cli_opt;
 
@@ -37,25 +38,101 @@ static const cli_opt cli_opts[CLI_OPT_COUNT] = {
                          "most 2000)"},
     [CLI_OPT_FORMAT] = {"format", "json|table", NULL, NULL, NULL,
                         "output format; default: table on a terminal, json otherwise"},
-    [CLI_OPT_LIMIT] = {"limit", "N", NULL, NULL, "list",
+    [CLI_OPT_LIMIT] = {"limit", "N", NULL, NULL, "list,org list",
                        "items per request, 1..1000 (server default 100)"},
-    [CLI_OPT_ALL] = {"all", NULL, NULL, NULL, "list", "follow the pages to the end"},
+    [CLI_OPT_ALL] = {"all", NULL, NULL, NULL, "list,org list",
+                     "follow the pages to the end"},
+    [CLI_OPT_NAME] = {"name", "NAME", NULL, NULL, "org create",
+                      "the organisation's name (required)"},
+    [CLI_OPT_COUNTRY] = {"country", "CC", NULL, NULL, "org create",
+                         "its country, ISO 3166-1 alpha-2 (e.g. BE)"},
+    [CLI_OPT_ID] = {"id", "ID", NULL, NULL, "org create",
+                    "its id (default: assigned; an existing id updates)"},
+    [CLI_OPT_ORG] = {"org", "ORG", NULL, NULL, "key create,key list",
+                     "organisation id (default: the key's own)"},
+    [CLI_OPT_LABEL] = {"label", "LABEL", NULL, NULL, "key create",
+                       "a note to tell the key apart later"},
+    [CLI_OPT_BATCH] = {"batch", "N", NULL, "500", "import",
+                       "items per SubmitBatch request, 1..1000"},
+    [CLI_OPT_RETRIES] = {"retries", "N", NULL, "10", "import",
+                         "resends of a batch that failed, 0..1000"},
     [CLI_OPT_HELP] = {"help", NULL, NULL, NULL, NULL, "show help and exit"},
     [CLI_OPT_VERSION] = {"version", NULL, NULL, NULL, NULL, "show the version and exit"},
 };
 
-int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
+/* True when o belongs to the command called name. */
+static bool cli_opt_for(const cli_opt *o, const char *name)
 {
-	va_list ap;
+	if (o->command == NULL)
+		return false;
+	size_t n = strlen(name);
+	for (const char *c = o->command;;) {
+		size_t len = strcspn(c, ",");
+		if (len == n && strncmp(c, name, n) == 0)
+			return true;
+		if (c[len] == '\0')
+			return false;
+		c += len + 1;
+	}
+}
+
+/* The commands of a group as "create, list or revoke". */
+static void cli_group_choices(const char *group, char *buf, size_t cap)
+{
+	size_t n = strlen(group), len = 0, count = 0, total = 0;
+	for (size_t i = 0; i < cli_n_commands; i++)
+		if (strncmp(cli_commands[i].name, group, n) == 0 &&
+		    cli_commands[i].name[n] == ' ')
+			total++;
+	buf[0] = '\0';
+	for (size_t i = 0; i < cli_n_commands && len < cap; i++) {
+		const char *name = cli_commands[i].name;
+		if (strncmp(name, group, n) != 0 || name[n] != ' ')
+			continue;
+		count++;
+		const char *sep = count == 1 ? "" : count == total ? " or " : ", ";
+		int w = snprintf(buf + len, cap - len, "%s%s", sep, name + n + 1);
+		if (w < 0)
+			break;
+		len += (size_t)w;
+	}
+}
+
+/* Prints "eccp: <message>" and a hint naming the help topic (a command or a
+ * group), or the general help when topic is NULL. */
+static int cli_vusage_error(const char *topic, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static int cli_vusage_error(const char *topic, const char *fmt, va_list ap)
+{
 	fputs("eccp: ", stderr);
-	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	if (cmd != NULL && strcmp(cmd->name, "help") != 0)
-		fprintf(stderr, "\nRun 'eccp help %s' for usage.\n", cmd->name);
+	if (topic != NULL && strcmp(topic, "help") != 0)
+		fprintf(stderr, "\nRun 'eccp help %s' for usage.\n", topic);
 	else
 		fputs("\nRun 'eccp --help' for usage.\n", stderr);
 	return CLI_EXIT_USAGE;
+}
+
+static int cli_group_error(const char *group, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int cli_group_error(const char *group, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = cli_vusage_error(group, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = cli_vusage_error(cmd != NULL ? cmd->name : NULL, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 /* ---- help ----------------------------------------------------------------- */
@@ -82,7 +159,10 @@ static void cli_print_synopsis(FILE *out, const cli_command *cmd)
 	fprintf(out, "eccp %s%s%s", cmd->name, cmd->args[0] ? " " : "", cmd->args);
 	for (size_t i = 0; i < CLI_OPT_COUNT; i++) {
 		const cli_opt *o = &cli_opts[i];
-		if (o->command != NULL && strcmp(o->command, cmd->name) == 0)
+		char flag[64];
+		snprintf(flag, sizeof(flag), "--%s ", o->name);
+		/* A required option is in args already ("--name NAME"). */
+		if (cli_opt_for(o, cmd->name) && strstr(cmd->args, flag) == NULL)
 			fprintf(out, " [--%s%s%s]", o->name, o->arg ? " " : "",
 			        o->arg ? o->arg : "");
 	}
@@ -99,7 +179,7 @@ void cli_print_help(FILE *out, const cli_command *cmd)
 		bool any = false;
 		for (size_t i = 0; i < CLI_OPT_COUNT; i++) {
 			const cli_opt *o = &cli_opts[i];
-			if (o->command == NULL || strcmp(o->command, cmd->name) != 0)
+			if (!cli_opt_for(o, cmd->name))
 				continue;
 			if (!any)
 				fputs("\nOptions:\n", out);
@@ -110,8 +190,9 @@ void cli_print_help(FILE *out, const cli_command *cmd)
 		return;
 	}
 	fputs("Usage: eccp [OPTIONS] COMMAND [ARGS]\n\n"
-	      "Publish content through eccp-ingest, read it back from eccp-catalog and\n"
-	      "check the daemons.\n\nCommands:\n",
+	      "Publish and import content through eccp-ingest, manage organisations and\n"
+	      "their API keys, read content back from eccp-catalog and check the\n"
+	      "daemons.\n\nCommands:\n",
 	      out);
 	for (size_t i = 0; i < cli_n_commands; i++) {
 		char head[64];
@@ -129,6 +210,28 @@ void cli_print_help(FILE *out, const cli_command *cmd)
 	      "reached), 2 bad usage.\n"
 	      "Run 'eccp help COMMAND' for a command's arguments, options and output.\n",
 	      out);
+}
+
+void cli_print_group_help(FILE *out, const char *group)
+{
+	char choices[128];
+	cli_group_choices(group, choices, sizeof(choices));
+	fprintf(out, "Usage: eccp %s COMMAND [ARGS]   (COMMAND: %s)\n\nCommands:\n",
+	        group, choices);
+	size_t n = strlen(group);
+	for (size_t i = 0; i < cli_n_commands; i++) {
+		const cli_command *c = &cli_commands[i];
+		if (strncmp(c->name, group, n) != 0 || c->name[n] != ' ')
+			continue;
+		char head[64];
+		snprintf(head, sizeof(head), "%s%s%s", c->name, c->args[0] ? " " : "",
+		         c->args);
+		fprintf(out, "  %-22s %s\n", head, c->summary);
+	}
+	fprintf(out,
+	        "\nRun 'eccp help %s COMMAND' for a command's arguments, options and "
+	        "output.\n",
+	        group);
 }
 
 /* ---- parsing ---------------------------------------------------------------- */
@@ -179,6 +282,13 @@ static int cli_resolve(cli_ctx *ctx)
 	if (cli_number(ctx, CLI_OPT_TIMEOUT, 1, 3600000, &v) != 0)
 		return CLI_EXIT_USAGE;
 	ctx->timeout_ms = (int)v;
+	/* SubmitBatch takes at most 1,000 items. */
+	if (cli_number(ctx, CLI_OPT_BATCH, 1, 1000, &v) != 0)
+		return CLI_EXIT_USAGE;
+	ctx->batch = (unsigned)v;
+	if (cli_number(ctx, CLI_OPT_RETRIES, 0, 1000, &v) != 0)
+		return CLI_EXIT_USAGE;
+	ctx->retries = (unsigned)v;
 
 	bool tty = isatty(STDOUT_FILENO);
 	const char *fmt = ctx->opt[CLI_OPT_FORMAT];
@@ -243,7 +353,18 @@ int cli_parse_args(cli_ctx *ctx, int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		char *a = argv[i];
 		if (dashdash || a[0] != '-' || a[1] == '\0') { /* "-" is stdin */
+			int words;
+			const cli_command *c = cli_find_command(1, &a, &words);
 			pos[npos++] = a;
+			/* A raw command's options are its own: hand over the
+			 * rest unparsed. pos never overtakes i, and argv[argc] is
+			 * NULL, so pos[npos] below stays inside argv. */
+			if (npos == 1 && c != NULL && c->raw) {
+				while (++i < argc)
+					pos[npos++] = argv[i];
+				pos[npos] = NULL;
+				break;
+			}
 			continue;
 		}
 		if (strcmp(a, "--") == 0) {
@@ -280,10 +401,25 @@ int cli_parse_args(cli_ctx *ctx, int argc, char **argv)
 		printf("eccp %s\n", ECCP_VERSION);
 		return CLI_EXIT_OK;
 	}
+	int words = 0;
 	if (npos > 0) {
-		ctx->cmd = cli_find_command(pos[0]);
-		if (ctx->cmd == NULL)
+		ctx->cmd = cli_find_command(npos, pos, &words);
+		if (ctx->cmd == NULL && words == 0)
 			return cli_usage_error(NULL, "unknown command '%s'", pos[0]);
+		if (ctx->cmd == NULL && npos > 1)
+			return cli_group_error(pos[0], "unknown command '%s %s'", pos[0],
+			                       pos[1]);
+		if (ctx->cmd == NULL) {
+			/* "eccp org --help" is the group's help. */
+			if (ctx->given[CLI_OPT_HELP]) {
+				cli_print_group_help(stdout, pos[0]);
+				return CLI_EXIT_OK;
+			}
+			char choices[128];
+			cli_group_choices(pos[0], choices, sizeof(choices));
+			return cli_group_error(pos[0], "%s: missing COMMAND (%s)", pos[0],
+			                       choices);
+		}
 	}
 	if (ctx->given[CLI_OPT_HELP]) {
 		cli_print_help(stdout, ctx->cmd);
@@ -291,15 +427,38 @@ int cli_parse_args(cli_ctx *ctx, int argc, char **argv)
 	}
 	if (ctx->cmd == NULL)
 		return cli_usage_error(NULL, "missing command");
-	ctx->argc = npos - 1;
-	ctx->argv = pos + 1;
+	/* A raw command gets its own name as argv[0], like a program. */
+	if (ctx->cmd->raw)
+		words = 0;
+	ctx->argc = npos - words;
+	ctx->argv = pos + words;
 
-	for (size_t i = 0; i < CLI_OPT_COUNT; i++)
-		if (ctx->given[i] && cli_opts[i].command != NULL &&
-		    strcmp(cli_opts[i].command, ctx->cmd->name) != 0)
-			return cli_usage_error(ctx->cmd,
-			                       "option '--%s' is only for 'eccp %s'",
-			                       cli_opts[i].name, cli_opts[i].command);
+	for (size_t i = 0; i < CLI_OPT_COUNT; i++) {
+		const cli_opt *o = &cli_opts[i];
+		if (!ctx->given[i] || o->command == NULL ||
+		    cli_opt_for(o, ctx->cmd->name))
+			continue;
+		/* "'eccp list' and 'eccp org list'" from "list,org list". */
+		char owners[160];
+		size_t len = 0;
+		for (const char *c = o->command; len < sizeof(owners);) {
+			size_t n = strcspn(c, ",");
+			int w =
+			    snprintf(owners + len, sizeof(owners) - len, "%s'eccp %.*s'",
+			             c == o->command ? "" : " and ", (int)n, c);
+			if (w < 0)
+				break;
+			len += (size_t)w;
+			if (c[n] == '\0')
+				break;
+			c += n + 1;
+		}
+		return cli_usage_error(ctx->cmd, "option '--%s' is only for %s", o->name,
+		                       owners);
+	}
+	/* Raw commands check their own arguments and talk to no service. */
+	if (ctx->cmd->raw)
+		return -1;
 	int rc = cli_check_args(ctx);
 	if (rc != 0)
 		return rc;

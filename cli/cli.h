@@ -8,6 +8,7 @@
 
 #include "eccp/v1/common.pb-c.h"
 #include "eccp/v1/content.pb-c.h"
+#include "eccp/v1/ingest.pb-c.h"
 
 #include <protobuf-c/protobuf-c.h>
 #include <stdbool.h>
@@ -32,6 +33,13 @@ enum {
 	CLI_OPT_FORMAT,
 	CLI_OPT_LIMIT,
 	CLI_OPT_ALL,
+	CLI_OPT_NAME,
+	CLI_OPT_COUNTRY,
+	CLI_OPT_ID,
+	CLI_OPT_ORG,
+	CLI_OPT_LABEL,
+	CLI_OPT_BATCH,
+	CLI_OPT_RETRIES,
 	CLI_OPT_HELP,
 	CLI_OPT_VERSION,
 	CLI_OPT_COUNT
@@ -53,30 +61,51 @@ typedef struct cli_ctx {
 	bool pretty; /* indent the JSON (stdout is a terminal) */
 	unsigned limit;
 	bool all;
+	unsigned batch;   /* import: items per SubmitBatch */
+	unsigned retries; /* import: resends of one batch */
 	const struct cli_command *cmd;
-	int argc; /* positional arguments after the command name */
+	/* Positional arguments after the command's name (all its words: "org
+	 * create"); for a raw command every argument from its name on. */
+	int argc;
 	char **argv;
 } cli_ctx;
 
 typedef struct cli_command {
+	/* One word, or a group and a word ("org create"): the group alone
+	 * ("eccp help org") lists its commands. */
 	const char *name;
 	const char *args;     /* argument synopsis, e.g. "KIND FILE" */
 	const char *argnames; /* names of required arguments, space-separated */
 	int min_args, max_args;
 	const char *summary; /* one line for the command list */
 	const char *details; /* the rest of `eccp help NAME` */
+	/* Parses its own options: everything after its name is handed over
+	 * untouched (argv[0] is the name), and --help goes to it too. */
+	bool raw;
 	int (*run)(cli_ctx *ctx);
 } cli_command;
 
 extern const cli_command cli_commands[];
 extern const size_t cli_n_commands;
-const cli_command *cli_find_command(const char *name);
+/* The command named by the first words of argv (one, or two for a group);
+ * *words says how many it took. NULL when there is none; *words is then 1
+ * for a group without (or with an unknown) second word, else 0. */
+const cli_command *cli_find_command(int argc, char *const *argv, int *words);
+/* True when name is a group of commands ("org"). */
+bool cli_is_group(const char *name);
 
 /* The commands (cmd_*.c, main.c). Each returns an exit status. */
 int cli_cmd_publish(cli_ctx *ctx);
+int cli_cmd_withdraw(cli_ctx *ctx);
 int cli_cmd_get(cli_ctx *ctx);
 int cli_cmd_list(cli_ctx *ctx);
 int cli_cmd_status(cli_ctx *ctx);
+int cli_cmd_org_create(cli_ctx *ctx);
+int cli_cmd_org_list(cli_ctx *ctx);
+int cli_cmd_key_create(cli_ctx *ctx);
+int cli_cmd_key_list(cli_ctx *ctx);
+int cli_cmd_key_revoke(cli_ctx *ctx);
+int cli_cmd_import(cli_ctx *ctx);
 
 /* ---- args.c ---------------------------------------------------------- */
 
@@ -86,6 +115,8 @@ int cli_cmd_status(cli_ctx *ctx);
 int cli_parse_args(cli_ctx *ctx, int argc, char **argv);
 /* General help (cmd NULL) or one command's help. */
 void cli_print_help(FILE *out, const cli_command *cmd);
+/* The commands of a group ("org") and where to read more. */
+void cli_print_group_help(FILE *out, const char *group);
 /* Prints "eccp: <message>" and a one-line hint to stderr; returns
  * CLI_EXIT_USAGE. cmd names the command whose help the hint points at. */
 int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
@@ -147,6 +178,16 @@ int cli_call_or_report(const cli_ctx *ctx, cli_service *s, const ProtobufCMessag
 int cli_request(const cli_ctx *ctx, cli_service *s, const ProtobufCMessage *req,
                 const ProtobufCMessageDescriptor *resp_desc, eccp_arena *a,
                 ProtobufCMessage **out);
+
+/* One eccp-ingest call on an open service: fills request_id and credentials
+ * (ctx->api_key), sends (retrying a timeout once), and checks that the reply
+ * is OK and answers method want. Returns 0 with *resp, or -1 after reporting
+ * on stderr; a status whose code is quiet is not reported but returned in
+ * *code (which is OK otherwise), for the caller to word itself. */
+int cli_ingest_call(const cli_ctx *ctx, cli_service *svc, eccp_arena *a,
+                    Eccp__V1__IngestRequest *req,
+                    Eccp__V1__IngestResponse__MethodCase want, Eccp__V1__StatusCode quiet,
+                    Eccp__V1__StatusCode *code, const Eccp__V1__IngestResponse **resp);
 
 /* True when the status is OK. Otherwise prints "eccp: SERVICE: CODE: message"
  * and one "  field: rule — message" line per field error to stderr. */

@@ -149,6 +149,37 @@ int cli_request(const cli_ctx *ctx, cli_service *s, const ProtobufCMessage *req,
 	return rc;
 }
 
+int cli_ingest_call(const cli_ctx *ctx, cli_service *svc, eccp_arena *a,
+                    Eccp__V1__IngestRequest *req,
+                    Eccp__V1__IngestResponse__MethodCase want, Eccp__V1__StatusCode quiet,
+                    Eccp__V1__StatusCode *code, const Eccp__V1__IngestResponse **resp)
+{
+	ProtobufCMessage *out;
+	*code = ECCP__V1__STATUS_CODE__STATUS_CODE_OK;
+	cli_request_header(ctx, a, &req->request_id, &req->credentials);
+	if (cli_call_or_report(ctx, svc, &req->base,
+	                       &eccp__v1__ingest_response__descriptor, a, &out) != 0)
+		return -1;
+	*resp = (const Eccp__V1__IngestResponse *)out;
+	*code = cli_status_code((*resp)->status);
+	if (*code != ECCP__V1__STATUS_CODE__STATUS_CODE_OK) {
+		if (*code != quiet)
+			cli_status_ok(svc, (*resp)->status);
+		return -1;
+	}
+	/* An ingest that predates the method answers with another (or no)
+	 * member; naming the method beats printing nothing. */
+	if ((*resp)->method_case != want) {
+		const ProtobufCFieldDescriptor *f =
+		    protobuf_c_message_descriptor_get_field(
+		        &eccp__v1__ingest_response__descriptor, (unsigned)want);
+		fprintf(stderr, "eccp: %s: reply carries no %s result\n", svc->name,
+		        f != NULL ? f->name : "?");
+		return -1;
+	}
+	return 0;
+}
+
 Eccp__V1__StatusCode cli_status_code(const Eccp__V1__Status *status)
 {
 	return status != NULL ? status->code : ECCP__V1__STATUS_CODE__STATUS_CODE_OK;

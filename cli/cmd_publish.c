@@ -1,9 +1,8 @@
-/* eccp publish KIND FILE: JSON file -> SubmitRequest -> eccp-ingest. */
+/* eccp publish KIND FILE: JSON file -> SubmitRequest -> eccp-ingest; and
+ * eccp withdraw ID. */
 #include "cli.h"
 
 #include "json.h"
-
-#include "eccp/v1/ingest.pb-c.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -101,32 +100,76 @@ int cli_cmd_publish(cli_ctx *ctx)
 	Eccp__V1__SubmitRequest sub = ECCP__V1__SUBMIT_REQUEST__INIT;
 	cli_set_item(&sub, kind->kind, item);
 	Eccp__V1__IngestRequest req = ECCP__V1__INGEST_REQUEST__INIT;
-	cli_request_header(ctx, &a, &req.request_id, &req.credentials);
 	req.method_case = ECCP__V1__INGEST_REQUEST__METHOD_SUBMIT;
 	req.submit = &sub;
 
 	cli_service svc = {.name = "ingest", .url = ctx->ingest_url};
-	ProtobufCMessage *out;
-	if (cli_request(ctx, &svc, &req.base, &eccp__v1__ingest_response__descriptor, &a,
-	                &out) != 0)
+	if (cli_open_or_report(&svc) != 0)
 		goto out;
-	const Eccp__V1__IngestResponse *resp = (const Eccp__V1__IngestResponse *)out;
-	if (!cli_status_ok(&svc, resp->status))
+	const Eccp__V1__IngestResponse *resp;
+	Eccp__V1__StatusCode code;
+	int called =
+	    cli_ingest_call(ctx, &svc, &a, &req, ECCP__V1__INGEST_RESPONSE__METHOD_SUBMIT,
+	                    ECCP__V1__STATUS_CODE__STATUS_CODE_OK, &code, &resp);
+	cli_service_close(&svc);
+	if (called != 0)
 		goto out;
-	if (resp->method_case != ECCP__V1__INGEST_RESPONSE__METHOD_SUBMIT ||
-	    resp->submit == NULL) {
-		fprintf(stderr, "eccp: ingest: reply carries no submit result\n");
-		goto out;
-	}
 
 	if (ctx->json) {
 		/* Every field, even a zero one, so scripts can index the result
 		 * without guessing. */
 		cli_emit_message(ctx, &resp->submit->base, ECCP_JSON_DEFAULTS);
 	} else {
+		/* duplicateOf only when there is one: an empty row reads as a
+		 * missing value. */
+		static const char *const skip[] = {"duplicate_of", NULL};
 		cli_table t;
 		cli_table_init(&t, &a, 2);
-		cli_table_fields(&t, &resp->submit->base, NULL, true);
+		cli_table_fields(&t, &resp->submit->base, skip, true);
+		const char *dup = resp->submit->duplicate_of;
+		if (dup != NULL && dup[0] != '\0')
+			cli_table_add2(&t, "duplicateOf", dup);
+		cli_table_print(&t, stdout);
+	}
+	rc = CLI_EXIT_OK;
+out:
+	eccp_arena_free(&a);
+	return rc;
+}
+
+int cli_cmd_withdraw(cli_ctx *ctx)
+{
+	const char *id = ctx->argv[0];
+	int rc = CLI_EXIT_FAIL;
+	eccp_arena a;
+	eccp_arena_init(&a);
+	Eccp__V1__WithdrawRequest wd = ECCP__V1__WITHDRAW_REQUEST__INIT;
+	wd.id = (char *)id;
+	Eccp__V1__IngestRequest req = ECCP__V1__INGEST_REQUEST__INIT;
+	req.method_case = ECCP__V1__INGEST_REQUEST__METHOD_WITHDRAW;
+	req.withdraw = &wd;
+
+	cli_service svc = {.name = "ingest", .url = ctx->ingest_url};
+	if (cli_open_or_report(&svc) != 0)
+		goto out;
+	const Eccp__V1__IngestResponse *resp;
+	Eccp__V1__StatusCode code;
+	int called = cli_ingest_call(
+	    ctx, &svc, &a, &req, ECCP__V1__INGEST_RESPONSE__METHOD_WITHDRAW,
+	    ECCP__V1__STATUS_CODE__STATUS_CODE_NOT_FOUND, &code, &resp);
+	cli_service_close(&svc);
+	/* Worded as `eccp get` words it. */
+	if (code == ECCP__V1__STATUS_CODE__STATUS_CODE_NOT_FOUND)
+		fprintf(stderr, "not found: %s\n", id);
+	if (called != 0)
+		goto out;
+
+	if (ctx->json) {
+		cli_emit_message(ctx, &resp->withdraw->base, ECCP_JSON_DEFAULTS);
+	} else {
+		cli_table t;
+		cli_table_init(&t, &a, 2);
+		cli_table_fields(&t, &resp->withdraw->base, NULL, true);
 		cli_table_print(&t, stdout);
 	}
 	rc = CLI_EXIT_OK;

@@ -1,19 +1,38 @@
 /* eccp: the command-line client of ECCP.
  *
  *   eccp [OPTIONS] publish cluster|news|event|call FILE.json   ("-": stdin)
+ *   eccp [OPTIONS] withdraw ID
+ *   eccp [OPTIONS] import FILE.jsonl [--batch N] [--retries N]  ("-": stdin)
+ *   eccp [OPTIONS] org create --name NAME [--country CC] [--id ID]
+ *   eccp [OPTIONS] org list [--limit N] [--all]
+ *   eccp [OPTIONS] key create [--org ORG] [--label LABEL]
+ *   eccp [OPTIONS] key list [--org ORG]
+ *   eccp [OPTIONS] key revoke KEY_ID
  *   eccp [OPTIONS] get ID
  *   eccp [OPTIONS] list cluster|news|event|call [--limit N] [--all]
  *   eccp [OPTIONS] status
- *   eccp help [COMMAND]      (also: eccp --help, eccp COMMAND --help)
+ *   eccp demo-data [--scale N] [--seed S] [--out FILE] …  (its own options)
+ *   eccp help [COMMAND]      (also: eccp --help, eccp COMMAND --help;
+ *                             "eccp help org" lists the group's commands)
  *
  * Options may come before or after the command; each is --name VALUE or
  * --name=VALUE, and the environment variable is used when the flag is absent:
  *   --ingest URL        ECCP_INGEST_URL        tcp://127.0.0.1:7410
  *   --catalog URL       ECCP_CATALOG_URL       tcp://127.0.0.1:7420
  *   --broker-admin URL  ECCP_BROKER_ADMIN_URL  http://127.0.0.1:7409
- *   --key KEY           ECCP_API_KEY           "" (sent as credentials.api_key)
+ *   --key KEY           ECCP_API_KEY           "" (sent as credentials.api_key
+ *                                              with every request)
  *   --timeout MS        ECCP_TIMEOUT_MS        5000 (1..3600000)
  *   --format json|table                        json unless stdout is a terminal
+ * demo-data is the exception: everything after its name is its own (it
+ * talks to no service), and only options before the name are eccp's.
+ *
+ * The key is an organisation's ("eccp_<16 hex id>_<32 hex secret>", from
+ * `key create`) or the admin key configured on eccp-ingest. Ingest answers
+ * UNAUTHENTICATED for a missing, unknown or revoked key, PERMISSION_DENIED
+ * for acting for another organisation or a non-admin calling an admin
+ * method, RESOURCE_EXHAUSTED (+ "  retry after N ms") past the
+ * organisation's rate limit.
  *
  * OUTPUT CONTRACT (tests and scripts depend on it; change with care)
  *
@@ -23,12 +42,76 @@
  * stdout is not a terminal, indented by two spaces when it is (--format json).
  * Inside messages, fields holding their default value (0, "", false, empty
  * list, unset message) are omitted; the keys written out below are always
- * present. Nothing is written to stdout when a command fails.
+ * present. "Every field" means defaults included, an unset message as null.
+ * Nothing is written to stdout when a command fails (import: see there).
+ * Tables print "name  value" rows (timestamps in RFC 3339, "-" when unset;
+ * enums as lower-case short names) or columns with a header row.
  *
  * publish -> the SubmitResponse with every field:
- *   {"id":"call_…","seq":"12","version":"1","outcome":"SUBMIT_OUTCOME_CREATED"}
- *   (outcome: SUBMIT_OUTCOME_CREATED | _UPDATED | _UNCHANGED)
- *   table: "id", "seq", "version", "outcome" (created|updated|unchanged) rows.
+ *   {"id":"call_…","seq":"12","version":"1","outcome":"SUBMIT_OUTCOME_CREATED",
+ *    "duplicateOf":""}
+ *   (outcome: SUBMIT_OUTCOME_CREATED | _UPDATED (version+1) | _UNCHANGED (an
+ *   identical re-submit; seq "0"); duplicateOf: for an event, the id of the
+ *   event it duplicates, else ""). The item's organisation is the key's;
+ *   only the admin key publishes for the organisationId in the file.
+ *   table: "id", "seq", "version", "outcome" (created|updated|unchanged)
+ *   rows, and "duplicateOf" when set.
+ *
+ * withdraw -> the WithdrawResponse with every field:
+ *   {"id":"call_…","seq":"13","version":"2"}
+ *   table: "id", "seq", "version" rows. An unknown ID prints "not found: ID";
+ *   another organisation's item gets PERMISSION_DENIED.
+ *
+ * import -> counts and the rejected lines, sorted by line:
+ *   {"created":N,"updated":N,"unchanged":N,"rejected":N,"duplicates":N,
+ *    "errors":[{"line":17,"errors":[{"field":"call.deadline",
+ *      "rule":"deadline_after_opening",
+ *      "message":"must not be before openingTime"}…]}…]}
+ *   (numbers, not strings; duplicates: accepted events whose duplicateOf is
+ *   set). A line that does not decode is rejected here, never sent:
+ *   {"field":PATH,"rule":"json","message":WHAT} from the decoder's
+ *   "PATH: WHAT", or field "" and message "offset N: WHAT" for bad syntax.
+ *   A line over 3 MiB: field "", rule "too_large". An item ingest refused
+ *   without field errors: field "", rule the status code ("NOT_FOUND"),
+ *   message the status message.
+ *   table: rows "created", "updated", "unchanged", "rejected", "duplicates",
+ *   then, after an empty line, one line per error:
+ *     line 17: call.deadline: deadline_after_opening — must not be before openingTime
+ *     line 23: json — offset 5: expected ':'
+ *   ("line N: " FIELD ": " RULE " — " MESSAGE, parts left out when empty).
+ *   Exit 0 when nothing was rejected, else 1 (the output is still printed).
+ *   If the import stops (an error status for a whole batch, or a batch that
+ *   still fails after --retries resends), stdout stays empty and stderr
+ *   ends with "eccp: import stopped after line N: created C, updated U,
+ *   unchanged K, rejected R so far; running it again is safe" (or "eccp:
+ *   import stopped before any batch was answered").
+ *   On a terminal, stderr shows "import  [####------] 4500/10000 lines  45%
+ *   1234 items/s" ("import  4500 lines  1234 items/s" when the input is not
+ *   a regular file), erased at the end. Each resend is reported as below,
+ *   except that waits for the rate limit are reported only the first time.
+ *
+ * org create -> the OrgCreateResponse with every field:
+ *   {"organisation":{"id":"org_…","name":"…","country":"BE",
+ *    "createdTime":"2025-01-31T09:00:00Z"},"outcome":"SUBMIT_OUTCOME_CREATED"}
+ *   table: "id", "name", "country", "createdTime", "outcome" rows.
+ * org list -> {"organisations":[Organisation…],"nextPageToken":"…"}
+ *   ("" on the last page and with --all); table: columns ID COUNTRY
+ *   CREATED NAME, then "N organisations[ (more with --all)]".
+ *
+ * key create -> the KeyCreateResponse with every field:
+ *   {"key":{"id":"…","organisationId":"org_…","label":"…",
+ *    "createdTime":"…","revokedTime":null},"secret":"eccp_<16 hex>_<32 hex>"}
+ *   table: "id", "organisationId", "label", "createdTime", "secret" rows.
+ *   When stderr is a terminal it adds "eccp: store the secret now: it cannot
+ *   be shown again (ingest keeps only its hash)".
+ * key list -> {"keys":[ApiKeyInfo…]} (revokedTime only on revoked keys);
+ *   table: columns ID ORGANISATION CREATED REVOKED LABEL ("-" for none),
+ *   then "N keys".
+ * key revoke -> the KeyRevokeResponse with every field:
+ *   {"key":{"id":…,"organisationId":…,"label":…,"createdTime":…,
+ *    "revokedTime":"…"}}
+ *   table: the key's rows as for key create (revokedTime when set), no
+ *   secret. An unknown KEY_ID prints "not found: KEY_ID".
  *
  * get -> the ContentItem:
  *   {"kind":"CONTENT_KIND_CALL","id":"…","organisationId":"…","version":"3",
@@ -56,35 +139,70 @@
  *   "head N" for a publisher, "ORIGIN SEQ/HEAD[ (K behind)]" per cursor for a
  *   consumer, or why the service is down. Exit 0 only if all are "up".
  *
+ * demo-data -> JSON Lines in the import format on stdout or --out FILE;
+ *   cli/demo_data.h documents its options and output.
+ *
  * ERRORS go to stderr:
  *   eccp: cannot reach ingest at tcp://127.0.0.1:7410: connection refused
  *   eccp: cannot reach catalog at URL: no reply within 5000 ms, twice (request id …)
  *   eccp: no reply from ingest within 5000 ms; retrying once (request id …)
  *   eccp: ingest: INVALID_ARGUMENT: invalid request: 2 field errors
  *     call.title: required — call.title is required      (field: rule — message)
+ *   eccp: ingest: RESOURCE_EXHAUSTED: …
+ *     retry after 1500 ms
  *   FILE: deadline: not an RFC 3339 time     (JSON decode error, path relative
  *                                             to the item; "<stdin>" for -)
- *   not found: ID                            (get)
+ *   not found: ID                            (get, withdraw, key revoke)
+ *   eccp: import: batch from line 1001: no reply within 5000 ms; resending in
+ *     400 ms (request id 3f…, retry 2 of 10)           (one line)
  *   eccp: unknown command 'x'                (usage errors, then a hint line:)
  *   Run 'eccp --help' for usage.
  *
- * EXIT STATUS: 0 success; 1 failure (service down, error status, bad file);
- * 2 bad usage (unknown command or option, missing argument, bad KIND or value).
+ * EXIT STATUS: 0 success; 1 failure (service down, error status, bad file,
+ * an import with rejected lines); 2 bad usage (unknown command or option,
+ * missing argument, bad KIND or value).
  *
  * A call that times out is sent once more with the same request_id, which the
- * server deduplicates, so a publish is never applied twice by the retry. */
+ * server deduplicates, so a publish is never applied twice by the retry.
+ * import goes further: a batch's request_id is the first 32 hex digits of
+ * the SHA-256 of its lines, its first line number and the caller (the key
+ * id of an organisation key, else "admin"; cmd_import.c), so a batch resent
+ * by a later run is deduplicated as well, and reports the outcomes of its
+ * first sending (a re-run shows "created" for items it did not create). */
 #include "cli.h"
+
+#include "demo_data.h"
 
 #include <errno.h>
 #include <string.h>
 
 static int cli_cmd_help(cli_ctx *ctx)
 {
-	const cli_command *cmd = NULL;
-	if (ctx->argc > 0 && (cmd = cli_find_command(ctx->argv[0])) == NULL)
+	if (ctx->argc == 0) {
+		cli_print_help(stdout, NULL);
+		return CLI_EXIT_OK;
+	}
+	int words;
+	const cli_command *cmd = cli_find_command(ctx->argc, ctx->argv, &words);
+	if (cmd == NULL && words == 1 && ctx->argc == 1) {
+		cli_print_group_help(stdout, ctx->argv[0]);
+		return CLI_EXIT_OK;
+	}
+	if (cmd == NULL && words == 1)
+		return cli_usage_error(NULL, "unknown command '%s %s'", ctx->argv[0],
+		                       ctx->argv[1]);
+	if (cmd == NULL)
 		return cli_usage_error(NULL, "unknown command '%s'", ctx->argv[0]);
+	if (words < ctx->argc)
+		return cli_usage_error(ctx->cmd, "help: unexpected argument '%s'",
+		                       ctx->argv[words]);
 	cli_print_help(stdout, cmd);
 	return CLI_EXIT_OK;
+}
+
+static int cli_cmd_demo_data(cli_ctx *ctx)
+{
+	return cli_demo_data(ctx->argc, ctx->argv);
 }
 
 const cli_command cli_commands[] = {
@@ -98,14 +216,145 @@ const cli_command cli_commands[] = {
         .details =
             "KIND is cluster, news, event or call; FILE holds one such message\n"
             "in proto3 JSON (\"-\" reads stdin), e.g. for a call:\n"
-            "  {\"externalId\":\"c-1\",\"organisationId\":\"org-1\",\"title\":\"…\",\n"
-            "   \"deadline\":\"2025-06-30T17:00:00Z\"}\n"
+            "  "
+            "{\"externalId\":\"c-1\",\"title\":\"…\",\"deadline\":\"2025-06-30T17:00:"
+            "00Z\"}\n"
+            "The item is published for the organisation of the API key (--key);\n"
+            "only the admin key publishes for the organisationId in the file.\n"
+            "Submitting an item again updates it (same id or externalId); an\n"
+            "identical one changes nothing.\n"
             "\n"
-            "Prints the SubmitResponse: id, seq, version and outcome (created,\n"
-            "updated or unchanged). JSON: {\"id\":…,\"seq\":\"N\",\"version\":\"N\",\n"
-            "\"outcome\":\"SUBMIT_OUTCOME_CREATED\"}. A rejected item prints the reason\n"
-            "and one line per field error to stderr and exits 1.\n",
+            "Prints the SubmitResponse: id, seq, version, outcome (created,\n"
+            "updated or unchanged) and, for an event that duplicates another,\n"
+            "duplicateOf. JSON: {\"id\":…,\"seq\":\"N\",\"version\":\"N\",\n"
+            "\"outcome\":\"SUBMIT_OUTCOME_CREATED\",\"duplicateOf\":\"\"}. A rejected "
+            "item\n"
+            "prints the reason and one line per field error to stderr and exits 1.\n",
         .run = cli_cmd_publish,
+    },
+    {
+        .name = "withdraw",
+        .args = "ID",
+        .argnames = "ID",
+        .min_args = 1,
+        .max_args = 1,
+        .summary = "Withdraw a published item (its id stays reserved)",
+        .details =
+            "Only the organisation that published the item (or the admin) may\n"
+            "withdraw it. Prints the WithdrawResponse: id, seq and the new\n"
+            "version. JSON: {\"id\":…,\"seq\":\"N\",\"version\":\"N\"}. An unknown ID\n"
+            "prints \"not found: ID\" to stderr and exits 1.\n",
+        .run = cli_cmd_withdraw,
+    },
+    {
+        .name = "import",
+        .args = "FILE",
+        .argnames = "FILE",
+        .min_args = 1,
+        .max_args = 1,
+        .summary = "Submit many items from a JSON Lines file, in batches",
+        .details =
+            "FILE (\"-\": stdin) holds one SubmitRequest per line in proto3 JSON:\n"
+            "  {\"call\":{…}}  {\"cluster\":{…}}  {\"organisation\":{…}} (admin only)\n"
+            "Blank lines and lines starting with # are skipped. A line that does\n"
+            "not decode is rejected here, with its line number. The rest go to\n"
+            "eccp-ingest in SubmitBatch requests of --batch items (and at most\n"
+            "3 MiB of lines), in file order.\n"
+            "\n"
+            "Running an import again is safe: each batch's request id comes from\n"
+            "its content (SHA-256 of its lines and first line number), so a batch\n"
+            "already applied gets its first answer back, and other items come back\n"
+            "unchanged. A batch is resent under the same id after a timeout or\n"
+            "UNAVAILABLE (backoff from 200 ms to 10 s) and after RESOURCE_EXHAUSTED\n"
+            "(when the server says), up to --retries times. On a terminal stderr\n"
+            "shows progress: lines done of the total, items per second.\n"
+            "\n"
+            "Prints the counts and every rejected line. Table: created, updated,\n"
+            "unchanged, rejected, duplicates (events marked duplicateOf), then\n"
+            "  line 17: call.deadline: deadline_after_opening — must not be before "
+            "openingTime\n"
+            "JSON: {\"created\":N,\"updated\":N,\"unchanged\":N,\"rejected\":N,\n"
+            "\"duplicates\":N,\"errors\":[{\"line\":17,\"errors\":[{\"field\":…,\"rule\":"
+            "…,\n"
+            "\"message\":…}]}]} (rule \"json\" for a line that did not decode).\n"
+            "Exits 0 when nothing was rejected, 1 otherwise; when the import stops\n"
+            "early, stdout stays empty and stderr says how far it got.\n",
+        .run = cli_cmd_import,
+    },
+    {
+        .name = "org create",
+        .args = "--name NAME",
+        .argnames = "",
+        .min_args = 0,
+        .max_args = 0,
+        .summary = "Register or update an organisation (admin key)",
+        .details =
+            "Without --id ingest assigns one; with the id of an existing\n"
+            "organisation it updates its name and country. Prints the\n"
+            "OrgCreateResponse: the organisation (id, name, country, createdTime)\n"
+            "and the outcome (created, updated or unchanged). JSON:\n"
+            "{\"organisation\":{\"id\":…,\"name\":…,\"country\":…,\"createdTime\":…},\n"
+            "\"outcome\":\"SUBMIT_OUTCOME_CREATED\"}.\n",
+        .run = cli_cmd_org_create,
+    },
+    {
+        .name = "org list",
+        .args = "",
+        .argnames = "",
+        .min_args = 0,
+        .max_args = 0,
+        .summary = "List the organisations (admin key)",
+        .details =
+            "Prints one page (--all: every page). Table: ID, COUNTRY, CREATED,\n"
+            "NAME and an \"N organisations\" footer. JSON:\n"
+            "{\"organisations\":[…],\"nextPageToken\":\"…\"} (nextPageToken is \"\" on\n"
+            "the last page and with --all).\n",
+        .run = cli_cmd_org_list,
+    },
+    {
+        .name = "key create",
+        .args = "",
+        .argnames = "",
+        .min_args = 0,
+        .max_args = 0,
+        .summary = "Create an API key for an organisation",
+        .details =
+            "The admin key creates keys for any organisation (--org); an\n"
+            "organisation's key for its own only. Prints the key's id,\n"
+            "organisationId, label, createdTime and its secret, which is shown\n"
+            "this once: ingest stores only a hash. JSON: {\"key\":{\"id\":…,\n"
+            "\"organisationId\":…,\"label\":…,\"createdTime\":…,\"revokedTime\":null},\n"
+            "\"secret\":\"eccp_<16 hex>_<32 hex>\"}.\n",
+        .run = cli_cmd_key_create,
+    },
+    {
+        .name = "key list",
+        .args = "",
+        .argnames = "",
+        .min_args = 0,
+        .max_args = 0,
+        .summary = "List API keys (never their secrets)",
+        .details =
+            "An organisation's key lists that organisation's keys; the admin key\n"
+            "lists those of --org, or all. Table: ID, ORGANISATION, CREATED,\n"
+            "REVOKED, LABEL and an \"N keys\" footer. JSON: {\"keys\":[{\"id\":…,\n"
+            "\"organisationId\":…,\"label\":…,\"createdTime\":…,\"revokedTime\":…}…]}\n"
+            "(revokedTime only once revoked).\n",
+        .run = cli_cmd_key_list,
+    },
+    {
+        .name = "key revoke",
+        .args = "KEY_ID",
+        .argnames = "KEY_ID",
+        .min_args = 1,
+        .max_args = 1,
+        .summary = "Revoke an API key: requests with it fail from now on",
+        .details =
+            "KEY_ID is the key's id as key create and key list print it. Prints\n"
+            "the key with its revokedTime. JSON: {\"key\":{\"id\":…,…,\n"
+            "\"revokedTime\":…}}. An unknown KEY_ID prints \"not found: KEY_ID\" to\n"
+            "stderr and exits 1.\n",
+        .run = cli_cmd_key_revoke,
     },
     {
         .name = "get",
@@ -150,24 +399,70 @@ const cli_command cli_commands[] = {
         .run = cli_cmd_status,
     },
     {
+        .name = "demo-data",
+        .args = "[OPTIONS]",
+        .argnames = "",
+        .min_args = 0,
+        .max_args = -1,
+        .summary = "Write made-up content as JSON Lines for 'eccp import'",
+        .details =
+            "Its options are its own (--scale N, --seed S, --out FILE, --orgs N,\n"
+            "--news N, --events N, --calls N): everything after 'demo-data' goes\n"
+            "to it; 'eccp demo-data --help' lists them. The same options and seed\n"
+            "give the same file. For example:\n"
+            "  eccp demo-data --scale 1 --seed 7 > demo.jsonl\n"
+            "  eccp import demo.jsonl\n",
+        .raw = true,
+        .run = cli_cmd_demo_data,
+    },
+    {
         .name = "help",
         .args = "[COMMAND]",
         .argnames = "",
         .min_args = 0,
-        .max_args = 1,
+        .max_args = 2,
         .summary = "Show help for a command",
-        .details = "",
+        .details = "COMMAND may be a group (org, key) to list its commands.\n",
         .run = cli_cmd_help,
     },
 };
 
 const size_t cli_n_commands = ECCP_ARRAY_LEN(cli_commands);
 
-const cli_command *cli_find_command(const char *name)
+bool cli_is_group(const char *name)
 {
+	size_t n = strlen(name);
 	for (size_t i = 0; i < cli_n_commands; i++)
-		if (strcmp(cli_commands[i].name, name) == 0)
+		if (strncmp(cli_commands[i].name, name, n) == 0 &&
+		    cli_commands[i].name[n] == ' ')
+			return true;
+	return false;
+}
+
+const cli_command *cli_find_command(int argc, char *const *argv, int *words)
+{
+	*words = 0;
+	if (argc < 1)
+		return NULL;
+	for (size_t i = 0; i < cli_n_commands; i++)
+		if (strcmp(cli_commands[i].name, argv[0]) == 0) {
+			*words = 1;
 			return &cli_commands[i];
+		}
+	if (!cli_is_group(argv[0]))
+		return NULL;
+	*words = 1;
+	if (argc < 2)
+		return NULL;
+	size_t n = strlen(argv[0]);
+	for (size_t i = 0; i < cli_n_commands; i++) {
+		const char *name = cli_commands[i].name;
+		if (strncmp(name, argv[0], n) == 0 && name[n] == ' ' &&
+		    strcmp(name + n + 1, argv[1]) == 0) {
+			*words = 2;
+			return &cli_commands[i];
+		}
+	}
 	return NULL;
 }
 

@@ -229,6 +229,7 @@ static int daemon_start_rpc(eccp_daemon *d, char *err, size_t errlen)
 	    .recv_max = (size_t)eccp_config_int(d->cfg, "recv-max"),
 	    .after_commit = daemon_after_commit,
 	    .after_commit_arg = d,
+	    .authenticate = s->authenticate,
 	};
 	if (eccp_rpc_server_start(&o, &d->rpc, err, errlen) != 0)
 		return -1;

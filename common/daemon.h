@@ -44,6 +44,9 @@ typedef struct eccp_service {
 	const ProtobufCMessageDescriptor *response_desc;
 	const eccp_rpc_method *methods;
 	size_t n_methods;
+	/* Optional: refuses a WRITE call's caller before a remembered answer
+	 * is looked up (see eccp_rpc_server_opts.authenticate). */
+	bool (*authenticate)(eccp_rpc_call *call);
 
 	/* Bus. A publisher gets an outbox; a consumer (n_topics > 0) gets
 	 * apply called once per event, exactly once. */

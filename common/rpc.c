@@ -1,5 +1,6 @@
 #include "rpc.h"
 
+#include "crypto.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -397,6 +398,17 @@ static void rpc_after_work_cb(uv_work_t *w, int status)
 }
 
 /* Looks up a remembered answer to this request id. */
+/* Remembered answers are found by the request id together with a hash of the
+ * caller's key: another caller reusing the id (by accident or on purpose)
+ * neither gets this caller's answer nor blocks its own request. */
+static const char *rpc_dedup_key(rpc_slot *slot)
+{
+	char h[2 * ECCP_SHA256_LEN + 1];
+	eccp_sha256_hex(slot->call.api_key, strlen(slot->call.api_key), h);
+	h[32] = '\0';
+	return eccp_arena_printf(&slot->call.arena, "%s:%s", h, slot->call.request_id);
+}
+
 static bool rpc_dedup_lookup(rpc_slot *slot)
 {
 	eccp_store *st = slot->srv->o.store;
@@ -404,7 +416,7 @@ static bool rpc_dedup_lookup(rpc_slot *slot)
 	    eccp_store_stmt(st, "SELECT response FROM rpc_dedup WHERE request_id = ?1");
 	if (q == NULL)
 		return false;
-	sqlite3_bind_text(q, 1, slot->call.request_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 1, rpc_dedup_key(slot), -1, SQLITE_TRANSIENT);
 	bool found = false;
 	if (sqlite3_step(q) == SQLITE_ROW) {
 		size_t n = (size_t)sqlite3_column_bytes(q, 0);
@@ -432,7 +444,7 @@ static int rpc_dedup_remember(rpc_slot *slot)
 	        "VALUES (?1, ?2, ?3)");
 	if (q == NULL)
 		return SQLITE_ERROR;
-	sqlite3_bind_text(q, 1, slot->call.request_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 1, rpc_dedup_key(slot), -1, SQLITE_TRANSIENT);
 	sqlite3_bind_blob(q, 2, buf, (int)len, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 3, eccp_now_ms());
 	int rc = sqlite3_step(q);
@@ -457,6 +469,9 @@ static void rpc_group_commit(eccp_rpc_server *s, rpc_slot **w, size_t n)
 		rpc_slot *slot = w[i];
 		bool has_id = slot->call.request_id[0] != '\0';
 		slot->stored = NULL;
+		slot->packed = NULL;
+		if (s->o.authenticate != NULL && !s->o.authenticate(&slot->call))
+			continue;
 		if (has_id && rpc_dedup_lookup(slot))
 			continue;
 		if (eccp_store_savepoint(st) != SQLITE_OK) {
@@ -465,7 +480,6 @@ static void rpc_group_commit(eccp_rpc_server *s, rpc_slot **w, size_t n)
 			               "store error: %s", eccp_store_errmsg(st));
 			continue;
 		}
-		slot->packed = NULL;
 		slot->m->fn(&slot->call);
 		if (eccp_rpc_ok(&slot->call) && has_id && !slot->call.forget_answer &&
 		    rpc_dedup_remember(slot) != SQLITE_OK) {

@@ -10,9 +10,9 @@
  * (uv_async_send). On the loop thread:
  *   ECCP_RPC_WRITE methods of one wake-up run in one transaction (group
  *     commit), each inside its own savepoint; a failed one is rolled back
- *     alone. The response of a successful one is remembered by request_id in
- *     the rpc_dedup table (ECCP_RPC_SCHEMA), so a resend gets the first answer
- *     again. Replies go out only after COMMIT.
+ *     alone. The response of a successful one is remembered by (caller's
+ *     key, request_id) in the rpc_dedup table (ECCP_RPC_SCHEMA), so a resend
+ *     gets the first answer again. Replies go out only after COMMIT.
  *   ECCP_RPC_LOOP methods run inline, outside any transaction.
  *   ECCP_RPC_READ methods run on libuv's thread pool with a read-only
  *     connection from the pool; they must not touch loop state.
@@ -116,6 +116,11 @@ typedef struct eccp_rpc_server_opts {
 	 * replies are on their way (the outbox relays what was committed). */
 	void (*after_commit)(void *arg);
 	void *after_commit_arg;
+	/* Optional: checks the caller of a WRITE method before its remembered
+	 * answer is looked up, so a refused key (unknown, revoked) is refused
+	 * even for a request id it used before. Returns false with the status
+	 * set. */
+	bool (*authenticate)(eccp_rpc_call *call);
 } eccp_rpc_server_opts;
 
 int eccp_rpc_server_start(const eccp_rpc_server_opts *opts, eccp_rpc_server **out,

@@ -87,6 +87,12 @@ bool ingest_authenticate(ingest *in, eccp_rpc_call *call, ingest_caller *who)
 	return ok;
 }
 
+bool ingest_rpc_authenticate(eccp_rpc_call *call)
+{
+	ingest_caller who;
+	return ingest_authenticate(call->svc, call, &who);
+}
+
 bool ingest_require_admin(eccp_rpc_call *call, const ingest_caller *who)
 {
 	if (who->admin)

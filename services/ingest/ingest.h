@@ -33,6 +33,8 @@ typedef struct ingest_caller {
 /* Resolves the call's API key. On failure sets UNAUTHENTICATED and returns
  * false. Keys are compared by their SHA-256, in constant time. */
 bool ingest_authenticate(ingest *in, eccp_rpc_call *call, ingest_caller *who);
+/* The same as the RPC server's hook before remembered answers. */
+bool ingest_rpc_authenticate(eccp_rpc_call *call);
 /* Takes cost tokens from the organisation's bucket (the admin is not
  * limited). On refusal sets RESOURCE_EXHAUSTED with retry_after_ms. */
 bool ingest_rate_take(ingest *in, eccp_rpc_call *call, const ingest_caller *who,

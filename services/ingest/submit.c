@@ -94,22 +94,38 @@ static void submit_store_failed(eccp_rpc_call *call, Eccp__V1__Status *st)
 
 /* ---- near-duplicate events ------------------------------------------------ */
 
-/* Lower-case ASCII letters and digits, everything else one space: "EU
- * Cluster Weeks — Kick-off!" and "eu cluster weeks kick off" match. Bytes of
- * multi-byte UTF-8 characters are kept as they are. */
-static void submit_norm(const char *s, char *out, size_t cap)
+/* Lower-case ASCII letters and digits, everything else one space, so "EU
+ * Cluster Weeks — Kick-off!" and "eu cluster weeks kick off" match. Latin-1
+ * punctuation (U+00A0..U+00BF) and general punctuation (U+2000..U+206F: dashes,
+ * quotes, ellipsis) count as separators; other non-ASCII characters (letters
+ * with accents, other scripts) are kept as they are. Input is valid UTF-8. */
+static void submit_norm(const char *str, char *out, size_t cap)
 {
+	const unsigned char *s = (const unsigned char *)str;
 	size_t n = 0;
 	bool space = true;
-	for (; *s && n + 2 < cap; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c >= 0x80 || isalnum(c)) {
-			out[n++] = (char)(c < 0x80 ? tolower(c) : c);
-			space = false;
-		} else if (!space) {
-			out[n++] = ' ';
+	while (*s && n + 5 < cap) {
+		unsigned c = *s;
+		size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+		uint32_t cp = c;
+		if (len == 2)
+			cp = ((c & 0x1Fu) << 6) | (s[1] & 0x3Fu);
+		else if (len == 3)
+			cp = ((c & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu);
+		bool sep = cp < 0x80 ? !isalnum((int)cp)
+		                     : (cp >= 0xA0 && cp <= 0xBF) ||
+		                           (cp >= 0x2000 && cp <= 0x206F);
+		if (sep) {
+			if (!space)
+				out[n++] = ' ';
 			space = true;
+		} else {
+			for (size_t k = 0; k < len && s[k]; k++)
+				out[n++] = (char)(cp < 0x80 ? tolower((int)cp) : s[k]);
+			space = false;
 		}
+		for (size_t k = 0; k < len && *s; k++)
+			s++;
 	}
 	while (n > 0 && out[n - 1] == ' ')
 		n--;
@@ -128,21 +144,23 @@ static char *submit_event_key(eccp_arena *a, const Eccp__V1__Event *e)
 	return eccp_arena_printf(a, "%s|%s|%s", title, day, city);
 }
 
-/* The event of another organisation this one repeats, or "". */
+/* The event of another organisation this one repeats, or "": the first
+ * event published with the same key, unless that one is the caller's own
+ * (an organisation re-publishing its event under a new external id does
+ * not duplicate a co-organiser's copy of it). */
 static const char *submit_find_duplicate(eccp_rpc_call *call, const char *key,
                                          const char *org, const char *id)
 {
 	sqlite3_stmt *q = eccp_store_stmt(
-	    call->store,
-	    "SELECT id FROM event_keys WHERE key = ?1 AND organisation_id <> ?2"
-	    " AND id <> ?3 ORDER BY rowid LIMIT 1");
+	    call->store, "SELECT id, organisation_id FROM event_keys"
+	                 " WHERE key = ?1 AND id <> ?2 ORDER BY rowid LIMIT 1");
 	if (q == NULL)
 		return "";
 	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, org, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 3, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, id, -1, SQLITE_STATIC);
 	const char *dup = "";
-	if (sqlite3_step(q) == SQLITE_ROW)
+	if (sqlite3_step(q) == SQLITE_ROW &&
+	    strcmp((const char *)sqlite3_column_text(q, 1), org) != 0)
 		dup = eccp_arena_strdup(&call->arena,
 		                        (const char *)sqlite3_column_text(q, 0));
 	sqlite3_reset(q);

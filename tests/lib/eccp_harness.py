@@ -21,7 +21,8 @@ itself is killed. When the block fails, the tail of every daemon log is
 printed to stderr.
 
 Only the Python 3 standard library is used. Environment:
-  ECCP_BIN_DIR      where eccp-broker, eccp-ingest, eccp-catalog, eccp, eccp-pump are
+  ECCP_BIN_DIR      where eccp-broker, eccp-ingest, eccp-catalog, eccp, eccp-pump
+                    (and eccp-rpc, for Cluster.rpc) are
   ECCP_TEST_KEEP=1  keep the temporary directory (its path is printed)
 """
 
@@ -583,6 +584,30 @@ class Cluster:
                                % (" ".join(args), r.rc, check, r.out, r.err))
         return r
 
+    def cli_start(self, *args):
+        """Starts eccp in the background (stdin closed, stdout and stderr
+        piped); finish it with cli_finish."""
+        argv = self.cli_argv(*args)
+        p = _popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                   stderr=subprocess.PIPE, env=self.env, cwd=self.tmp)
+        p.argv = argv
+        return p
+
+    def cli_finish(self, p, timeout=60.0):
+        """Waits for a cli_start process; returns its CliResult."""
+        try:
+            out, err = p.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, err = p.communicate()
+            raise HarnessError("%s did not finish within %.0f s; stderr: %s"
+                               % (" ".join(p.argv[1:]), timeout,
+                                  err.decode("utf-8", "replace")))
+        finally:
+            _forget(p)
+        return CliResult(p.argv, p.returncode, out.decode("utf-8", "replace"),
+                         err.decode("utf-8", "replace"))
+
     def status(self):
         """`eccp status` JSON (whatever its exit code)."""
         return self.cli("status").json
@@ -632,7 +657,7 @@ class Cluster:
 
     # -- eccp-pump --
     def pump_argv(self, count, clients=8, prefix=None, org="org_pump", wait=False,
-                  deadline_s=120):
+                  deadline_s=120, batch=1):
         prefix = prefix or "pump%06d" % random.randrange(10 ** 6)
         argv = [self._exe("eccp-pump"), "--ingest", self.ingest_url,
                 "--catalog", self.catalog_url, "--count", str(count),
@@ -640,19 +665,21 @@ class Cluster:
                 "--deadline-s", str(int(deadline_s))]
         if wait:
             argv += ["--wait"]
+        if batch != 1:
+            argv += ["--batch", str(int(batch))]
         return argv
 
     def pump(self, count, clients=8, prefix=None, org="org_pump", wait=False,
-             deadline_s=120, check=True):
+             deadline_s=120, check=True, batch=1):
         """Runs eccp-pump to the end; returns its JSON line (a dict), with
         "_rc" and "_stderr" added. check: assert exit 0 and acked == count."""
-        p = self.pump_start(count, clients, prefix, org, wait, deadline_s)
+        p = self.pump_start(count, clients, prefix, org, wait, deadline_s, batch)
         return self.pump_finish(p, timeout=deadline_s + 30, check=check, count=count)
 
     def pump_start(self, count, clients=8, prefix=None, org="org_pump", wait=False,
-                   deadline_s=120):
+                   deadline_s=120, batch=1):
         """Starts eccp-pump in the background; finish with pump_finish."""
-        argv = self.pump_argv(count, clients, prefix, org, wait, deadline_s)
+        argv = self.pump_argv(count, clients, prefix, org, wait, deadline_s, batch)
         p = _popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                    stderr=subprocess.PIPE, env=self.env, cwd=self.tmp)
         p.argv = argv
@@ -682,6 +709,101 @@ class Cluster:
             if count is not None and res.get("acked") != count:
                 raise HarnessError("eccp-pump acked %r of %d: %s" % (res.get("acked"), count, out))
         return res
+
+    # -- eccp-rpc: one request as proto3 JSON --
+    def rpc_argv(self, service, url=None, timeout_ms=5000):
+        if not os.access(self._exe("eccp-rpc"), os.X_OK):
+            raise HarnessError("eccp-rpc not found in %s (set ECCP_BIN_DIR)" % self.bin)
+        url = url or {"ingest": self.ingest_url, "catalog": self.catalog_url}.get(service)
+        if url is None:
+            raise HarnessError("rpc: no default endpoint for service %r; pass url" % service)
+        return [self._exe("eccp-rpc"), "--url", url, "--service", service,
+                "--timeout-ms", str(int(timeout_ms))]
+
+    def _rpc_body(self, request, key):
+        if isinstance(request, str):
+            return request.encode("utf-8")
+        request = dict(request)
+        if "requestId" not in request:
+            request["requestId"] = "t-" + os.urandom(12).hex()
+        if "credentials" not in request:
+            k = self.admin_key if key is None else key
+            if k:
+                request["credentials"] = {"apiKey": k}
+        return json.dumps(request).encode("utf-8")
+
+    def rpc_run(self, service, request, key=None, url=None, timeout_ms=5000):
+        """Runs eccp-rpc with request (a dict, or a str sent as it is) and
+        returns a CliResult (rc 1: a transport error, on stderr).
+
+        key: the API key put in credentials.apiKey; None means the admin key,
+        "" sends no credentials. A dict that already has "credentials" is
+        sent as it is. A dict without "requestId" gets a fresh random one (as
+        the CLI does); give "requestId" to resend on purpose."""
+        body = self._rpc_body(request, key)
+        argv = self.rpc_argv(service, url, timeout_ms)
+        p = _popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                   stderr=subprocess.PIPE, env=self.env, cwd=self.tmp)
+        try:
+            out, err = p.communicate(input=body,
+                                     timeout=timeout_ms / 1000.0 + 30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, err = p.communicate()
+            raise HarnessError("eccp-rpc did not finish; stderr: %s"
+                               % err.decode("utf-8", "replace"))
+        finally:
+            _forget(p)
+        return CliResult(argv, p.returncode, out.decode("utf-8", "replace"),
+                         err.decode("utf-8", "replace"))
+
+    def rpc(self, service, request, key=None, url=None, timeout_ms=5000):
+        """Like rpc_run, but asserts that an answer came (exit 0) and returns
+        the response as a dict (proto3 JSON: fields at their default are
+        left out, so an OK status may be absent or {})."""
+        r = self.rpc_run(service, request, key, url, timeout_ms)
+        if r.rc != 0:
+            raise HarnessError("eccp-rpc --service %s exited %d: %s"
+                               % (service, r.rc, r.err.strip()))
+        return r.json
+
+    def rpc_sequence(self, service, requests, key=None, url=None, timeout_ms=5000):
+        """Sends requests one after another, each once the previous one has
+        been answered, as fast as possible: one eccp-rpc per request is
+        started beforehand (it waits for its stdin), so process start-up is
+        not between the requests. For timing-sensitive tests (rate limits).
+        Returns [(response dict, monotonic time it was sent, time of its
+        answer)]."""
+        argv = self.rpc_argv(service, url, timeout_ms)
+        bodies = [self._rpc_body(rq, key) for rq in requests]
+        procs = [_popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE, env=self.env, cwd=self.tmp)
+                 for _ in bodies]
+        out = []
+        try:
+            for p, body in zip(procs, bodies):
+                sent = time.monotonic()
+                o, e = p.communicate(input=body, timeout=timeout_ms / 1000.0 + 30)
+                t = time.monotonic()
+                if p.returncode != 0:
+                    raise HarnessError("eccp-rpc exited %d: %s"
+                                       % (p.returncode, e.decode("utf-8", "replace")))
+                out.append((json.loads(o), sent, t))
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+                _forget(p)
+        return out
+
+    def ingest_info(self):
+        """ingest's ServiceInfoResponse (via eccp-rpc, no CLI needed)."""
+        return self.rpc("ingest", {"info": {}}).get("info", {})
+
+    def rpc_head(self):
+        """ingest's head seq via eccp-rpc."""
+        return int(self.ingest_info().get("headSeq", "0"))
 
     # -- metrics --
     def metric(self, daemon, name, labels=None, default=None):
