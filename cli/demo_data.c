@@ -34,11 +34,11 @@
 
 /* The real platform at the time of the first EU Cluster Weeks: what scale 1
  * reproduces. */
-#define DEMO_ORGS_1    880
-#define DEMO_NONEU_1   66
-#define DEMO_NEWS_1    2000
-#define DEMO_EVENTS_1  1000
-#define DEMO_CALLS_1   165
+#define DEMO_ORGS_1   880
+#define DEMO_NONEU_1  66
+#define DEMO_NEWS_1   2000
+#define DEMO_EVENTS_1 1000
+#define DEMO_CALLS_1  165
 /* One event in this many gets a near-duplicate from a co-organiser. */
 #define DEMO_DUP_EVERY 100
 
@@ -139,7 +139,8 @@ static bool demo_leap(int y)
 /* Days since 1970-01-01 of a date from 1970 on. */
 static int64_t demo_days(int y, int m, int d)
 {
-	static const int before[12] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
+	static const int before[12] = {0,   31,  59,  90,  120, 151,
+	                               181, 212, 243, 273, 304, 334};
 	while (m > 12) {
 		m -= 12;
 		y++;
@@ -213,11 +214,18 @@ static bool demo_dst_at(const demo_zone *z, int y, int64_t t)
 		start = demo_last_sunday(y, 9) * 86400 + 2 * DEMO_H - std;
 		return t < end || t >= start;
 	case DEMO_DST_CL:
-		/* Chile switches at midnight after the first Saturday of April
-		 * and of September; the government moved the dates in some
-		 * years, which this does not follow. */
-		end = (demo_nth_weekday(y, 4, 6, 1) + 1) * 86400 - std;
-		start = (demo_nth_weekday(y, 9, 6, 1) + 1) * 86400 - std;
+		/* Chile switches at midnight after a Saturday: until 2018 the
+		 * second Saturday of May and of August, since then the first of
+		 * April and of September (the second in September 2022). */
+		if (y <= 2018) {
+			end = (demo_nth_weekday(y, 5, 6, 2) + 1) * 86400 - std;
+			start = (demo_nth_weekday(y, 8, 6, 2) + 1) * 86400 - std;
+		} else {
+			end = (demo_nth_weekday(y, 4, 6, 1) + 1) * 86400 - std;
+			start =
+			    (demo_nth_weekday(y, 9, 6, y == 2022 ? 2 : 1) + 1) * 86400 -
+			    std;
+		}
 		return t < end || t >= start;
 	case DEMO_DST_IL:
 		start = (demo_last_sunday(y, 3) - 2) * 86400 + 2 * DEMO_H - std;
@@ -234,6 +242,7 @@ static bool demo_dst_at(const demo_zone *z, int y, int64_t t)
 		            86400 -
 		        std;
 		return t < end || (y < 2019 && t >= start);
+	case DEMO_DST_MA: /* see demo_local */
 	case DEMO_DST_NONE:
 		break;
 	}
@@ -245,7 +254,16 @@ static bool demo_dst_at(const demo_zone *z, int y, int64_t t)
 static int64_t demo_local(const demo_zone *z, int64_t day, int minute)
 {
 	int64_t t = day * 86400 + (int64_t)minute * 60 - (int64_t)z->std_minutes * 60;
-	if (demo_dst_at(z, demo_year_of(day), t))
+	int y = demo_year_of(day);
+	if (z->dst == DEMO_DST_MA) {
+		/* Morocco has kept UTC+1 since October 2018; before, it was
+		 * UTC+0 with summer time at the European dates. */
+		demo_zone eu = {z->name, 0, DEMO_DST_EU};
+		if (day < demo_days(2018, 10, 28) && !demo_dst_at(&eu, y, t))
+			t += DEMO_H;
+		return t;
+	}
+	if (demo_dst_at(z, y, t))
 		t -= DEMO_H;
 	return t;
 }
@@ -270,6 +288,15 @@ static void demo_put(demo_text *t, const char *s, size_t n)
 	memcpy(t->s + t->len, s, n);
 	t->len += n;
 	t->s[t->len] = '\0';
+}
+
+/* One ASCII character (its own function: no UTF-8 cut to consider). */
+static void demo_putc(demo_text *t, char c)
+{
+	if (t->len + 1 < sizeof(t->s)) {
+		t->s[t->len++] = c;
+		t->s[t->len] = '\0';
+	}
 }
 
 static void demo_puts(demo_text *t, const char *s)
@@ -298,7 +325,8 @@ static void demo_clear(demo_text *t)
 /* Small words stay lower case inside a title ("Internet of Things"). */
 static bool demo_small_word(const char *w, size_t n)
 {
-	static const char *const small[] = {"a", "and", "for", "in", "of", "on", "the", "to"};
+	static const char *const small[] = {"a",  "and", "for", "in",
+	                                    "of", "on",  "the", "to"};
 	for (size_t i = 0; i < sizeof(small) / sizeof(small[0]); i++)
 		if (strlen(small[i]) == n && memcmp(small[i], w, n) == 0)
 			return true;
@@ -331,7 +359,7 @@ static void demo_put_cased(demo_text *t, const char *s, bool title)
 		demo_put(t, word, k);
 		s += n;
 		if (*s == ' ') {
-			demo_put(t, " ", 1);
+			demo_putc(t, ' ');
 			s++;
 		}
 		first = false;
@@ -371,28 +399,72 @@ static void demo_expand(demo_text *t, const char *tmpl, const demo_ctx *c)
 		}
 		const char *v = NULL;
 		switch (p[1]) {
-		case 'A': v = c->A; break;
-		case 'M': v = c->M; break;
-		case 'C': v = c->C; break;
-		case 'R': v = c->R; break;
-		case 'P': v = c->P; break;
-		case 'Q': v = c->Q; break;
-		case 't': v = c->t; break;
-		case 'u': v = c->u; break;
-		case 'S': v = c->S; break;
-		case 'e': v = c->e; break;
-		case 'G': v = c->G; break;
-		case 'V': v = c->V; break;
-		case 'K': v = c->K; break;
-		case 'B': v = c->B; break;
-		case 'T': demo_put_cased(t, c->t ? c->t : "", true); break;
-		case 'U': demo_put_cased(t, c->u ? c->u : "", true); break;
-		case 'E': demo_put_cased(t, c->e ? c->e : "", false); break;
-		case 'Y': demo_printf(t, "%d", c->Y); break;
-		case 'n': demo_printf(t, "%d", c->n); break;
-		case 'h': demo_printf(t, "%d", c->h); break;
-		case 'o': demo_ordinal(t, c->n); break;
-		default: demo_put(t, p, 3); break;
+		case 'A':
+			v = c->A;
+			break;
+		case 'M':
+			v = c->M;
+			break;
+		case 'C':
+			v = c->C;
+			break;
+		case 'R':
+			v = c->R;
+			break;
+		case 'P':
+			v = c->P;
+			break;
+		case 'Q':
+			v = c->Q;
+			break;
+		case 't':
+			v = c->t;
+			break;
+		case 'u':
+			v = c->u;
+			break;
+		case 'S':
+			v = c->S;
+			break;
+		case 'e':
+			v = c->e;
+			break;
+		case 'G':
+			v = c->G;
+			break;
+		case 'V':
+			v = c->V;
+			break;
+		case 'K':
+			v = c->K;
+			break;
+		case 'B':
+			v = c->B;
+			break;
+		case 'T':
+			demo_put_cased(t, c->t ? c->t : "", true);
+			break;
+		case 'U':
+			demo_put_cased(t, c->u ? c->u : "", true);
+			break;
+		case 'E':
+			demo_put_cased(t, c->e ? c->e : "", false);
+			break;
+		case 'Y':
+			demo_printf(t, "%d", c->Y);
+			break;
+		case 'n':
+			demo_printf(t, "%d", c->n);
+			break;
+		case 'h':
+			demo_printf(t, "%d", c->h);
+			break;
+		case 'o':
+			demo_ordinal(t, c->n);
+			break;
+		default:
+			demo_put(t, p, 3);
+			break;
 		}
 		if (v != NULL)
 			demo_puts(t, v);
@@ -409,7 +481,7 @@ static void demo_put_list(demo_text *t, const char *const *v, size_t n, bool low
 		if (lower && v[i][0] >= 'A' && v[i][0] <= 'Z' && v[i][1] >= 'a' &&
 		    v[i][1] <= 'z') {
 			char c = demo_lower(v[i][0]);
-			demo_put(t, &c, 1);
+			demo_putc(t, c);
 			demo_puts(t, v[i] + 1);
 		} else {
 			demo_puts(t, v[i]);
@@ -874,8 +946,10 @@ static void demo_name_cluster(demo_rng *r, demo_org *o, demo_set *names, demo_se
 		char tech[16];
 		demo_initials(tech, 5, c.t);
 		snprintf(acr, sizeof(acr), "ESCP-%s", tech);
-	} else if (style < 45 ||
-	           o->profile == ECCP__V1__PROFILE_TYPE__PROFILE_TYPE_NATIONAL_CLUSTER_ASSOCIATION) {
+	} else if (
+	    style < 45 ||
+	    o->profile ==
+	        ECCP__V1__PROFILE_TYPE__PROFILE_TYPE_NATIONAL_CLUSTER_ASSOCIATION) {
 		demo_initials(acr, 8, o->name);
 	}
 	if (strlen(acr) < 3) {
@@ -885,7 +959,8 @@ static void demo_name_cluster(demo_rng *r, demo_org *o, demo_set *names, demo_se
 		else
 			snprintf(acr, sizeof(acr), "%s%s", eco->codes[word], place);
 	}
-	/* A taken acronym gets a number, as real ones do ("BioM2"). */
+	/* A taken acronym gets a number: it is the root of the id and the
+	 * domain, which must not be shared. */
 	char key[40];
 	snprintf(o->acronym, sizeof(o->acronym), "%s", acr);
 	demo_slug(key, sizeof(key), o->acronym, '-');
@@ -897,9 +972,9 @@ static void demo_name_cluster(demo_rng *r, demo_org *o, demo_set *names, demo_se
 	demo_set_add(keys, o->key);
 
 	const eccp_country *iso = demo_org_country(o);
-	bool eu_domain = (iso->eu || strcmp(iso->code, "NO") == 0 ||
-	                  strcmp(iso->code, "IS") == 0) &&
-	                 demo_chance(r, 35);
+	bool eu_domain =
+	    (iso->eu || strcmp(iso->code, "NO") == 0 || strcmp(iso->code, "IS") == 0) &&
+	    demo_chance(r, 35);
 	snprintf(o->host, sizeof(o->host), "www.%s%s.%s", o->key,
 	         demo_chance(r, 30) ? "-cluster" : "",
 	         eu_domain ? "eu" : demo_countries[o->country].tld);
@@ -910,10 +985,12 @@ static int demo_make_clusters(demo_gen *g)
 	size_t n = g->n_clusters;
 	size_t non_eu = (n * DEMO_NONEU_1 + DEMO_ORGS_1 / 2) / DEMO_ORGS_1;
 	uint16_t *country = malloc((n + 1) * sizeof(*country));
-	demo_set names, keys;
+	demo_set names = {0}, keys = {0};
 	if (country == NULL || demo_set_init(&names, n + demo_publishers_n) != 0 ||
 	    demo_set_init(&keys, n + demo_publishers_n) != 0) {
 		free(country);
+		free(names.slot);
+		free(keys.slot);
 		return -1;
 	}
 	for (size_t i = 0; i < demo_publishers_n; i++) {
@@ -941,7 +1018,8 @@ static int demo_make_clusters(demo_gen *g)
 		/* The capital (listed first) hosts more clusters, and national
 		 * associations sit there. */
 		size_t c = 0;
-		if (o->profile != ECCP__V1__PROFILE_TYPE__PROFILE_TYPE_NATIONAL_CLUSTER_ASSOCIATION) {
+		if (o->profile !=
+		    ECCP__V1__PROFILE_TYPE__PROFILE_TYPE_NATIONAL_CLUSTER_ASSOCIATION) {
 			uint64_t x = demo_below(&q, pl->n_cities + 3);
 			c = x < 3 ? (pl->n_cities > 1 ? x % 2 : 0) : x - 3;
 		}
@@ -949,16 +1027,16 @@ static int demo_make_clusters(demo_gen *g)
 		o->lang = demo_city_lang(o->city, o->country);
 		/* The first 14 clusters cover every ecosystem once, so even a
 		 * small --orgs has all of them. */
-		o->main_eco = (uint8_t)(i < DEMO_ECOSYSTEMS
-		                            ? i + 1
-		                            : 1 + demo_weighted(&q, g->eco_weights,
-		                                                DEMO_ECOSYSTEMS));
+		o->main_eco =
+		    (uint8_t)(i < DEMO_ECOSYSTEMS ? i + 1
+		                                  : 1 + demo_weighted(&q, g->eco_weights,
+		                                                      DEMO_ECOSYSTEMS));
 		o->ecosystems = (uint16_t)(1u << (o->main_eco - 1));
 		for (int64_t k = demo_between(&q, 0, 2); k > 0; k--)
-			o->ecosystems |= (uint16_t)(1u << demo_below(&q, DEMO_ECOSYSTEMS));
-		o->created =
-		    (demo_days(2016, 6, 1) + demo_between(&q, 0, 900)) * 86400 +
-		    demo_between(&q, 8 * 60, 18 * 60) * 60;
+			o->ecosystems |=
+			    (uint16_t)(1u << demo_below(&q, DEMO_ECOSYSTEMS));
+		o->created = (demo_days(2016, 6, 1) + demo_between(&q, 0, 900)) * 86400 +
+		             demo_between(&q, 8 * 60, 18 * 60) * 60;
 		demo_name_cluster(&q, o, &names, &keys);
 		demo_org_id(o, demo_publishers_n + i + 1);
 		if (pl->iso->eu)
@@ -1143,19 +1221,20 @@ static const char *const demo_profile_nouns[4] = {
     "network of clusters",
 };
 
-static void demo_description(demo_rng *r, const demo_org *o,
-                             const Eccp__V1__Cluster *cl, demo_ctx *c, demo_text *t)
+static void demo_description(demo_rng *r, const demo_org *o, const Eccp__V1__Cluster *cl,
+                             demo_ctx *c, demo_text *t)
 {
 	demo_clear(t);
 	demo_printf(t, "%s (%s) is a %s based in %s, %s, founded in %u. ", o->name,
 	            o->acronym, demo_profile_nouns[o->profile - 1], c->C, c->P,
 	            cl->year_founded);
 	const Eccp__V1__Members *m = cl->members;
-	demo_printf(t, "It brings together %u members: %u SMEs, %u large %s and %u research ",
-	            m->total, m->smes, m->large_firms,
-	            m->large_firms == 1 ? "company" : "companies", m->research_education);
+	demo_printf(
+	    t, "It brings together %u members: %u SMEs, %u large %s and %u research ",
+	    m->total, m->smes, m->large_firms,
+	    m->large_firms == 1 ? "company" : "companies", m->research_education);
 	demo_puts(t, m->research_education == 1 ? "and education organisation. "
-	                                         : "and education organisations. ");
+	                                        : "and education organisations. ");
 	demo_puts(t, "Its members are active in ");
 	demo_put_list(t, (const char *const *)cl->sectors, cl->n_sectors, true);
 	demo_puts(t, ", with a focus on ");
@@ -1172,7 +1251,8 @@ static void demo_description(demo_rng *r, const demo_org *o,
 	demo_expand(t, demo_cluster_sentences[k], c);
 	if (demo_chance(r, 50)) {
 		demo_puts(t, " ");
-		demo_expand(t, demo_cluster_sentences[(k + 1) % demo_cluster_sentences_n], c);
+		demo_expand(t, demo_cluster_sentences[(k + 1) % demo_cluster_sentences_n],
+		            c);
 	}
 
 	const Eccp__V1__LookingFor *lf = cl->looking_for;
@@ -1289,8 +1369,8 @@ static int demo_write_cluster(demo_gen *g, size_t i)
 	Eccp__V1__LookingFor *lf = eccp_arena_alloc(&g->arena, sizeof(*lf));
 	eccp__v1__looking_for__init(lf);
 	unsigned lf_ecos[3];
-	size_t nlf = demo_pick_ecos(&r, (unsigned)demo_between(&r, 1, DEMO_ECOSYSTEMS), 0, 3,
-	                            lf_ecos);
+	size_t nlf = demo_pick_ecos(&r, (unsigned)demo_between(&r, 1, DEMO_ECOSYSTEMS), 0,
+	                            3, lf_ecos);
 	if (demo_chance(&r, 60))
 		lf_ecos[0] = o->main_eco;
 	for (size_t k = 1; k < nlf; k++)
@@ -1304,8 +1384,9 @@ static int demo_write_cluster(demo_gen *g, size_t i)
 	demo_pick_techs(g, &r, lf_ecos, nlf, 1, 4, &lf_techs);
 	want = (size_t)demo_between(&r, 1, 5);
 	for (int tries = 0; lf_countries.n < want && tries < 16; tries++)
-		demo_list_add(g, &lf_countries,
-		              demo_countries[demo_partner_country(g, &r, o->country)].code);
+		demo_list_add(
+		    g, &lf_countries,
+		    demo_countries[demo_partner_country(g, &r, o->country)].code);
 	lf->technologies = lf_techs.v;
 	lf->n_technologies = lf_techs.n;
 	lf->countries = lf_countries.v;
@@ -1314,7 +1395,8 @@ static int demo_write_cluster(demo_gen *g, size_t i)
 	lf->cooperation = eccp_arena_alloc(&g->arena, 3 * sizeof(*lf->cooperation));
 	unsigned first = (unsigned)demo_between(&r, 1, 6);
 	for (size_t k = 0; k < ncoop; k++)
-		lf->cooperation[k] = (Eccp__V1__CooperationKind)(1 + (first - 1 + 2 * k) % 6);
+		lf->cooperation[k] =
+		    (Eccp__V1__CooperationKind)(1 + (first - 1 + 2 * k) % 6);
 	lf->n_cooperation = ncoop;
 	cl->looking_for = lf;
 
@@ -1336,13 +1418,13 @@ static int demo_write_cluster(demo_gen *g, size_t i)
 		demo_slug(b, sizeof(b), family, 0);
 		ct->email = eccp_arena_printf(&g->arena, "%s.%s@%s", a, b, domain);
 	}
-	ct->phone = eccp_arena_printf(&g->arena, "%s %d %07d", demo_countries[o->country].dial,
-	                              (int)demo_between(&r, 10, 99),
-	                              (int)demo_between(&r, 1000000, 9999999));
+	ct->phone = eccp_arena_printf(
+	    &g->arena, "%s %d %07d", demo_countries[o->country].dial,
+	    (int)demo_between(&r, 10, 99), (int)demo_between(&r, 1000000, 9999999));
 	cl->contact = ct;
-	cl->updated_time = demo_ts(g, (demo_days(2019, 1, 1) + demo_between(&r, 0, 729)) *
-	                                      86400 +
-	                                  demo_between(&r, 7 * 60, 19 * 60) * 60);
+	cl->updated_time =
+	    demo_ts(g, (demo_days(2019, 1, 1) + demo_between(&r, 0, 729)) * 86400 +
+	                   demo_between(&r, 7 * 60, 19 * 60) * 60);
 
 	demo_text *t = malloc(sizeof(*t));
 	if (t == NULL)
@@ -1388,8 +1470,9 @@ static int demo_write_news(demo_gen *g, size_t i, demo_text *t)
 	demo_ctx c;
 	demo_org_ctx(g, &r, o, eco, &c, pbuf, qbuf);
 	c.G = demo_eu_programme(&r);
-	int64_t day = demo_days(2016, 1, 1) + demo_between(&r, 0, demo_days(2021, 1, 1) -
-	                                                                demo_days(2016, 1, 1) - 1);
+	int64_t day =
+	    demo_days(2016, 1, 1) +
+	    demo_between(&r, 0, demo_days(2021, 1, 1) - demo_days(2016, 1, 1) - 1);
 	c.Y = demo_year_of(day);
 
 	const demo_news_text *nt;
@@ -1402,7 +1485,8 @@ static int demo_write_news(demo_gen *g, size_t i, demo_text *t)
 		for (size_t k = 0; k < demo_news_cluster_n; k++) {
 			if (strcmp(demo_news_cluster[k].lang, "en") == 0)
 				n_en++;
-			else if (strcmp(demo_news_cluster[k].lang, o->lang) == 0 && n_own < 8)
+			else if (strcmp(demo_news_cluster[k].lang, o->lang) == 0 &&
+			         n_own < 8)
 				own[n_own++] = &demo_news_cluster[k];
 		}
 		if (n_own > 0 && demo_chance(&r, 30))
@@ -1420,7 +1504,8 @@ static int demo_write_news(demo_gen *g, size_t i, demo_text *t)
 	nw->title = demo_dup(g, t->s);
 	char slug[80];
 	demo_url_slug(slug, sizeof(slug), t->s);
-	nw->url = eccp_arena_printf(&g->arena, "https://%s/news/%s-%zu", o->host, slug, i + 1);
+	nw->url =
+	    eccp_arena_printf(&g->arena, "https://%s/news/%s-%zu", o->host, slug, i + 1);
 	demo_clear(t);
 	demo_expand(t, nt->summary, &c);
 	nw->summary = demo_dup(g, t->s);
@@ -1430,7 +1515,8 @@ static int demo_write_news(demo_gen *g, size_t i, demo_text *t)
 		size_t k = demo_below(&r, demo_news_paragraphs_n);
 		for (int64_t p = demo_between(&r, 1, 2); p > 0; p--, k++) {
 			demo_puts(t, "\n\n");
-			demo_expand(t, demo_news_paragraphs[k % demo_news_paragraphs_n], &c);
+			demo_expand(t, demo_news_paragraphs[k % demo_news_paragraphs_n],
+			            &c);
 		}
 	}
 	nw->body = demo_dup(g, t->s);
@@ -1452,8 +1538,9 @@ static int demo_write_news(demo_gen *g, size_t i, demo_text *t)
 	demo_list_add(g, &countries, demo_countries[o->country].code);
 	demo_list_add(g, &countries, c.q_code);
 	for (int64_t k = demo_between(&r, -1, 1); k > 0; k--)
-		demo_list_add(g, &countries,
-		              demo_countries[demo_partner_country(g, &r, o->country)].code);
+		demo_list_add(
+		    g, &countries,
+		    demo_countries[demo_partner_country(g, &r, o->country)].code);
 	nw->countries = countries.v;
 	nw->n_countries = countries.n;
 	nw->language = (char *)nt->lang;
@@ -1493,7 +1580,7 @@ static void demo_title_variant(demo_text *out, const char *title, unsigned how)
 			ch = demo_upper(ch);
 		else if (p != title)
 			ch = demo_lower(ch);
-		demo_put(out, &ch, 1);
+		demo_putc(out, ch);
 	}
 	if (colon == NULL)
 		demo_puts(out, "!");
@@ -1548,8 +1635,9 @@ static int demo_write_event(demo_gen *g, size_t i, bool dup_source, demo_text *t
 	int64_t day = demo_event_day(&r, weeks);
 	c.Y = demo_year_of(day);
 	/* Webinars are online; a few other kinds too, but not trade fairs. */
-	bool online = type == ECCP__V1__EVENT_TYPE__EVENT_TYPE_WEBINAR ||
-	              (type != ECCP__V1__EVENT_TYPE__EVENT_TYPE_TRADE_FAIR && demo_chance(&r, 7));
+	bool online =
+	    type == ECCP__V1__EVENT_TYPE__EVENT_TYPE_WEBINAR ||
+	    (type != ECCP__V1__EVENT_TYPE__EVENT_TYPE_TRADE_FAIR && demo_chance(&r, 7));
 	if (dup_source) {
 		/* Ingest recognises a duplicate by its city: the copied event
 		 * must have one. */
@@ -1617,7 +1705,8 @@ static int demo_write_event(demo_gen *g, size_t i, bool dup_source, demo_text *t
 	ev->title = demo_dup(g, t->s);
 	char slug[80];
 	demo_url_slug(slug, sizeof(slug), t->s);
-	ev->url = eccp_arena_printf(&g->arena, "https://%s/events/%s-%zu", o->host, slug, i + 1);
+	ev->url = eccp_arena_printf(&g->arena, "https://%s/events/%s-%zu", o->host, slug,
+	                            i + 1);
 	if (type == ECCP__V1__EVENT_TYPE__EVENT_TYPE_MATCHMAKING) {
 		/* Matchmaking runs on a dedicated platform, one site per event. */
 		char sub[48];
@@ -1625,7 +1714,8 @@ static int demo_write_event(demo_gen *g, size_t i, bool dup_source, demo_text *t
 		ev->registration_url =
 		    eccp_arena_printf(&g->arena, "https://%s-%zu.b2match.io", sub, i + 1);
 	} else {
-		ev->registration_url = eccp_arena_printf(&g->arena, "%s/register", ev->url);
+		ev->registration_url =
+		    eccp_arena_printf(&g->arena, "%s/register", ev->url);
 	}
 	demo_clear(t);
 	demo_expand(t, demo_event_summaries[demo_below(&r, demo_event_summaries_n)], &c);
@@ -1681,8 +1771,8 @@ static int demo_write_event(demo_gen *g, size_t i, bool dup_source, demo_text *t
 		return demo_emit(g, &rq);
 	}
 	Eccp__V1__Event copy = *ev;
-	copy.external_id = eccp_arena_printf(&g->arena, "event-%05zu",
-	                                     g->n_events + g->n_dups + 1);
+	copy.external_id =
+	    eccp_arena_printf(&g->arena, "event-%05zu", g->n_events + g->n_dups + 1);
 	copy.organisation_id = (char *)co->id;
 	demo_text *v = malloc(sizeof(*v));
 	if (v == NULL)
@@ -1734,9 +1824,9 @@ static int demo_write_call(demo_gen *g, size_t i, demo_text *t)
 	else
 		o = demo_publisher_org(g, pg->publisher);
 
-	unsigned eco = o->publisher >= 0
-	                   ? 1 + (unsigned)demo_weighted(&r, g->eco_weights, DEMO_ECOSYSTEMS)
-	                   : demo_org_eco(&r, o);
+	unsigned eco = o->publisher >= 0 ? 1 + (unsigned)demo_weighted(&r, g->eco_weights,
+	                                                               DEMO_ECOSYSTEMS)
+	                                 : demo_org_eco(&r, o);
 	char pbuf[64], qbuf[64];
 	demo_ctx c;
 	demo_org_ctx(g, &r, o, eco, &c, pbuf, qbuf);
@@ -1774,15 +1864,15 @@ static int demo_write_call(demo_gen *g, size_t i, demo_text *t)
 	cl->external_id = eccp_arena_printf(&g->arena, "call-%05zu", i + 1);
 	cl->organisation_id = (char *)o->id;
 	cl->programme = (char *)pg->name;
-	cl->funding_type =
-	    (Eccp__V1__FundingType)(1 + demo_weighted(&r, pg->funding, 6));
+	cl->funding_type = (Eccp__V1__FundingType)(1 + demo_weighted(&r, pg->funding, 6));
 	demo_clear(t);
 	demo_expand(t, pg->titles[demo_below(&r, DEMO_COUNT(pg->titles))], &c);
 	cl->title = demo_dup(g, t->s);
 	char slug[80];
 	demo_url_slug(slug, sizeof(slug), t->s);
-	cl->url = eccp_arena_printf(&g->arena, "https://%s/%s/%s-%zu", o->host,
-	                            o->publisher >= 0 ? "calls" : "open-calls", slug, i + 1);
+	cl->url =
+	    eccp_arena_printf(&g->arena, "https://%s/%s/%s-%zu", o->host,
+	                      o->publisher >= 0 ? "calls" : "open-calls", slug, i + 1);
 	demo_clear(t);
 	demo_expand(t, demo_call_summaries[cl->funding_type - 1], &c);
 	cl->summary = demo_dup(g, t->s);
@@ -1801,7 +1891,8 @@ static int demo_write_call(demo_gen *g, size_t i, demo_text *t)
 	 * batches): the dates lie strictly inside the window. */
 	if (demo_chance(&r, 25)) {
 		size_t ncut = (size_t)demo_between(&r, 1, 3);
-		cl->cutoff_times = eccp_arena_alloc(&g->arena, ncut * sizeof(*cl->cutoff_times));
+		cl->cutoff_times =
+		    eccp_arena_alloc(&g->arena, ncut * sizeof(*cl->cutoff_times));
 		for (size_t j = 0; j < ncut; j++) {
 			int64_t d = opening + (int64_t)(j + 1) * (deadline - opening) /
 			                          (int64_t)(ncut + 1);
@@ -1812,12 +1903,15 @@ static int demo_write_call(demo_gen *g, size_t i, demo_text *t)
 
 	/* Many small calls, few big ones: the budget leans to the low end. */
 	uint64_t u = demo_below(&r, 1001) * demo_below(&r, 1001) / 1000;
-	int64_t total = pg->budget_min + (int64_t)u * (pg->budget_max - pg->budget_min) / 1000;
+	int64_t total =
+	    pg->budget_min + (int64_t)u * (pg->budget_max - pg->budget_min) / 1000;
 	total = total / 50000 * 50000;
 	if (total < 100000)
 		total = 100000;
-	int64_t per = demo_between(&r, pg->project_min / 5000, pg->project_max / 5000) * 5000;
-	unsigned rate = (unsigned)demo_between(&r, pg->rate_min / 5, pg->rate_max / 5) * 5;
+	int64_t per =
+	    demo_between(&r, pg->project_min / 5000, pg->project_max / 5000) * 5000;
+	unsigned rate =
+	    (unsigned)demo_between(&r, pg->rate_min / 5, pg->rate_max / 5) * 5;
 	if (cl->funding_type == ECCP__V1__FUNDING_TYPE__FUNDING_TYPE_TENDER) {
 		per = total; /* one contract takes the whole budget */
 		rate = 100;
@@ -1977,9 +2071,9 @@ int cli_demo_data(int argc, char **argv)
 {
 	char err[512];
 	eccp_config *cfg = NULL;
-	int rc = eccp_config_load(demo_options, sizeof(demo_options) / sizeof(demo_options[0]),
-	                          "eccp demo-data", "demo-data", argc, argv, &cfg, err,
-	                          sizeof(err));
+	int rc = eccp_config_load(
+	    demo_options, sizeof(demo_options) / sizeof(demo_options[0]),
+	    "eccp demo-data", "demo-data", argc, argv, &cfg, err, sizeof(err));
 	if (rc == ECCP_CONFIG_HELP)
 		return 0;
 	if (rc != ECCP_CONFIG_OK) {
@@ -1990,7 +2084,8 @@ int cli_demo_data(int argc, char **argv)
 	}
 	if (demo_tables_init() != 0) {
 		eccp_config_free(cfg);
-		fputs("eccp demo-data: internal error: inconsistent data tables\n", stderr);
+		fputs("eccp demo-data: internal error: inconsistent data tables\n",
+		      stderr);
 		return 1;
 	}
 
@@ -2030,7 +2125,8 @@ int cli_demo_data(int argc, char **argv)
 	if (to_file) {
 		g.out = demo_open_out(path, tmp, sizeof(tmp));
 		if (g.out == NULL) {
-			fprintf(stderr, "eccp demo-data: cannot create a file beside %s: %s\n",
+			fprintf(stderr,
+			        "eccp demo-data: cannot create a file beside %s: %s\n",
 			        path, strerror(errno));
 			status = 1;
 			goto done;
@@ -2062,7 +2158,8 @@ int cli_demo_data(int argc, char **argv)
 	}
 	if (rc != 0) {
 		fprintf(stderr, "eccp demo-data: cannot write %s: %s\n",
-		        to_file ? path : "to stdout", e != 0 ? strerror(e) : "write error");
+		        to_file ? path : "to stdout",
+		        e != 0 ? strerror(e) : "write error");
 		status = 1;
 	}
 done:

@@ -22,24 +22,26 @@ enum demo_dst {
 	DEMO_DST_MX, /* first Sunday of April .. last Sunday of October, until 2022 */
 	DEMO_DST_AU, /* first Sunday of October .. first Sunday of April */
 	DEMO_DST_NZ, /* last Sunday of September .. first Sunday of April */
-	DEMO_DST_CL, /* the Sunday after the first Saturday of September .. of April */
-	DEMO_DST_IL, /* the Friday before the last Sunday of March .. last Sunday of October */
+	DEMO_DST_CL, /* Chile: from a Sunday in August/September to one in April/May */
+	DEMO_DST_IL, /* the Friday before the last Sunday of March .. last Sunday of
+	                October */
 	DEMO_DST_BR, /* southern summers until February 2019, then abolished */
+	DEMO_DST_MA, /* UTC+1 since October 2018; UTC+0 with EU summer time before */
 };
 
 typedef struct demo_zone {
-	const char *name;  /* IANA, "Europe/Berlin" */
-	int std_minutes;   /* standard offset east of UTC */
+	const char *name; /* IANA, "Europe/Berlin" */
+	int std_minutes;  /* standard offset east of UTC */
 	enum demo_dst dst;
 } demo_zone;
 
 typedef struct demo_city {
-	const char *country; /* ISO 3166-1 alpha-2 */
-	const char *name;    /* as people there write it in English texts */
-	const char *region;  /* the region a cluster may be named after */
-	const char *nuts;    /* NUTS 2 code (the statistical codes, so "EL" for
-	                      * Greece and "UK" for the United Kingdom); "" where
-	                      * the country has none */
+	const char *country;    /* ISO 3166-1 alpha-2 */
+	const char *name;       /* as people there write it in English texts */
+	const char *region;     /* the region a cluster may be named after */
+	const char *nuts;       /* NUTS 2 code (the statistical codes, so "EL" for
+	                         * Greece and "UK" for the United Kingdom); "" where
+	                         * the country has none */
 	int32_t lat_e6, lon_e6; /* micro-degrees: integers keep the output exact */
 	const char *zone;       /* a name in demo_zones */
 	const char *lang;       /* where it differs from the country's main
@@ -48,11 +50,11 @@ typedef struct demo_city {
 
 typedef struct demo_country {
 	const char *code;
-	unsigned weight;        /* relative share of the cluster organisations */
-	const char *langs[3];   /* ISO 639-1, the main language first */
-	const char *tld;        /* national domain: "de", "co.uk" */
-	const char *dial;       /* calling code, "+49" */
-	unsigned names;         /* index into demo_name_sets */
+	unsigned weight;      /* relative share of the cluster organisations */
+	const char *langs[3]; /* ISO 639-1, the main language first */
+	const char *tld;      /* national domain: "de", "co.uk" */
+	const char *dial;     /* calling code, "+49" */
+	unsigned names;       /* index into demo_name_sets */
 } demo_country;
 
 extern const demo_zone demo_zones[];
@@ -83,14 +85,14 @@ extern const size_t demo_name_sets_n;
  * technologies as they read inside a sentence ("artificial intelligence",
  * "Internet of Things"); titles and list fields capitalise the first letter. */
 typedef struct demo_ecosystem {
-	const char *label;            /* "agri-food", inside a sentence */
-	unsigned weight;              /* share as a cluster's main ecosystem */
-	const char *words[6];         /* for names: "Agri-Food", "Wine" */
-	const char *codes[6];         /* for acronyms, parallel to words: "AGRI" */
-	const char *sectors[7];       /* the platform's sectoral industries */
+	const char *label;      /* "agri-food", inside a sentence */
+	unsigned weight;        /* share as a cluster's main ecosystem */
+	const char *words[6];   /* for names: "Agri-Food", "Wine" */
+	const char *codes[6];   /* for acronyms, parallel to words: "AGRI" */
+	const char *sectors[7]; /* the platform's sectoral industries */
 	const char *technologies[9];
-	const char *emerging[3];      /* emerging industries */
-	const char *value_chains[3];  /* strategic value chains */
+	const char *emerging[3];     /* emerging industries */
+	const char *value_chains[3]; /* strategic value chains */
 } demo_ecosystem;
 
 extern const demo_ecosystem demo_ecosystems[14];
@@ -126,10 +128,10 @@ enum demo_elig {
 /* Funding types as weights, indexed by FundingType value - 1: grant, tender,
  * voucher, prize, loan, other. */
 typedef struct demo_programme {
-	const char *name;      /* call.programme */
-	const char *publisher; /* acronym in demo_publishers; NULL: published by
-	                        * a cluster organisation (cascade funding) */
-	unsigned weight;       /* share of the calls */
+	const char *name;          /* call.programme */
+	const char *publisher;     /* acronym in demo_publishers; NULL: published by
+	                            * a cluster organisation (cascade funding) */
+	unsigned weight;           /* share of the calls */
 	int first_year, last_year; /* deadlines fall within these years */
 	enum demo_elig elig;
 	const char *countries; /* DEMO_ELIG_LIST: codes separated by spaces */
