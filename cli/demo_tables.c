@@ -1714,8 +1714,8 @@ const char *const demo_event_kinds[8] = {
 const char *const demo_event_summaries[] = {
     "A {K} organised by {A} on {t} for companies and researchers in the {e} ecosystem.",
     "{A} invites members and partners to a {K} on {t} and {u}.",
-    "Join cluster organisations, SMEs and research organisations at this {K} on the "
-    "future of {e}.",
+    ("Join cluster organisations, SMEs and research organisations at this {K} on the "
+     "future of {e}."),
 };
 const size_t demo_event_summaries_n = DEMO_LEN(demo_event_summaries);
 
