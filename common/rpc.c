@@ -195,6 +195,7 @@ struct eccp_rpc_server {
 	uv_timer_t drain_timer;
 	uv_timer_t prune_timer;
 	atomic_size_t inflight;
+	size_t recv_max;
 	atomic_bool closing;
 	void (*done)(void *);
 	void *done_arg;
@@ -334,6 +335,15 @@ static bool rpc_prepare(rpc_slot *slot)
 	eccp__v1__status__init(c->status);
 	*FIELD_PTR(c->response, rpc_field(rd, 2), Eccp__V1__Status *) = c->status;
 
+	if (nng_msg_len(slot->req) > s->recv_max) {
+		slot->decoded = false;
+		atomic_fetch_add(&eccp_m.rpc_bad_requests, 1);
+		eccp_rpc_error(
+		    c, ECCP__V1__STATUS_CODE__STATUS_CODE_INVALID_ARGUMENT,
+		    "request too large: %zu bytes, at most %zu (send smaller batches)",
+		    nng_msg_len(slot->req), s->recv_max);
+		return false;
+	}
 	c->request =
 	    protobuf_c_message_unpack(s->o.request_desc, eccp_arena_allocator(&c->arena),
 	                              nng_msg_len(slot->req), nng_msg_body(slot->req));
@@ -638,8 +648,12 @@ int eccp_rpc_server_start(const eccp_rpc_server_opts *o, eccp_rpc_server **out, 
 		goto fail;
 	}
 	s->sock_open = true;
-	nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ,
-	                    o->recv_max ? o->recv_max : 4 << 20);
+	/* nng drops a message above its limit without a word, so the socket
+	 * takes up to four times the limit and a request over the limit itself
+	 * gets a clear refusal (and is counted); only far larger ones are cut
+	 * off by nng. */
+	s->recv_max = o->recv_max ? o->recv_max : 4 << 20;
+	nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, 4 * s->recv_max);
 	for (size_t i = 0; i < s->n_slots; i++) {
 		rpc_slot *slot = &s->slots[i];
 		slot->srv = s;

@@ -558,6 +558,24 @@ class Ingest(unittest.TestCase):
 
     # ---- 6 ------------------------------------------------------------------------
 
+    def test_oversize_request_refused_clearly(self):
+        """A request above --recv-max gets an answer naming the limit (nng
+        alone would drop it silently and the client would only time out),
+        is counted, and the next normal request is served."""
+        with Cluster(ingest_args=["--recv-max", "2048"]) as c:
+            c.start_all()
+            key_a, = self.setup_orgs(c, ORG_A)
+            big = a_call("too-big", body="x" * 3000)
+            before = c.metric("ingest", "eccp_rpc_bad_requests_total", default=0)
+            r = c.rpc("ingest", {"submit": {"call": big}}, key=key_a)
+            self.assertEqual(code(r), "STATUS_CODE_INVALID_ARGUMENT", r)
+            self.assertIn("request too large", r["status"]["message"])
+            self.assertIn("at most 2048", r["status"]["message"])
+            self.assertEqual(c.metric("ingest", "eccp_rpc_bad_requests_total"), before + 1)
+            ok = c.rpc("ingest", {"submit": {"call": a_call("small")}}, key=key_a)
+            self.assertEqual(code(ok), "STATUS_CODE_OK", ok)
+            self.assertEqual(ok["submit"]["outcome"], "SUBMIT_OUTCOME_CREATED")
+
     def test_validation_every_error_at_once(self):
         with Cluster() as c:
             c.start_all()
