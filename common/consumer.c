@@ -27,6 +27,7 @@ typedef struct cons_origin {
 	bool need_repair;
 	bool caught_up;
 	bool failing;
+	bool behind_warned;
 	eccp_rpc_client *client;
 	eccp_origin_gauge *gauge;
 } cons_origin;
@@ -301,6 +302,17 @@ static void cons_job_done(uv_work_t *w, int status)
 		eccp_info("bus: replay from %s works again", o->name);
 	o->failing = false;
 	Eccp__V1__ReplayResponse *r = j->resp;
+	if (r->head_seq < o->cursor && !o->behind_warned) {
+		/* The origin's store was replaced or lost commits: its new events
+		 * would reuse seqs this consumer has applied and be dropped. */
+		eccp_error(
+		    "bus: origin %s reports head %llu below this consumer's cursor "
+		    "%llu: its store was replaced or lost data; rebuild this store "
+		    "by replay from an empty one",
+		    o->name, (unsigned long long)r->head_seq,
+		    (unsigned long long)o->cursor);
+		o->behind_warned = true;
+	}
 	if (r->head_seq > o->head)
 		o->head = r->head_seq;
 	size_t n = r->n_envelopes;

@@ -372,6 +372,16 @@ static int daemon_open_store(eccp_daemon *d, char *err, size_t errlen)
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/%s.db", eccp_config_str(d->cfg, "data-dir"),
 	         s->name);
+	/* A publisher that lost its last commits in a power cut would hand out
+	 * their seqs again, and consumers would drop the new events as already
+	 * seen: its acknowledgements must be durable. */
+	if (s->publisher && strcmp(eccp_config_str(d->cfg, "synchronous"), "FULL") != 0) {
+		snprintf(err, errlen,
+		         "--synchronous: must be FULL for %s, which publishes events "
+		         "(got '%s')",
+		         s->name, eccp_config_str(d->cfg, "synchronous"));
+		return -1;
+	}
 	eccp_store_opts o = {
 	    .path = path,
 	    .synchronous = eccp_config_str(d->cfg, "synchronous"),

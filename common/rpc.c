@@ -168,7 +168,7 @@ typedef struct rpc_slot {
 	eccp_rpc_server *srv;
 	nng_aio *aio;
 	nng_ctx ctx;
-	slot_state state;
+	_Atomic slot_state state; /* nng threads and the loop (stop) */
 	nng_msg *req;
 	struct rpc_slot *next;
 	const eccp_rpc_method *m;
@@ -316,6 +316,57 @@ static void rpc_reply(rpc_slot *slot)
 	rpc_reply_bytes(slot, buf, len);
 }
 
+#define RPC_ID_MAX 128
+
+/* Request ids are remembered and travel as trace ids in every event they
+ * cause: short, printable ASCII. */
+static bool rpc_request_id_ok(const char *id)
+{
+	size_t n = 0;
+	for (; id[n] != '\0'; n++)
+		if (n >= RPC_ID_MAX || id[n] < 0x21 || id[n] > 0x7E)
+			return false;
+	return true;
+}
+
+/* protobuf-c keeps fields it does not know and packs them out again, past
+ * every validator: a request carrying any is refused. Returns a description
+ * of the first one ("call: field 999"), or NULL. */
+static const char *rpc_unknown_field(const ProtobufCMessage *m, eccp_arena *a, int depth)
+{
+	if (m == NULL || depth > 32)
+		return NULL;
+	if (m->n_unknown_fields > 0)
+		return eccp_arena_printf(a, "%s: field %u", m->descriptor->short_name,
+		                         m->unknown_fields[0].tag);
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+			continue;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			size_t n =
+			    *(const size_t *)((const char *)m + f->quantifier_offset);
+			ProtobufCMessage *const *v =
+			    *FIELD_PTR(m, f, ProtobufCMessage **);
+			for (size_t k = 0; k < n; k++) {
+				const char *u = rpc_unknown_field(v[k], a, depth + 1);
+				if (u != NULL)
+					return u;
+			}
+			continue;
+		}
+		if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+		    rpc_oneof_case(m, f) != f->id)
+			continue;
+		const char *u =
+		    rpc_unknown_field(*FIELD_PTR(m, f, ProtobufCMessage *), a, depth + 1);
+		if (u != NULL)
+			return u;
+	}
+	return NULL;
+}
+
 /* Decodes the request and prepares an OK response. Returns false when the
  * reply is already decided (bad request, unknown method). */
 static bool rpc_prepare(rpc_slot *slot)
@@ -324,6 +375,7 @@ static bool rpc_prepare(rpc_slot *slot)
 	eccp_rpc_call *c = &slot->call;
 	c->start_ns = eccp_mono_ns();
 	c->forget_answer = false;
+	c->caller = NULL;
 	c->svc = s->o.svc;
 	c->store = s->o.store;
 	c->request_id = "";
@@ -356,6 +408,21 @@ static bool rpc_prepare(rpc_slot *slot)
 		return false;
 	}
 	c->request_id = *FIELD_PTR(c->request, rpc_field(s->o.request_desc, 1), char *);
+	if (!rpc_request_id_ok(c->request_id)) {
+		c->request_id = "";
+		atomic_fetch_add(&eccp_m.rpc_bad_requests, 1);
+		eccp_rpc_field_error(c, "requestId", "request_id",
+		                     "at most %d printable ASCII characters", RPC_ID_MAX);
+		return false;
+	}
+	const char *unknown = rpc_unknown_field(c->request, &c->arena, 0);
+	if (unknown != NULL) {
+		atomic_fetch_add(&eccp_m.rpc_bad_requests, 1);
+		eccp_rpc_field_error(
+		    c, unknown, "unknown_field",
+		    "a field this server does not know; nothing was stored");
+		return false;
+	}
 	*FIELD_PTR(c->response, rpc_field(rd, 1), char *) = (char *)c->request_id;
 	const Eccp__V1__Credentials *cred = *FIELD_PTR(
 	    c->request, rpc_field(s->o.request_desc, 2), Eccp__V1__Credentials *);
@@ -408,15 +475,22 @@ static void rpc_after_work_cb(uv_work_t *w, int status)
 }
 
 /* Looks up a remembered answer to this request id. */
-/* Remembered answers are found by the request id together with a hash of the
- * caller's key: another caller reusing the id (by accident or on purpose)
- * neither gets this caller's answer nor blocks its own request. */
+/* Remembered answers are found by who called (the identity the service's
+ * authenticate hook names, else a hash of the key), the method and the
+ * request id: another caller reusing the id neither gets this caller's
+ * answer nor blocks its own request, and a reused id for another method is
+ * not answered with the first method's result. */
 static const char *rpc_dedup_key(rpc_slot *slot)
 {
+	const char *who = slot->call.caller;
 	char h[2 * ECCP_SHA256_LEN + 1];
-	eccp_sha256_hex(slot->call.api_key, strlen(slot->call.api_key), h);
-	h[32] = '\0';
-	return eccp_arena_printf(&slot->call.arena, "%s:%s", h, slot->call.request_id);
+	if (who == NULL) {
+		eccp_sha256_hex(slot->call.api_key, strlen(slot->call.api_key), h);
+		h[32] = '\0';
+		who = h;
+	}
+	return eccp_arena_printf(&slot->call.arena, "%s:%u:%s", who, slot->call.method,
+	                         slot->call.request_id);
 }
 
 static bool rpc_dedup_lookup(rpc_slot *slot)
@@ -512,7 +586,11 @@ static void rpc_group_commit(eccp_rpc_server *s, rpc_slot **w, size_t n)
 		rpc_slot *slot = w[i];
 		if (rc != SQLITE_OK) {
 			/* Nothing of this batch is stored; say so, never "ok". A
-			 * remembered answer was committed earlier and still holds. */
+			 * remembered answer holds only if it was committed before
+			 * this batch (the lookup saw this batch's own rows too):
+			 * look again, now that they are rolled back. */
+			if (slot->stored != NULL && !rpc_dedup_lookup(slot))
+				slot->stored = NULL;
 			if (slot->stored == NULL) {
 				slot->packed = NULL;
 				slot->call.status->n_field_errors = 0;

@@ -64,6 +64,9 @@ typedef struct eccp_rpc_call {
 	/* Set by a WRITE handler whose answer must not be stored (it carries a
 	 * secret shown once): a resend then runs the method again. */
 	bool forget_answer;
+	/* Set by the authenticate hook: who is calling ("admin", an
+	 * organisation id); remembered answers are kept per caller. */
+	const char *caller;
 } eccp_rpc_call;
 
 typedef void (*eccp_rpc_fn)(eccp_rpc_call *call);

@@ -90,7 +90,12 @@ bool ingest_authenticate(ingest *in, eccp_rpc_call *call, ingest_caller *who)
 bool ingest_rpc_authenticate(eccp_rpc_call *call)
 {
 	ingest_caller who;
-	return ingest_authenticate(call->svc, call, &who);
+	if (!ingest_authenticate(call->svc, call, &who))
+		return false;
+	/* Remembered answers are per caller: per organisation, or the admin. */
+	call->caller =
+	    who.admin ? "admin" : eccp_arena_printf(&call->arena, "org:%s", who.org_id);
+	return true;
 }
 
 bool ingest_require_admin(eccp_rpc_call *call, const ingest_caller *who)

@@ -576,6 +576,39 @@ class Ingest(unittest.TestCase):
             self.assertEqual(code(ok), "STATUS_CODE_OK", ok)
             self.assertEqual(ok["submit"]["outcome"], "SUBMIT_OUTCOME_CREATED")
 
+    def test_request_shape_refused(self):
+        """What no validator could see is refused before anything runs: a
+        field the server does not know (protobuf-c would keep it and pack it
+        out again into every event) and an over-long or binary request id
+        (it is remembered and travels as the trace id of every event). A
+        request id reused for another method is not answered with the first
+        method's result."""
+        with Cluster() as c:
+            c.start_all()
+            key_a, = self.setup_orgs(c, ORG_A)
+            head = c.rpc_head()
+            # field 999, varint 1, after a valid submit
+            r = c.rpc("ingest", {"submit": {"call": a_call("unknown-field")}}, key=key_a,
+                      extra_hex="b83e01")
+            self.assertEqual(code(r), "STATUS_CODE_INVALID_ARGUMENT", r)
+            fe = r["status"]["fieldErrors"]
+            self.assertEqual(fe[0]["rule"], "unknown_field", fe)
+            self.assertIn("field 999", fe[0]["field"])
+            for rid in ("x" * 129, "has space", "tab\there"):
+                r = c.rpc("ingest", {"requestId": rid, "submit": {"call": a_call("rid")}},
+                          key=key_a)
+                self.assertEqual(code(r), "STATUS_CODE_INVALID_ARGUMENT", (rid, r))
+                self.assertEqual(r["status"]["fieldErrors"][0]["field"], "requestId")
+            self.assertEqual(c.rpc_head(), head, "nothing may be stored")
+            ok = c.rpc("ingest", {"requestId": "r" * 128, "submit": {"call": a_call("rid")}},
+                       key=key_a)
+            self.assertEqual(code(ok), OK, ok)
+            item = ok["submit"]["id"]
+            w = c.rpc("ingest", {"requestId": "r" * 128, "withdraw": {"id": item}}, key=key_a)
+            self.assertEqual(code(w), OK, w)
+            self.assertIn("withdraw", w, "the withdraw must run, not replay the submit")
+            self.assertEqual(w["withdraw"]["version"], "2", w)
+
     def test_validation_every_error_at_once(self):
         with Cluster() as c:
             c.start_all()

@@ -711,14 +711,17 @@ class Cluster:
         return res
 
     # -- eccp-rpc: one request as proto3 JSON --
-    def rpc_argv(self, service, url=None, timeout_ms=5000):
+    def rpc_argv(self, service, url=None, timeout_ms=5000, extra_hex=None):
         if not os.access(self._exe("eccp-rpc"), os.X_OK):
             raise HarnessError("eccp-rpc not found in %s (set ECCP_BIN_DIR)" % self.bin)
         url = url or {"ingest": self.ingest_url, "catalog": self.catalog_url}.get(service)
         if url is None:
             raise HarnessError("rpc: no default endpoint for service %r; pass url" % service)
-        return [self._exe("eccp-rpc"), "--url", url, "--service", service,
+        argv = [self._exe("eccp-rpc"), "--url", url, "--service", service,
                 "--timeout-ms", str(int(timeout_ms))]
+        if extra_hex:
+            argv += ["--extra-hex", extra_hex]
+        return argv
 
     def _rpc_body(self, request, key):
         if isinstance(request, str):
@@ -732,7 +735,7 @@ class Cluster:
                 request["credentials"] = {"apiKey": k}
         return json.dumps(request).encode("utf-8")
 
-    def rpc_run(self, service, request, key=None, url=None, timeout_ms=5000):
+    def rpc_run(self, service, request, key=None, url=None, timeout_ms=5000, extra_hex=None):
         """Runs eccp-rpc with request (a dict, or a str sent as it is) and
         returns a CliResult (rc 1: a transport error, on stderr).
 
@@ -741,7 +744,7 @@ class Cluster:
         sent as it is. A dict without "requestId" gets a fresh random one (as
         the CLI does); give "requestId" to resend on purpose."""
         body = self._rpc_body(request, key)
-        argv = self.rpc_argv(service, url, timeout_ms)
+        argv = self.rpc_argv(service, url, timeout_ms, extra_hex)
         p = _popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                    stderr=subprocess.PIPE, env=self.env, cwd=self.tmp)
         try:
@@ -757,11 +760,11 @@ class Cluster:
         return CliResult(argv, p.returncode, out.decode("utf-8", "replace"),
                          err.decode("utf-8", "replace"))
 
-    def rpc(self, service, request, key=None, url=None, timeout_ms=5000):
+    def rpc(self, service, request, key=None, url=None, timeout_ms=5000, extra_hex=None):
         """Like rpc_run, but asserts that an answer came (exit 0) and returns
         the response as a dict (proto3 JSON: fields at their default are
         left out, so an OK status may be absent or {})."""
-        r = self.rpc_run(service, request, key, url, timeout_ms)
+        r = self.rpc_run(service, request, key, url, timeout_ms, extra_hex)
         if r.rc != 0:
             raise HarnessError("eccp-rpc --service %s exited %d: %s"
                                % (service, r.rc, r.err.strip()))

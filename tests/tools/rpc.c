@@ -21,19 +21,23 @@
 #include <string.h>
 
 static const eccp_option rpc_options[] = {
-	{"url", ECCP_OPT_STRING, "tcp://127.0.0.1:7410", 0, 0, "the daemon's RPC endpoint"},
-	{"service", ECCP_OPT_STRING, "ingest", 0, 0, "ingest, catalog or common"},
-	{"timeout-ms", ECCP_OPT_INT, "5000", 1, 600000, "how long to wait for the reply"},
+    {"url", ECCP_OPT_STRING, "tcp://127.0.0.1:7410", 0, 0, "the daemon's RPC endpoint"},
+    {"service", ECCP_OPT_STRING, "ingest", 0, 0, "ingest, catalog or common"},
+    {"timeout-ms", ECCP_OPT_INT, "5000", 1, 600000, "how long to wait for the reply"},
+    {"extra-hex", ECCP_OPT_STRING, "", 0, 0,
+     "raw bytes (hex) appended to the packed request: unknown fields, for tests"},
 };
 
 static const struct {
 	const char *name;
 	const ProtobufCMessageDescriptor *rq, *rs;
 } rpc_services[] = {
-	{"ingest", &eccp__v1__ingest_request__descriptor, &eccp__v1__ingest_response__descriptor},
-	{"catalog", &eccp__v1__catalog_request__descriptor,
-	 &eccp__v1__catalog_response__descriptor},
-	{"common", &eccp__v1__common_request__descriptor, &eccp__v1__common_response__descriptor},
+    {"ingest", &eccp__v1__ingest_request__descriptor,
+     &eccp__v1__ingest_response__descriptor},
+    {"catalog", &eccp__v1__catalog_request__descriptor,
+     &eccp__v1__catalog_response__descriptor},
+    {"common", &eccp__v1__common_request__descriptor,
+     &eccp__v1__common_response__descriptor},
 };
 
 static char *rpc_read_all(FILE *f, size_t *len)
@@ -60,8 +64,8 @@ int main(int argc, char **argv)
 {
 	eccp_config *cfg;
 	char err[512];
-	int rc = eccp_config_load(rpc_options, ECCP_ARRAY_LEN(rpc_options), "eccp-rpc", "rpc",
-				  argc, argv, &cfg, err, sizeof(err));
+	int rc = eccp_config_load(rpc_options, ECCP_ARRAY_LEN(rpc_options), "eccp-rpc",
+	                          "rpc", argc, argv, &cfg, err, sizeof(err));
 	if (rc == ECCP_CONFIG_HELP)
 		return 0;
 	if (rc != ECCP_CONFIG_OK) {
@@ -73,7 +77,8 @@ int main(int argc, char **argv)
 	while (k < ECCP_ARRAY_LEN(rpc_services) && strcmp(rpc_services[k].name, svc) != 0)
 		k++;
 	if (k == ECCP_ARRAY_LEN(rpc_services)) {
-		fprintf(stderr, "eccp-rpc: --service: must be ingest, catalog or common\n");
+		fprintf(stderr,
+		        "eccp-rpc: --service: must be ingest, catalog or common\n");
 		eccp_config_free(cfg);
 		return 2;
 	}
@@ -88,16 +93,44 @@ int main(int argc, char **argv)
 		fprintf(stderr, "eccp-rpc: cannot read the request\n");
 		goto out;
 	}
-	rq = eccp_json_decode(rpc_services[k].rq, text, len, eccp_arena_allocator(&a), err,
-			      sizeof(err));
+	rq = eccp_json_decode(rpc_services[k].rq, text, len, eccp_arena_allocator(&a),
+	                      err, sizeof(err));
 	if (rq == NULL) {
 		fprintf(stderr, "eccp-rpc: request: %s\n", err);
 		goto out;
 	}
-	if (eccp_rpc_client_open(eccp_config_str(cfg, "url"), 0, &c, err, sizeof(err)) != 0 ||
+	const char *hex = eccp_config_str(cfg, "extra-hex");
+	if (hex[0] != '\0') {
+		/* Protobuf messages concatenate: the appended bytes arrive as
+		 * more fields of the request. */
+		size_t hl = strlen(hex);
+		if (hl % 2 != 0 || strspn(hex, "0123456789abcdefABCDEF") != hl) {
+			fprintf(stderr,
+			        "eccp-rpc: --extra-hex: an even number of hex digits\n");
+			ret = 2;
+			goto out;
+		}
+		size_t n = protobuf_c_message_get_packed_size(rq);
+		uint8_t *buf = eccp_arena_alloc(&a, n + hl / 2 + 1);
+		protobuf_c_message_pack(rq, buf);
+		for (size_t i = 0; i < hl / 2; i++) {
+			unsigned v;
+			sscanf(hex + 2 * i, "%2x", &v);
+			buf[n + i] = (uint8_t)v;
+		}
+		rq = protobuf_c_message_unpack(rpc_services[k].rq,
+		                               eccp_arena_allocator(&a), n + hl / 2, buf);
+		if (rq == NULL) {
+			fprintf(stderr,
+			        "eccp-rpc: --extra-hex: the result does not decode\n");
+			goto out;
+		}
+	}
+	if (eccp_rpc_client_open(eccp_config_str(cfg, "url"), 0, &c, err, sizeof(err)) !=
+	        0 ||
 	    eccp_rpc_client_call(c, rq, rpc_services[k].rs, eccp_arena_allocator(&a),
-				 (int)eccp_config_int(cfg, "timeout-ms"), &rs, err,
-				 sizeof(err)) != 0) {
+	                         (int)eccp_config_int(cfg, "timeout-ms"), &rs, err,
+	                         sizeof(err)) != 0) {
 		fprintf(stderr, "eccp-rpc: %s\n", err);
 		goto out;
 	}
