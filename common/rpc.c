@@ -581,6 +581,8 @@ static void rpc_group_commit(eccp_rpc_server *s, rpc_slot **w, size_t n)
 	if (rc != SQLITE_OK) {
 		eccp_error("rpc: commit failed: %s", eccp_store_errmsg(st));
 		eccp_store_rollback(st);
+	} else {
+		eccp_debug("rpc: group commit of %zu write request(s)", n);
 	}
 	for (size_t i = 0; i < n; i++) {
 		rpc_slot *slot = w[i];

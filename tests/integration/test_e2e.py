@@ -11,6 +11,7 @@ ECCP_BIN_DIR=<build>/bin and PYTHONPATH=tests/lib; run one test with
 import collections
 import json
 import os
+import signal
 import sys
 import time
 import unittest
@@ -420,6 +421,43 @@ class E2E(unittest.TestCase):
                 self.assertEqual(it["version"], "1")
             for d in (c.catalog, c.ingest, c.broker):
                 stop_cleanly(self, d)
+
+
+    def test_sighup_rereads_the_config_and_keeps_a_good_one(self):
+        """SIGHUP re-reads the INI file: a new log level takes effect at once;
+        a broken file is refused with a message naming it, and the daemon
+        keeps running on the configuration it had."""
+        with Cluster(orgs=ORGS) as c:
+            ini = os.path.join(c.tmp, "ingest.ini")
+            with open(ini, "w") as f:
+                f.write("[ingest]\nlog-level = info\n")
+            # the level must come from the file: drop the harness's flag
+            # (flags outrank the file)
+            i = c.ingest.argv.index("--log-level")
+            del c.ingest.argv[i:i + 2]
+            c.ingest.argv += ["--config", ini]
+            c.start_all("broker", "ingest")
+            with open(ini, "w") as f:
+                f.write("[ingest]\nlog-level = debug\n")
+            c.ingest.proc.send_signal(signal.SIGHUP)
+            wait_until(lambda: "SIGHUP: configuration reloaded" in c.ingest.log_messages(),
+                       10, "the reload to be logged")
+            # debug records (one per group commit) appear only now
+            self.assertNotIn("debug", {r.get("level") for r in c.ingest.log_records()})
+            c.cli("publish", "call", "-", input=json.dumps(COSME_CALL), check=0)
+            self.assertIn("debug", {r.get("level") for r in c.ingest.log_records()})
+            with open(ini, "w") as f:
+                f.write("[ingest]\nno-such-option = 1\n")
+            c.ingest.proc.send_signal(signal.SIGHUP)
+            wait_until(lambda: any("config not reloaded" in m and "no-such-option" in m
+                                   for m in c.ingest.log_messages()),
+                       10, "the refused reload to be logged")
+            self.assertTrue(c.ingest.running)
+            # still serving, with the configuration it had
+            changed = dict(COSME_CALL, title=COSME_CALL["title"] + " (2nd round)")
+            r = c.cli("publish", "call", "-", input=json.dumps(changed), check=0)
+            self.assertEqual(r.json["outcome"], "SUBMIT_OUTCOME_UPDATED")
+            stop_cleanly(self, c.ingest)
 
 
 if __name__ == "__main__":
