@@ -229,7 +229,8 @@ static void rpc_slot_cb(void *arg)
 	rpc_slot *slot = arg;
 	eccp_rpc_server *s = slot->srv;
 	int rv = nng_aio_result(slot->aio);
-	switch (slot->state) {
+	slot_state state = atomic_load(&slot->state);
+	switch (state) {
 	case SLOT_RECV:
 		if (rv != 0) {
 			if (rv == NNG_ECLOSED || rv == NNG_ECANCELED ||
