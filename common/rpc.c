@@ -375,7 +375,7 @@ static bool rpc_prepare(rpc_slot *slot)
 	eccp_rpc_server *s = slot->srv;
 	eccp_rpc_call *c = &slot->call;
 	c->start_ns = eccp_mono_ns();
-	c->forget_answer = false;
+	c->remember_instead = NULL;
 	c->caller = NULL;
 	c->svc = s->o.svc;
 	c->store = s->o.store;
@@ -518,12 +518,16 @@ static bool rpc_dedup_lookup(rpc_slot *slot)
 static int rpc_dedup_remember(rpc_slot *slot)
 {
 	eccp_store *st = slot->srv->o.store;
-	ProtobufCMessage *r = slot->call.response;
+	ProtobufCMessage *r = slot->call.remember_instead;
+	if (r == NULL)
+		r = slot->call.response;
 	size_t len = protobuf_c_message_get_packed_size(r);
 	uint8_t *buf = eccp_arena_alloc(&slot->call.arena, len ? len : 1);
 	protobuf_c_message_pack(r, buf);
-	slot->packed = buf;
-	slot->packed_len = len;
+	if (r == slot->call.response) {
+		slot->packed = buf;
+		slot->packed_len = len;
+	}
 	sqlite3_stmt *q = eccp_store_stmt(
 	    st, "INSERT OR REPLACE INTO rpc_dedup (request_id, response, created_ms) "
 	        "VALUES (?1, ?2, ?3)");
@@ -566,7 +570,7 @@ static void rpc_group_commit(eccp_rpc_server *s, rpc_slot **w, size_t n)
 			continue;
 		}
 		slot->m->fn(&slot->call);
-		if (eccp_rpc_ok(&slot->call) && has_id && !slot->call.forget_answer &&
+		if (eccp_rpc_ok(&slot->call) && has_id &&
 		    rpc_dedup_remember(slot) != SQLITE_OK) {
 			slot->packed = NULL;
 			eccp_rpc_error(&slot->call,

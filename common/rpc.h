@@ -62,8 +62,9 @@ typedef struct eccp_rpc_call {
 	Eccp__V1__Status *status;
 	uint64_t start_ns;
 	/* Set by a WRITE handler whose answer must not be stored (it carries a
-	 * secret shown once): a resend then runs the method again. */
-	bool forget_answer;
+	 * secret shown once): this response is remembered for resends instead
+	 * (same type as response, memory in the arena). */
+	ProtobufCMessage *remember_instead;
 	/* Set by the authenticate hook: who is calling ("admin", an
 	 * organisation id); remembered answers are kept per caller. */
 	const char *caller;

@@ -232,8 +232,19 @@ void ingest_key_create(eccp_rpc_call *call)
 		orgs_store_error(call, call->status);
 		return;
 	}
-	/* The answer holds the secret: it must not be remembered for resends. */
-	call->forget_answer = true;
+	/* The answer holds the secret, which is never stored: a resend of this
+	 * request is told the key exists (so no second, unseen key is made)
+	 * and how to get a usable one. */
+	Eccp__V1__IngestResponse *again = eccp_arena_alloc(&call->arena, sizeof(*again));
+	eccp__v1__ingest_response__init(again);
+	again->request_id = (char *)call->request_id;
+	again->status = eccp_status_new(&call->arena);
+	eccp_status_set(&call->arena, again->status,
+	                ECCP__V1__STATUS_CODE__STATUS_CODE_FAILED_PRECONDITION,
+	                "key %s was already created by this request and its secret shown "
+	                "once; revoke it (eccp key revoke %s) and create a new one",
+	                id, id);
+	call->remember_instead = &again->base;
 	Eccp__V1__KeyCreateResponse *r = eccp_rpc_result(call);
 	r->key = eccp_arena_alloc(&call->arena, sizeof(*r->key));
 	eccp__v1__api_key_info__init(r->key);

@@ -609,6 +609,24 @@ class Ingest(unittest.TestCase):
             self.assertIn("withdraw", w, "the withdraw must run, not replay the submit")
             self.assertEqual(w["withdraw"]["version"], "2", w)
 
+    def test_key_create_resend_makes_no_second_key(self):
+        """The secret is shown once and never stored, so a resent KeyCreate
+        (a lost reply) cannot be answered with it again: it is told the key
+        exists and what to do, and no second, unseen key is made."""
+        with Cluster() as c:
+            c.start_all()
+            c.rpc("ingest", org_create(ORG_A, "Alpha"))
+            rq = {"requestId": "kc-once", "keyCreate": {"organisationId": ORG_A}}
+            first = c.rpc("ingest", rq)
+            self.assertEqual(code(first), OK, first)
+            kid = first["keyCreate"]["key"]["id"]
+            again = c.rpc("ingest", rq)
+            self.assertEqual(code(again), "STATUS_CODE_FAILED_PRECONDITION", again)
+            self.assertIn(kid, again["status"]["message"])
+            self.assertNotIn("keyCreate", again, "the secret must not come back")
+            keys = c.rpc("ingest", {"keyList": {"organisationId": ORG_A}})["keyList"]["keys"]
+            self.assertEqual([k["id"] for k in keys], [kid])
+
     def test_validation_every_error_at_once(self):
         with Cluster() as c:
             c.start_all()
