@@ -20,7 +20,7 @@ import unittest
 ORGS = ("org_easme", "org_interreg_nwe", "org_eccp")
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-from eccp_harness import Cluster, HarnessError, wait_until
+from eccp_harness import Cluster, Daemon, HarnessError, free_ports, wait_until
 
 CALL_KIND = "CONTENT_KIND_CALL"
 EVENT_KIND = "CONTENT_KIND_EVENT"
@@ -458,6 +458,47 @@ class E2E(unittest.TestCase):
             r = c.cli("publish", "call", "-", input=json.dumps(changed), check=0)
             self.assertEqual(r.json["outcome"], "SUBMIT_OUTCOME_UPDATED")
             stop_cleanly(self, c.ingest)
+
+
+    def test_two_brokers_side_by_side(self):
+        """DESIGN.md, rule 5: ingest dials both brokers' bus-in, the catalog
+        both bus-outs; every event arrives twice and the cursor drops the
+        second copy; with one broker killed the other carries everything
+        live, with nothing left to repair."""
+        with Cluster(orgs=ORGS, catalog_args=["--stale-ms", "500"]) as c:
+            p = free_ports(3)
+            in2, out2 = "tcp://127.0.0.1:%d" % p[1], "tcp://127.0.0.1:%d" % p[2]
+            broker2 = Daemon(c, "broker2", [
+                c._exe("eccp-broker"), "--log-format", "json",
+                "--admin-url", "http://127.0.0.1:%d" % p[0],
+                "--bus-in-url", in2, "--bus-out-url", out2], p[0])
+            c.daemons["broker2"] = broker2
+            argv = c.ingest.argv
+            argv[argv.index("--bus-in") + 1] = c.bus_in_url + "," + in2
+            argv = c.catalog.argv
+            argv[argv.index("--bus-out") + 1] = c.bus_out_url + "," + out2
+            c.broker.start()
+            broker2.start()
+            c.start_all("ingest", "catalog")
+            c.wait_bus_connected()
+
+            c.pump(300, clients=2, prefix="twin", wait=True)
+            self.assertEqual(c.wait_caught_up(20), 300)
+            wait_until(lambda: c.metric("catalog", "eccp_bus_duplicates_total", default=0) > 0,
+                       15, "second copies from the other broker, dropped by the cursor")
+
+            c.broker.kill()
+            repaired = c.metric("catalog", "eccp_bus_gaps_repaired_total", default=0)
+            c.pump(300, clients=2, prefix="alone", wait=True)
+            self.assertEqual(c.wait_caught_up(20), 600)
+            self.assertEqual(c.metric("catalog", "eccp_bus_gaps_repaired_total", default=0),
+                             repaired, "broker2 alone must carry every event live")
+            items, total = c.list_all("call")
+            self.assertEqual(total, 600)
+            ext = collections.Counter(it["externalId"] for it in items)
+            self.assertEqual(set(ext.values()), {1})
+            for d in (c.catalog, c.ingest, broker2):
+                stop_cleanly(self, d)
 
 
 if __name__ == "__main__":
