@@ -12,6 +12,8 @@ import collections
 import json
 import os
 import signal
+import subprocess
+import shutil
 import sys
 import time
 import unittest
@@ -499,6 +501,35 @@ class E2E(unittest.TestCase):
             self.assertEqual(set(ext.values()), {1})
             for d in (c.catalog, c.ingest, broker2):
                 stop_cleanly(self, d)
+
+
+    def test_garbage_on_the_bus_is_counted_and_harms_nobody(self):
+        """Anyone who can reach bus-in can send anything: undecodable bus
+        messages (with a real content topic, so the catalog's subscription
+        lets them in) are counted as dropped, and real events still flow.
+        Sent with nngcat, a publisher nobody here wrote."""
+        nngcat = shutil.which("nngcat")
+        if nngcat is None:
+            self.fail("nngcat (Debian package nng-utils) is missing: ./deploy/bootstrap")
+        with Cluster(orgs=ORGS) as c:
+            c.start_all()
+            c.wait_bus_connected()
+            bad = os.path.join(c.tmp, "garbage.bin")
+            with open(bad, "wb") as f:
+                f.write(b"eccp.v1.content.call\x00\xff\xfe\x01not a protobuf envelope")
+            before = c.metric("catalog", "eccp_bus_messages_dropped_total", default=0)
+            subprocess.run([nngcat, "--pub0", "--dial", c.bus_in_url, "--file", bad,
+                            "--delay", "1", "--count", "20"],
+                           check=True, timeout=30, env=c.env)
+            wait_until(lambda: c.metric("catalog", "eccp_bus_messages_dropped_total",
+                                        default=0) > before,
+                       10, "the garbage to be counted as dropped")
+            self.assertTrue(c.catalog.running)
+            pub = self.assert_published(c.cli("publish", "call", "-",
+                                              input=json.dumps(COSME_CALL)), "call_", 1, 1,
+                                         "CREATED")
+            wait_until(lambda: c.cli("get", pub["id"]).rc == 0, 15,
+                       "the call to reach the catalog after the garbage")
 
 
 if __name__ == "__main__":
