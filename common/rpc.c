@@ -175,6 +175,7 @@ typedef struct rpc_slot {
 	eccp_rpc_call call;
 	uv_work_t work;
 	bool decoded;
+	bool prepared; /* rpc_prepare's answer: false when the reply is decided */
 	/* The packed response, when rpc_dedup_remember made it. */
 	const uint8_t *packed;
 	size_t packed_len;
@@ -203,6 +204,7 @@ struct eccp_rpc_server {
 };
 
 static void rpc_slot_cb(void *arg);
+static bool rpc_prepare(rpc_slot *slot);
 
 static void rpc_enqueue(eccp_rpc_server *s, rpc_slot *slot)
 {
@@ -245,6 +247,9 @@ static void rpc_slot_cb(void *arg)
 		nng_aio_set_msg(slot->aio, NULL);
 		slot->state = SLOT_WORK;
 		atomic_fetch_add(&s->inflight, 1);
+		/* Decoding touches only this slot and never blocks: done here, on
+		 * nng's thread, it keeps the loop thread for the store. */
+		slot->prepared = rpc_prepare(slot);
 		rpc_enqueue(s, slot);
 		return;
 	case SLOT_SEND:
@@ -631,7 +636,7 @@ static void rpc_async_cb(uv_async_t *h)
 	while (list != NULL) {
 		rpc_slot *slot = list;
 		list = list->next;
-		if (!rpc_prepare(slot)) {
+		if (!slot->prepared) {
 			rpc_reply(slot);
 			continue;
 		}
