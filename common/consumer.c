@@ -212,39 +212,6 @@ static void cons_apply_batch(eccp_consumer *c, const Eccp__V1__Envelope **envs, 
 
 /* ---- Replay ----------------------------------------------------------- */
 
-static int cons_rpc_replay(cons_origin *o, int timeout, uint64_t from, uint32_t max,
-                           eccp_arena *a, Eccp__V1__ReplayResponse **out, char *err,
-                           size_t errlen)
-{
-	const char *url = o->url;
-	char rid[33];
-	eccp_rpc_request_id(rid);
-	Eccp__V1__CommonRequest rq = ECCP__V1__COMMON_REQUEST__INIT;
-	Eccp__V1__ReplayRequest rr = ECCP__V1__REPLAY_REQUEST__INIT;
-	rr.from_seq = from;
-	rr.max = max;
-	rq.request_id = rid;
-	rq.method_case = ECCP__V1__COMMON_REQUEST__METHOD_REPLAY;
-	rq.replay = &rr;
-	ProtobufCMessage *resp = NULL;
-	if (eccp_rpc_client_call(
-	        o->client, &rq.base, &eccp__v1__common_response__descriptor,
-	        eccp_arena_allocator(a), timeout, &resp, err, errlen) != 0)
-		return -1;
-	Eccp__V1__CommonResponse *r = (Eccp__V1__CommonResponse *)resp;
-	if (r->status && r->status->code != ECCP__V1__STATUS_CODE__STATUS_CODE_OK) {
-		snprintf(err, errlen, "%s: replay refused: %s", url,
-		         r->status->message ? r->status->message : "");
-		return -1;
-	}
-	if (r->method_case != ECCP__V1__COMMON_RESPONSE__METHOD_REPLAY) {
-		snprintf(err, errlen, "%s: reply without a replay page", url);
-		return -1;
-	}
-	*out = r->replay;
-	return 0;
-}
-
 static void cons_job_work(uv_work_t *w)
 {
 	cons_job *j = w->data;
@@ -254,9 +221,10 @@ static void cons_job_work(uv_work_t *w)
 		j->rc = c->o.replay(c->o.replay_arg, j->o->name, j->o->url, j->from, page,
 		                    &j->arena, &j->resp, j->err, sizeof(j->err));
 	else
-		j->rc = cons_rpc_replay(
-		    j->o, c->o.replay_timeout_ms ? c->o.replay_timeout_ms : 5000, j->from,
-		    page, &j->arena, &j->resp, j->err, sizeof(j->err));
+		j->rc = eccp_rpc_replay(j->o->client, &j->arena,
+		                        c->o.replay_timeout_ms ? c->o.replay_timeout_ms
+		                                               : 5000,
+		                        j->from, page, &j->resp, j->err, sizeof(j->err));
 }
 
 static void cons_check_ready(eccp_consumer *c)

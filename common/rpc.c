@@ -930,3 +930,64 @@ done:
 	nng_ctx_close(ctx);
 	return ret;
 }
+
+/* ---- the shared methods, as a client ------------------------------------- */
+
+static Eccp__V1__CommonResponse *rpc_common_call(eccp_rpc_client *c, eccp_arena *a,
+                                                 Eccp__V1__CommonRequest *rq,
+                                                 int timeout_ms, const char *what,
+                                                 char *err, size_t errlen)
+{
+	char rid[33];
+	eccp_rpc_request_id(rid);
+	rq->request_id = rid;
+	ProtobufCMessage *resp = NULL;
+	if (eccp_rpc_client_call(c, &rq->base, &eccp__v1__common_response__descriptor,
+	                         eccp_arena_allocator(a), timeout_ms, &resp, err,
+	                         errlen) != 0)
+		return NULL;
+	Eccp__V1__CommonResponse *r = (Eccp__V1__CommonResponse *)resp;
+	if (r->status && r->status->code != ECCP__V1__STATUS_CODE__STATUS_CODE_OK) {
+		snprintf(err, errlen, "%s: %s refused: %s", c->url, what,
+		         r->status->message ? r->status->message : "");
+		return NULL;
+	}
+	if ((uint32_t)r->method_case != (uint32_t)rq->method_case) {
+		snprintf(err, errlen, "%s: reply without a %s", c->url, what);
+		return NULL;
+	}
+	return r;
+}
+
+int eccp_rpc_info(eccp_rpc_client *c, eccp_arena *a, int timeout_ms,
+                  Eccp__V1__ServiceInfoResponse **out, char *err, size_t errlen)
+{
+	Eccp__V1__CommonRequest rq = ECCP__V1__COMMON_REQUEST__INIT;
+	Eccp__V1__ServiceInfoRequest ir = ECCP__V1__SERVICE_INFO_REQUEST__INIT;
+	rq.method_case = ECCP__V1__COMMON_REQUEST__METHOD_INFO;
+	rq.info = &ir;
+	Eccp__V1__CommonResponse *r =
+	    rpc_common_call(c, a, &rq, timeout_ms, "info", err, errlen);
+	if (r == NULL)
+		return -1;
+	*out = r->info;
+	return 0;
+}
+
+int eccp_rpc_replay(eccp_rpc_client *c, eccp_arena *a, int timeout_ms, uint64_t from_seq,
+                    uint32_t max, Eccp__V1__ReplayResponse **out, char *err,
+                    size_t errlen)
+{
+	Eccp__V1__CommonRequest rq = ECCP__V1__COMMON_REQUEST__INIT;
+	Eccp__V1__ReplayRequest rr = ECCP__V1__REPLAY_REQUEST__INIT;
+	rr.from_seq = from_seq;
+	rr.max = max;
+	rq.method_case = ECCP__V1__COMMON_REQUEST__METHOD_REPLAY;
+	rq.replay = &rr;
+	Eccp__V1__CommonResponse *r =
+	    rpc_common_call(c, a, &rq, timeout_ms, "replay page", err, errlen);
+	if (r == NULL)
+		return -1;
+	*out = r->replay;
+	return 0;
+}

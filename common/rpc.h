@@ -160,6 +160,15 @@ int eccp_rpc_client_call(eccp_rpc_client *c, const ProtobufCMessage *req,
                          ProtobufCAllocator *alloc, int timeout_ms,
                          ProtobufCMessage **out, char *err, size_t errlen);
 
+/* The methods every daemon shares (CommonRequest), for any daemon: Info and
+ * Replay. A refusal or a reply without the expected result is an error with
+ * a message in err. Memory of *out comes from a. */
+int eccp_rpc_info(eccp_rpc_client *c, eccp_arena *a, int timeout_ms,
+                  Eccp__V1__ServiceInfoResponse **out, char *err, size_t errlen);
+int eccp_rpc_replay(eccp_rpc_client *c, eccp_arena *a, int timeout_ms, uint64_t from_seq,
+                    uint32_t max, Eccp__V1__ReplayResponse **out, char *err,
+                    size_t errlen);
+
 /* A fresh request id (32 hex characters). */
 void eccp_rpc_request_id(char out[33]);
 

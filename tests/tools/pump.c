@@ -292,29 +292,6 @@ static void *pump_client(void *arg)
 	return NULL;
 }
 
-/* Info from any daemon (CommonRequest is understood by all). */
-static int pump_info(eccp_rpc_client *c, eccp_arena *a,
-                     Eccp__V1__ServiceInfoResponse **out)
-{
-	char rid[33], err[256];
-	eccp_rpc_request_id(rid);
-	Eccp__V1__CommonRequest rq = ECCP__V1__COMMON_REQUEST__INIT;
-	Eccp__V1__ServiceInfoRequest ir = ECCP__V1__SERVICE_INFO_REQUEST__INIT;
-	rq.request_id = rid;
-	rq.method_case = ECCP__V1__COMMON_REQUEST__METHOD_INFO;
-	rq.info = &ir;
-	ProtobufCMessage *resp;
-	if (eccp_rpc_client_call(c, &rq.base, &eccp__v1__common_response__descriptor,
-	                         eccp_arena_allocator(a), 2000, &resp, err,
-	                         sizeof(err)) != 0)
-		return -1;
-	Eccp__V1__CommonResponse *r = (Eccp__V1__CommonResponse *)resp;
-	if (r->method_case != ECCP__V1__COMMON_RESPONSE__METHOD_INFO)
-		return -1;
-	*out = r->info;
-	return 0;
-}
-
 /* Waits until the catalog's cursor on ingest reaches ingest's head. */
 static int pump_wait_catalog(pump *p, const char *catalog_url, uint64_t *head_out)
 {
@@ -334,9 +311,10 @@ static int pump_wait_catalog(pump *p, const char *catalog_url, uint64_t *head_ou
 		eccp_arena a;
 		eccp_arena_init(&a);
 		Eccp__V1__ServiceInfoResponse *ii, *ic;
-		if (head == 0 && pump_info(ci, &a, &ii) == 0)
+		if (head == 0 && eccp_rpc_info(ci, &a, 2000, &ii, err, sizeof(err)) == 0)
 			head = ii->head_seq;
-		if (head != 0 && pump_info(cc, &a, &ic) == 0) {
+		if (head != 0 &&
+		    eccp_rpc_info(cc, &a, 2000, &ic, err, sizeof(err)) == 0) {
 			for (size_t k = 0; k < ic->n_cursors; k++)
 				if (strcmp(ic->cursors[k]->origin, "ingest") == 0 &&
 				    ic->cursors[k]->seq >= head)
