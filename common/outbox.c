@@ -18,6 +18,8 @@ struct eccp_outbox {
 	uv_timer_t heartbeat;
 	uint64_t head;      /* committed */
 	uint64_t sent;      /* highest seq handed to the socket */
+	uint64_t next_seq;  /* the next seq to append, valid under next_mark */
+	uint64_t next_mark; /* eccp_store_txn_mark when next_seq was learnt */
 	char id_prefix[17]; /* random per process: event ids need no syscall */
 };
 
@@ -131,9 +133,14 @@ void eccp_outbox_close(eccp_outbox *ob)
 
 uint64_t eccp_outbox_append(eccp_outbox *ob, const char *topic, Eccp__V1__Envelope *env)
 {
-	uint64_t seq = (uint64_t)eccp_store_query_int(
-	                   ob->store, "SELECT MAX(seq) FROM outbox", false, 0, 0) +
-	               1;
+	/* MAX(seq) + 1 inside the writing transaction; remembered while
+	 * nothing in it is rolled back, so a batch asks the store once. */
+	uint64_t mark = eccp_store_txn_mark(ob->store);
+	uint64_t seq = ob->next_seq;
+	if (mark == 0 || mark != ob->next_mark)
+		seq = (uint64_t)eccp_store_query_int(
+		          ob->store, "SELECT MAX(seq) FROM outbox", false, 0, 0) +
+		      1;
 	char id[33];
 	Eccp__V1__Timestamp ts = ECCP__V1__TIMESTAMP__INIT;
 	env->origin = ob->origin;
@@ -141,8 +148,8 @@ uint64_t eccp_outbox_append(eccp_outbox *ob, const char *topic, Eccp__V1__Envelo
 	if (env->event_id == NULL || env->event_id[0] == '\0') {
 		/* Unique: the prefix is random per process, the seq unique
 		 * per origin. */
-		snprintf(id, sizeof(id), "%s%016llx", ob->id_prefix,
-		         (unsigned long long)seq);
+		memcpy(id, ob->id_prefix, 16);
+		eccp_hex(seq, 16, id + 16);
 		env->event_id = id;
 	}
 	if (env->time == NULL) {
@@ -171,8 +178,11 @@ uint64_t eccp_outbox_append(eccp_outbox *ob, const char *topic, Eccp__V1__Envelo
 	free(buf);
 	if (rc != SQLITE_DONE) {
 		eccp_error("outbox: append failed: %s", eccp_store_errmsg(ob->store));
+		ob->next_mark = 0;
 		return 0;
 	}
+	ob->next_seq = seq + 1;
+	ob->next_mark = mark;
 	return seq;
 }
 

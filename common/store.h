@@ -60,6 +60,16 @@ int eccp_store_release(eccp_store *s);
 void eccp_store_rollback_to(eccp_store *s);
 bool eccp_store_in_txn(eccp_store *s);
 
+/* Inside a transaction, a number that stays the same until the transaction
+ * ends or anything in it is rolled back; 0 outside one. What a caller
+ * computed from the store under one mark stays true while the mark does. */
+uint64_t eccp_store_txn_mark(eccp_store *s);
+
+/* Checkpoints the write connection's own thread has completed (0 for
+ * read-only connections). A write connection checkpoints its WAL on that
+ * thread, never inside a COMMIT. */
+unsigned long long eccp_store_checkpoints(eccp_store *s);
+
 /* Schema version (PRAGMA user_version). */
 int eccp_store_version(eccp_store *s);
 

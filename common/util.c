@@ -67,7 +67,25 @@ void eccp_new_id(const char *prefix, char *out, size_t cap)
 		atomic_store(&counter, r);
 	}
 	unsigned n = atomic_fetch_add(&counter, 1);
-	snprintf(out, cap, "%s%011llx%08x", prefix, (unsigned long long)eccp_now_ms(), n);
+	size_t pl = strlen(prefix);
+	if (cap < pl + 20) {
+		if (cap > 0)
+			out[0] = '\0';
+		return;
+	}
+	memcpy(out, prefix, pl);
+	eccp_hex((uint64_t)eccp_now_ms(), 11, out + pl);
+	eccp_hex(n, 8, out + pl + 11);
+}
+
+void eccp_hex(uint64_t v, unsigned digits, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	out[digits] = '\0';
+	while (digits > 0) {
+		out[--digits] = hex[v & 15];
+		v >>= 4;
+	}
 }
 
 /* ---- arena ---------------------------------------------------------- */

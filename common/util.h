@@ -22,6 +22,10 @@ void eccp_random_hex(char *out, size_t cap, size_t nbytes);
  * "call_19ac3f2e1b03f9c2a17". */
 void eccp_new_id(const char *prefix, char *out, size_t cap);
 
+/* Writes the low 4*digits bits of v as digits lowercase hex characters and
+ * a NUL (out holds digits+1). */
+void eccp_hex(uint64_t v, unsigned digits, char *out);
+
 /* An arena: many allocations, one free. Memory is 16-byte aligned.
  * eccp_arena_allocator() gives a ProtobufCAllocator whose free is a no-op, so
  * messages unpacked into the arena need no free_unpacked. */

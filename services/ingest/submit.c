@@ -19,8 +19,10 @@
 
 typedef struct submit_item {
 	Eccp__V1__ContentKind kind;
-	const char *kind_name; /* "call": topic, event type and id prefix */
+	const char *kind_name; /* "call": the id prefix is "call_" */
 	const char *path;      /* "call": field paths in errors */
+	const char *topic;     /* "eccp.v1.content.call" */
+	const char *type;      /* "content.call.upserted" */
 	ProtobufCMessage *msg;
 	char **id;
 	char **organisation_id;
@@ -34,6 +36,8 @@ static bool submit_pick(Eccp__V1__SubmitRequest *rq, submit_item *it)
 		*it = (submit_item){ECCP__V1__CONTENT_KIND__CONTENT_KIND_CLUSTER,
 		                    "cluster",
 		                    "cluster",
+		                    "eccp.v1.content.cluster",
+		                    "content.cluster.upserted",
 		                    &rq->cluster->base,
 		                    &rq->cluster->id,
 		                    &rq->cluster->organisation_id,
@@ -43,6 +47,8 @@ static bool submit_pick(Eccp__V1__SubmitRequest *rq, submit_item *it)
 		*it = (submit_item){ECCP__V1__CONTENT_KIND__CONTENT_KIND_NEWS,
 		                    "news",
 		                    "news",
+		                    "eccp.v1.content.news",
+		                    "content.news.upserted",
 		                    &rq->news->base,
 		                    &rq->news->id,
 		                    &rq->news->organisation_id,
@@ -52,6 +58,8 @@ static bool submit_pick(Eccp__V1__SubmitRequest *rq, submit_item *it)
 		*it = (submit_item){ECCP__V1__CONTENT_KIND__CONTENT_KIND_EVENT,
 		                    "event",
 		                    "event",
+		                    "eccp.v1.content.event",
+		                    "content.event.upserted",
 		                    &rq->event->base,
 		                    &rq->event->id,
 		                    &rq->event->organisation_id,
@@ -61,6 +69,8 @@ static bool submit_pick(Eccp__V1__SubmitRequest *rq, submit_item *it)
 		*it = (submit_item){ECCP__V1__CONTENT_KIND__CONTENT_KIND_CALL,
 		                    "call",
 		                    "call",
+		                    "eccp.v1.content.call",
+		                    "content.call.upserted",
 		                    &rq->call->base,
 		                    &rq->call->id,
 		                    &rq->call->organisation_id,
@@ -221,13 +231,11 @@ static uint64_t submit_publish(eccp_rpc_call *call, const submit_item *it,
 	Eccp__V1__ContentUpserted up = ECCP__V1__CONTENT_UPSERTED__INIT;
 	up.item = &item;
 	Eccp__V1__Envelope env = ECCP__V1__ENVELOPE__INIT;
-	env.type = eccp_arena_printf(&call->arena, "content.%s.upserted", it->kind_name);
+	env.type = (char *)it->type;
 	env.trace_id = (char *)call->request_id;
 	env.payload_case = ECCP__V1__ENVELOPE__PAYLOAD_CONTENT_UPSERTED;
 	env.content_upserted = &up;
-	char *topic =
-	    eccp_arena_printf(&call->arena, "eccp.v1.content.%s", it->kind_name);
-	return eccp_outbox_append(eccp_daemon_outbox(in->d), topic, &env);
+	return eccp_outbox_append(eccp_daemon_outbox(in->d), it->topic, &env);
 }
 
 /* The organisation last found registered in this request: a batch names
@@ -266,8 +274,8 @@ static void submit_one(eccp_rpc_call *call, const ingest_caller *who, submit_ctx
 	/* The organisation is the key's; the admin names it in the item. */
 	if (who->admin) {
 		const char *org = *it.organisation_id;
-		char *path = eccp_arena_printf(a, "%s.organisationId", it.path);
 		if (org == NULL || org[0] == '\0') {
+			char *path = eccp_arena_printf(a, "%s.organisationId", it.path);
 			eccp_status_field_error(a, st, path, "required",
 			                        "the admin must name the organisation");
 			return;
@@ -275,6 +283,7 @@ static void submit_one(eccp_rpc_call *call, const ingest_caller *who, submit_ctx
 		if (cx->org_ok != NULL && strcmp(cx->org_ok, org) == 0) {
 			/* checked for an earlier item of this request */
 		} else if (!ingest_org_exists(db, org)) {
+			char *path = eccp_arena_printf(a, "%s.organisationId", it.path);
 			eccp_status_field_error(a, st, path, "unknown_organisation",
 			                        "no organisation '%s' is registered",
 			                        org);
@@ -314,7 +323,9 @@ static void submit_one(eccp_rpc_call *call, const ingest_caller *who, submit_ctx
 	sqlite3_reset(q);
 	if (id == NULL) {
 		char buf[64], prefix[16];
-		snprintf(prefix, sizeof(prefix), "%s_", it.kind_name);
+		size_t kl = strlen(it.kind_name);
+		memcpy(prefix, it.kind_name, kl);
+		memcpy(prefix + kl, "_", 2);
 		eccp_new_id(prefix, buf, sizeof(buf));
 		id = eccp_arena_strdup(a, buf);
 	}

@@ -405,6 +405,89 @@ static void test_readonly_open_missing_file(void **state)
 	assert_int_not_equal(access(f->path, F_OK), 0);
 }
 
+static long file_size(const char *path)
+{
+	FILE *fp = fopen(path, "rb");
+	if (fp == NULL)
+		return -1;
+	fseek(fp, 0, SEEK_END);
+	long n = ftell(fp);
+	fclose(fp);
+	return n;
+}
+
+/* Commits that fill the WAL past its threshold are copied into the database
+ * file by the store's own thread: the pages reach the main file without any
+ * COMMIT checkpointing, and the WAL is reused from its start instead of
+ * growing with every write, even when writes never pause. */
+static void test_background_checkpoint(void **state)
+{
+	fx *f = *state;
+	static const char *const steps[] = {"CREATE TABLE t (x BLOB);"};
+	eccp_store *s = open_ok(f, steps, 1);
+	assert_int_equal(eccp_store_checkpoints(s), 0);
+	char wal[160];
+	snprintf(wal, sizeof(wal), "%s-wal", f->path);
+	long before = file_size(f->path);
+	static char blob[3000];
+	memset(blob, 'x', sizeof(blob));
+	/* 12,000 rows of 3,000 bytes, about 9,000 pages (36 MiB), in commits of
+	 * 100 rows, back to back. */
+	for (int c = 0; c < 120; c++) {
+		assert_int_equal(eccp_store_begin(s), SQLITE_OK);
+		for (int i = 0; i < 100; i++) {
+			sqlite3_stmt *st =
+			    eccp_store_stmt(s, "INSERT INTO t VALUES (?1)");
+			sqlite3_bind_blob(st, 1, blob, sizeof(blob), SQLITE_STATIC);
+			assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+		}
+		assert_int_equal(eccp_store_commit(s), SQLITE_OK);
+	}
+	for (int i = 0; i < 200 && eccp_store_checkpoints(s) == 0; i++)
+		usleep(10000);
+	assert_true(eccp_store_checkpoints(s) > 0);
+	/* The main file holds most of what was written. */
+	assert_true(file_size(f->path) > before + 4000 * 4096);
+	/* The WAL never held much more than 4,000 pages (16 MiB) of frames. */
+	long w = file_size(wal);
+	if (w > 20L * 1024 * 1024)
+		fail_msg("the WAL grew to %ld bytes", w);
+	assert_int_equal(count(s, "SELECT COUNT(*) FROM t"), 12000);
+	eccp_store_close(s);
+	/* Everything is there after reopening. */
+	s = open_ok(f, steps, 1);
+	assert_int_equal(count(s, "SELECT COUNT(*) FROM t"), 12000);
+	eccp_store_close(s);
+}
+
+/* The transaction mark: constant within a transaction until a rollback,
+ * different for every transaction, 0 outside one. */
+static void test_txn_mark(void **state)
+{
+	fx *f = *state;
+	static const char *const steps[] = {"CREATE TABLE t (x INTEGER);"};
+	eccp_store *s = open_ok(f, steps, 1);
+	assert_int_equal(eccp_store_txn_mark(s), 0);
+	assert_int_equal(eccp_store_begin(s), SQLITE_OK);
+	uint64_t m1 = eccp_store_txn_mark(s);
+	assert_true(m1 != 0);
+	assert_int_equal(eccp_store_savepoint(s), SQLITE_OK);
+	assert_int_equal(eccp_store_release(s), SQLITE_OK);
+	assert_int_equal(eccp_store_txn_mark(s), m1);
+	assert_int_equal(eccp_store_savepoint(s), SQLITE_OK);
+	eccp_store_rollback_to(s);
+	uint64_t m2 = eccp_store_txn_mark(s);
+	assert_true(m2 != 0 && m2 != m1);
+	assert_int_equal(eccp_store_commit(s), SQLITE_OK);
+	assert_int_equal(eccp_store_txn_mark(s), 0);
+	assert_int_equal(eccp_store_begin(s), SQLITE_OK);
+	uint64_t m3 = eccp_store_txn_mark(s);
+	assert_true(m3 != 0 && m3 != m1 && m3 != m2);
+	eccp_store_rollback(s);
+	assert_int_equal(eccp_store_txn_mark(s), 0);
+	eccp_store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -425,6 +508,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_readonly_pool, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_readonly_without_writer, fx_setup,
 	                                    fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_background_checkpoint, fx_setup,
+	                                    fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_txn_mark, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_readonly_open_missing_file, fx_setup,
 	                                    fx_teardown),
 	};
