@@ -1,8 +1,15 @@
 /* eccp-raw-pipeline: the raw limit that tests/bench/run puts beside the
  * "publish" benchmark. It does the same essential work as acknowledged
- * publishing into eccp-ingest, with nothing but nng and SQLite:
+ * publishing into eccp-ingest until eccp-catalog has persisted everything,
+ * with nothing but nng and SQLite:
  *
- *   receive a request, group-commit it durably, acknowledge it.
+ *   hop A: receive a request, group-commit it durably, acknowledge it,
+ *          publish what the commit stored as one bus message;
+ *   bus:   forward it through a raw SUB -> raw PUB forwarder;
+ *   hop B: receive it, group-commit its items into a second store.
+ *
+ * With --hops 1 only hop A runs, without the publish (the figure ends at the
+ * last ack).
  *
  * Design (all in one process, loopback TCP, no fixed ports):
  *
@@ -35,12 +42,12 @@
  *     wakes the writer, and re-posts the receive at once: the pattern of
  *     ingest's RPC server (nng callback -> queue -> uv_async to the loop).
  *
- *   - Group commit. One writer thread (ingest's loop thread) sleeps on a
- *     condition variable; on each wake-up it takes everything queued, runs
+ *   - Group commit, hop A. One writer thread (ingest's loop thread) sleeps on
+ *     a condition variable; on each wake-up it takes everything queued, runs
  *     BEGIN IMMEDIATE, one prepared INSERT of the message bytes per message
- *     (of each item's bytes with --batch), COMMIT. The database is WAL with
- *     synchronous=FULL, exactly what the daemons' stores use, so each COMMIT
- *     waits for fsync of the WAL.
+ *     (of each item's bytes with --batch), COMMIT. The database (--db) is WAL
+ *     with --synchronous (the benchmark passes FULL, what ingest's store
+ *     uses), so each COMMIT waits for fsync of the WAL.
  *
  *   - Acknowledgement path: PUSH -> PULL the other way. Each client thread
  *     has a PULL socket listening on its own loopback port; the server has
@@ -50,15 +57,48 @@
  *     client sends its next message only after the ack of the previous one,
  *     as each pump client waits for its reply.
  *
- * Timing starts when every connection is up and ends when the last ack has
- * arrived, so the rate counts only durably committed, acknowledged items.
- * At the end the row count is checked against --count. Prints one JSON
+ *   - Publish (--hops 2). After the acks, the writer sends ONE message per
+ *     group on a PUB socket (NNG_OPT_SENDBUF 8192, as ingest's outbox)
+ *     listening on tcp://127.0.0.1:0: every item stored by the commit, in
+ *     order, each as a 4-byte big-endian length and its bytes, as the outbox
+ *     sends a run of events as one bus message. An empty message is a probe
+ *     (below), never data.
+ *
+ *   - Bus. A forwarder thread, as eccp-broker: a raw SUB (RECVBUF 8192)
+ *     dialled to hop A's PUB and a raw PUB (SENDBUF 8192) listening, and a
+ *     blocking receive -> send loop between them.
+ *
+ *   - Group commit, hop B. A SUB socket subscribed to everything (RECVBUF
+ *     8192), dialled to the forwarder's PUB, receives with an aio callback
+ *     that queues the message for a second writer thread (the catalog's
+ *     consumer: nng callback -> queue -> its loop). On each wake-up that
+ *     writer takes everything queued and runs BEGIN IMMEDIATE, one prepared
+ *     INSERT per item (each item's bytes as its own row), COMMIT, in a second
+ *     database (the --db path + "-b"), WAL with --synchronous-b (default
+ *     NORMAL, the catalog's default).
+ *
+ * Before timing, the bus is proved connected end to end: hop A publishes
+ * empty probe messages until hop B has received one (PUB/SUB drops what is
+ * sent before a subscriber's pipe is up); hop B drops probes unstored.
+ * Timing starts when every connection is up. With --hops 1 it ends when the
+ * last ack has arrived; with --hops 2 when hop B has committed --count
+ * items, and the rate counts only items durably committed in both stores
+ * (ack_rate is the rate up to the last ack). If hop B has not committed
+ * --count items within --deadline-s of the start, the run fails. At the end
+ * the row counts of both stores are checked against --count. Prints one JSON
  * object on stdout.
  *
- * What it leaves out, on purpose: protobuf decoding and validation, the
- * rpc_dedup lookup and insert, the content lookup and upsert, the outbox
- * insert and the bus, savepoints, and the catalog. Those are the platform's
- * own costs, so value / limit is how much of the raw pipeline it achieves. */
+ * What it leaves out, on purpose (the platform's own costs, so value / limit
+ * is how much of the raw pipeline it achieves): at hop A, protobuf decoding
+ * and validation, the rpc_dedup lookup and insert, the content lookup and
+ * upsert, savepoints, and the outbox: the sequence lookup, the envelope
+ * (event id, time, origin) built and packed per event and its outbox row
+ * (the raw hop stores each item once and publishes the bytes it stored); on
+ * the bus, topics and filtering, heartbeats, reconnection and the broker's
+ * metrics; at hop B, decoding the run and its envelopes, the per-origin
+ * cursor and its gap and duplicate checks, savepoints, the catalog's lookup
+ * and upsert of each call and the cursor update, and replay from ingest; and
+ * the pump's polling of the catalog's cursor to see the end. */
 #include "config.h"
 #include "util.h"
 #include "pump_item.h"
@@ -68,6 +108,9 @@
 #include <nng/nng.h>
 #include <nng/protocol/pipeline0/pull.h>
 #include <nng/protocol/pipeline0/push.h>
+#include <nng/protocol/pubsub0/pub.h>
+#include <nng/protocol/pubsub0/sub.h>
+#include <nng/supplemental/util/platform.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
@@ -78,8 +121,10 @@
 #include <string.h>
 #include <time.h>
 
-#define RAW_MAX_CLIENTS 256
-#define RAW_BATCH_MAX   1000 /* ingest's limit on SubmitBatch items */
+#define RAW_MAX_CLIENTS    256
+#define RAW_BATCH_MAX      1000 /* ingest's limit on SubmitBatch items */
+#define RAW_BUS_BUF        8192 /* the bus sockets' queues, as the platform's */
+#define RAW_PROBE_DEADLINE 10   /* seconds for the bus to connect */
 
 typedef struct raw_client {
 	struct raw_pipeline *p;
@@ -92,28 +137,63 @@ typedef struct raw_client {
 	char error[256];
 } raw_client;
 
+/* Received messages waiting for a writer thread. */
+typedef struct raw_queue {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	nng_msg **q;
+	size_t qn, qcap;
+	bool stop;
+} raw_queue;
+
+/* A store and its prepared statements. */
+typedef struct raw_store {
+	sqlite3 *db;
+	sqlite3_stmt *ins, *begin, *commit;
+} raw_store;
+
+/* An item stored by hop A's current group, for the publish. */
+typedef struct raw_span {
+	const uint8_t *data;
+	size_t len;
+} raw_span;
+
 typedef struct raw_pipeline {
 	int clients;
 	int batch;       /* items per message */
 	long long count; /* items */
+	int hops;
 	const char *prefix;
 	const char *org;
 	nng_socket pull;
 	nng_aio *recv_aio;
 	raw_client cl[RAW_MAX_CLIENTS];
 
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	nng_msg **q; /* received, waiting for the writer */
-	size_t qn, qcap;
-	bool stop;
+	raw_queue qa; /* received by hop A */
 	atomic_int recv_failed;
 
-	sqlite3 *db;
-	sqlite3_stmt *ins, *begin, *commit;
+	raw_store a;
 	/* stored and max_batch count messages (a commit's group), not items. */
 	long long commits, stored, max_batch;
 	char error[512];
+
+	/* --hops 2 */
+	nng_socket pub;              /* hop A's publisher (listens) */
+	nng_socket fwd_sub, fwd_pub; /* the forwarder */
+	nng_socket sub;              /* hop B's subscriber (dials) */
+	nng_aio *sub_aio;
+	raw_span *spans; /* hop A's current group */
+	size_t nspans, spancap;
+	atomic_int probe_seen;
+	raw_queue qb; /* received by hop B */
+	raw_store b;
+	/* Hop B's progress, under done_mu; done_cv is on CLOCK_MONOTONIC. */
+	pthread_mutex_t done_mu;
+	pthread_cond_t done_cv;
+	long long b_items, b_commits;
+	uint64_t b_done_ns; /* when b_items reached count */
+	bool b_failed;
+	char b_error[512];
 } raw_pipeline;
 
 static uint64_t raw_mono_ns(void)
@@ -127,6 +207,75 @@ static int raw_fail(const char *what, int rv)
 {
 	fprintf(stderr, "eccp-raw-pipeline: %s: %s\n", what, nng_strerror(rv));
 	return -1;
+}
+
+static void raw_put_be32(uint8_t *b, uint32_t v)
+{
+	b[0] = (uint8_t)(v >> 24);
+	b[1] = (uint8_t)(v >> 16);
+	b[2] = (uint8_t)(v >> 8);
+	b[3] = (uint8_t)v;
+}
+
+/* ---- queues ---------------------------------------------------------------- */
+
+static void raw_queue_init(raw_queue *q)
+{
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->cv, NULL);
+}
+
+/* Appends m and wakes the writer; -1 (m not taken) when out of memory. */
+static int raw_queue_put(raw_queue *q, nng_msg *m)
+{
+	pthread_mutex_lock(&q->mu);
+	if (q->qn == q->qcap) {
+		size_t cap = q->qcap ? q->qcap * 2 : 64;
+		nng_msg **v = realloc(q->q, cap * sizeof(*v));
+		if (v == NULL) {
+			pthread_mutex_unlock(&q->mu);
+			return -1;
+		}
+		q->q = v;
+		q->qcap = cap;
+	}
+	q->q[q->qn++] = m;
+	if (q->qn == 1)
+		pthread_cond_signal(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+	return 0;
+}
+
+/* Waits for messages and takes them all (*out is the caller's to free);
+ * 0 once stopped and empty. */
+static size_t raw_queue_take(raw_queue *q, nng_msg ***out)
+{
+	pthread_mutex_lock(&q->mu);
+	while (q->qn == 0 && !q->stop)
+		pthread_cond_wait(&q->cv, &q->mu);
+	size_t n = q->qn;
+	*out = q->q;
+	q->q = NULL;
+	q->qn = q->qcap = 0;
+	pthread_mutex_unlock(&q->mu);
+	return n;
+}
+
+static void raw_queue_stop(raw_queue *q)
+{
+	pthread_mutex_lock(&q->mu);
+	q->stop = true;
+	pthread_cond_signal(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+}
+
+static void raw_queue_fini(raw_queue *q)
+{
+	for (size_t i = 0; i < q->qn; i++)
+		nng_msg_free(q->q[i]);
+	free(q->q);
+	q->q = NULL;
+	q->qn = q->qcap = 0;
 }
 
 /* ---- server: receive --------------------------------------------------- */
@@ -145,38 +294,29 @@ static void raw_recv_cb(void *arg)
 	}
 	nng_msg *m = nng_aio_get_msg(p->recv_aio);
 	nng_aio_set_msg(p->recv_aio, NULL);
-	pthread_mutex_lock(&p->mu);
-	if (p->qn == p->qcap) {
-		size_t cap = p->qcap ? p->qcap * 2 : 64;
-		nng_msg **q = realloc(p->q, cap * sizeof(*q));
-		if (q == NULL) {
-			pthread_mutex_unlock(&p->mu);
-			nng_msg_free(m); /* the client waits for ever: reported */
-			atomic_store(&p->recv_failed, NNG_ENOMEM);
-			nng_recv_aio(p->pull, p->recv_aio);
-			return;
-		}
-		p->q = q;
-		p->qcap = cap;
+	if (raw_queue_put(&p->qa, m) != 0) {
+		nng_msg_free(m); /* the client waits for ever: reported */
+		atomic_store(&p->recv_failed, NNG_ENOMEM);
 	}
-	p->q[p->qn++] = m;
-	if (p->qn == 1)
-		pthread_cond_signal(&p->cv);
-	pthread_mutex_unlock(&p->mu);
 	nng_recv_aio(p->pull, p->recv_aio);
 }
 
 /* ---- server: group commit and acknowledge -------------------------------- */
 
-static int raw_step(raw_pipeline *p, sqlite3_stmt *st)
+static int raw_exec(sqlite3 *db, sqlite3_stmt *st, char *err, size_t errlen)
 {
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
-		snprintf(p->error, sizeof(p->error), "sqlite: %s", sqlite3_errmsg(p->db));
+		snprintf(err, errlen, "sqlite: %s", sqlite3_errmsg(db));
 		return -1;
 	}
 	return 0;
+}
+
+static int raw_step(raw_pipeline *p, sqlite3_stmt *st)
+{
+	return raw_exec(p->a.db, st, p->error, sizeof(p->error));
 }
 
 /* Reads a protobuf varint; false when it runs past end. */
@@ -229,8 +369,27 @@ static bool raw_field(const uint8_t **b, const uint8_t *end, uint64_t *field,
 
 static int raw_insert(raw_pipeline *p, const void *data, size_t len)
 {
-	sqlite3_bind_blob(p->ins, 1, data, (int)len, SQLITE_STATIC);
-	return raw_step(p, p->ins);
+	sqlite3_bind_blob(p->a.ins, 1, data, (int)len, SQLITE_STATIC);
+	if (raw_step(p, p->a.ins) != 0)
+		return -1;
+	if (p->hops < 2)
+		return 0;
+	/* Remembered for the publish: the bytes stay in the request until
+	 * the group is freed. */
+	if (p->nspans == p->spancap) {
+		size_t cap = p->spancap ? p->spancap * 2 : 256;
+		raw_span *v = realloc(p->spans, cap * sizeof(*v));
+		if (v == NULL) {
+			snprintf(p->error, sizeof(p->error), "out of memory");
+			return -1;
+		}
+		p->spans = v;
+		p->spancap = cap;
+	}
+	p->spans[p->nspans].data = data;
+	p->spans[p->nspans].len = len;
+	p->nspans++;
+	return 0;
 }
 
 /* One INSERT per item of a SubmitBatch message (IngestRequest field 21,
@@ -265,7 +424,8 @@ static int raw_insert_items(raw_pipeline *p, const uint8_t *b, const uint8_t *en
 static int raw_commit_batch(raw_pipeline *p, nng_msg **batch, size_t n, uint64_t *rows,
                             uint64_t *bytes)
 {
-	if (raw_step(p, p->begin) != 0)
+	p->nspans = 0;
+	if (raw_step(p, p->a.begin) != 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		rows[i] = bytes[i] = 0;
@@ -287,7 +447,7 @@ static int raw_commit_batch(raw_pipeline *p, nng_msg **batch, size_t n, uint64_t
 			return -1;
 		}
 	}
-	if (raw_step(p, p->commit) != 0)
+	if (raw_step(p, p->a.commit) != 0)
 		return -1;
 	p->commits++;
 	p->stored += (long long)n;
@@ -320,34 +480,54 @@ static int raw_ack(raw_pipeline *p, nng_msg *req, uint64_t rows, uint64_t bytes)
 	return 0;
 }
 
+/* Publishes the items the last commit stored as one message of
+ * length-prefixed records. */
+static int raw_publish(raw_pipeline *p)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < p->nspans; i++)
+		total += 4 + p->spans[i].len;
+	nng_msg *m;
+	int rv = nng_msg_alloc(&m, total);
+	if (rv == 0) {
+		uint8_t *b = nng_msg_body(m);
+		for (size_t i = 0; i < p->nspans; i++) {
+			raw_put_be32(b, (uint32_t)p->spans[i].len);
+			memcpy(b + 4, p->spans[i].data, p->spans[i].len);
+			b += 4 + p->spans[i].len;
+		}
+		if ((rv = nng_sendmsg(p->pub, m, 0)) != 0)
+			nng_msg_free(m);
+	}
+	if (rv != 0) {
+		snprintf(p->error, sizeof(p->error), "publish: %s", nng_strerror(rv));
+		return -1;
+	}
+	return 0;
+}
+
 static void *raw_writer(void *arg)
 {
 	raw_pipeline *p = arg;
 	for (;;) {
-		pthread_mutex_lock(&p->mu);
-		while (p->qn == 0 && !p->stop)
-			pthread_cond_wait(&p->cv, &p->mu);
-		if (p->qn == 0 && p->stop) {
-			pthread_mutex_unlock(&p->mu);
+		nng_msg **batch;
+		size_t n = raw_queue_take(&p->qa, &batch);
+		if (n == 0) {
+			free(batch);
 			return NULL;
 		}
-		nng_msg **batch = p->q;
-		size_t n = p->qn;
-		p->q = NULL;
-		p->qn = p->qcap = 0;
-		pthread_mutex_unlock(&p->mu);
-
 		uint64_t *rows = malloc(2 * n * sizeof(*rows));
 		int rc = -1;
 		if (rows == NULL)
 			snprintf(p->error, sizeof(p->error), "out of memory");
 		else
 			rc = raw_commit_batch(p, batch, n, rows, rows + n);
-		for (size_t i = 0; i < n; i++) {
-			if (rc == 0)
-				rc = raw_ack(p, batch[i], rows[i], rows[n + i]);
+		for (size_t i = 0; i < n && rc == 0; i++)
+			rc = raw_ack(p, batch[i], rows[i], rows[n + i]);
+		if (rc == 0 && p->hops == 2)
+			rc = raw_publish(p);
+		for (size_t i = 0; i < n; i++)
 			nng_msg_free(batch[i]);
-		}
 		free(rows);
 		free(batch);
 		if (rc != 0) {
@@ -355,6 +535,122 @@ static void *raw_writer(void *arg)
 			fprintf(stderr, "eccp-raw-pipeline: %s\n", p->error);
 			exit(1);
 		}
+	}
+}
+
+/* ---- bus: forwarder ---------------------------------------------------------- */
+
+/* As eccp-broker: a raw PUB send never blocks, so a blocking receive loop
+ * cannot stall. Ends when fwd_sub is closed. */
+static void *raw_forward(void *arg)
+{
+	raw_pipeline *p = arg;
+	for (;;) {
+		nng_msg *m;
+		int rv = nng_recvmsg(p->fwd_sub, &m, 0);
+		if (rv == NNG_ECLOSED)
+			return NULL;
+		if (rv != 0)
+			continue;
+		if (nng_sendmsg(p->fwd_pub, m, 0) != 0)
+			nng_msg_free(m);
+	}
+}
+
+/* ---- hop B: receive and group commit ----------------------------------------- */
+
+/* nng thread: drops probes, queues everything else for writer B. */
+static void raw_sub_cb(void *arg)
+{
+	raw_pipeline *p = arg;
+	int rv = nng_aio_result(p->sub_aio);
+	if (rv == NNG_ECLOSED || rv == NNG_ECANCELED)
+		return;
+	if (rv != 0) {
+		atomic_store(&p->recv_failed, rv);
+		nng_recv_aio(p->sub, p->sub_aio);
+		return;
+	}
+	nng_msg *m = nng_aio_get_msg(p->sub_aio);
+	nng_aio_set_msg(p->sub_aio, NULL);
+	if (nng_msg_len(m) == 0) {
+		atomic_store(&p->probe_seen, 1);
+		nng_msg_free(m);
+	} else if (raw_queue_put(&p->qb, m) != 0) {
+		nng_msg_free(m); /* hop B comes up short: reported */
+		atomic_store(&p->recv_failed, NNG_ENOMEM);
+	}
+	nng_recv_aio(p->sub, p->sub_aio);
+}
+
+/* Stores every record of the group's messages in one transaction; *items is
+ * how many. */
+static int raw_commit_b(raw_pipeline *p, nng_msg **batch, size_t n, long long *items,
+                        char *err, size_t errlen)
+{
+	raw_store *s = &p->b;
+	*items = 0;
+	if (raw_exec(s->db, s->begin, err, errlen) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *b = nng_msg_body(batch[i]);
+		const uint8_t *end = b + nng_msg_len(batch[i]);
+		while (b < end) {
+			if (end - b < 4) {
+				snprintf(err, errlen, "hop B: a truncated record");
+				return -1;
+			}
+			size_t len = (size_t)b[0] << 24 | (size_t)b[1] << 16 |
+			             (size_t)b[2] << 8 | (size_t)b[3];
+			b += 4;
+			if ((size_t)(end - b) < len) {
+				snprintf(err, errlen, "hop B: a truncated record");
+				return -1;
+			}
+			sqlite3_bind_blob(s->ins, 1, b, (int)len, SQLITE_STATIC);
+			if (raw_exec(s->db, s->ins, err, errlen) != 0)
+				return -1;
+			b += len;
+			(*items)++;
+		}
+	}
+	return raw_exec(s->db, s->commit, err, errlen);
+}
+
+static void *raw_writer_b(void *arg)
+{
+	raw_pipeline *p = arg;
+	char err[512];
+	for (;;) {
+		nng_msg **batch;
+		size_t n = raw_queue_take(&p->qb, &batch);
+		if (n == 0) {
+			free(batch);
+			return NULL;
+		}
+		pthread_mutex_lock(&p->done_mu);
+		bool failed = p->b_failed;
+		pthread_mutex_unlock(&p->done_mu);
+		long long items = 0;
+		int rc = failed ? 0 : raw_commit_b(p, batch, n, &items, err, sizeof(err));
+		uint64_t now = raw_mono_ns();
+		for (size_t i = 0; i < n; i++)
+			nng_msg_free(batch[i]);
+		free(batch);
+		if (failed)
+			continue;
+		pthread_mutex_lock(&p->done_mu);
+		if (rc != 0) {
+			p->b_failed = true;
+			snprintf(p->b_error, sizeof(p->b_error), "%s", err);
+		} else {
+			p->b_items += items;
+			p->b_commits++;
+			if (p->b_items >= p->count && p->b_done_ns == 0)
+				p->b_done_ns = now;
+		}
+		pthread_cond_broadcast(&p->done_cv);
+		pthread_mutex_unlock(&p->done_mu);
 	}
 }
 
@@ -404,11 +700,7 @@ static int raw_build(raw_client *c, long long b, pump_item *items,
 	if (rv != 0)
 		return rv;
 	uint8_t *body = nng_msg_body(m);
-	uint32_t k = (uint32_t)c->index;
-	body[0] = (uint8_t)(k >> 24);
-	body[1] = (uint8_t)(k >> 16);
-	body[2] = (uint8_t)(k >> 8);
-	body[3] = (uint8_t)k;
+	raw_put_be32(body, (uint32_t)c->index);
 	eccp__v1__ingest_request__pack(&rq, body + 4);
 	*out = m;
 	return 0;
@@ -482,13 +774,13 @@ static int raw_listen_any(nng_socket s, char *url, size_t n)
 	return 0;
 }
 
-static int raw_open_db(raw_pipeline *p, const char *path, const char *sync)
+static int raw_open_db(raw_store *s, const char *path, const char *sync)
 {
 	char sql[256];
-	if (sqlite3_open_v2(path, &p->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
 	                    NULL) != SQLITE_OK) {
 		fprintf(stderr, "eccp-raw-pipeline: %s: %s\n", path,
-		        sqlite3_errmsg(p->db));
+		        sqlite3_errmsg(s->db));
 		return -1;
 	}
 	snprintf(sql, sizeof(sql),
@@ -497,18 +789,36 @@ static int raw_open_db(raw_pipeline *p, const char *path, const char *sync)
 	         "CREATE TABLE item (seq INTEGER PRIMARY KEY, body BLOB NOT NULL);",
 	         sync);
 	char *msg = NULL;
-	if (sqlite3_exec(p->db, sql, NULL, NULL, &msg) != SQLITE_OK ||
-	    sqlite3_prepare_v2(p->db, "INSERT INTO item (body) VALUES (?1)", -1, &p->ins,
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, "INSERT INTO item (body) VALUES (?1)", -1, &s->ins,
 	                       NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(p->db, "BEGIN IMMEDIATE", -1, &p->begin, NULL) !=
+	    sqlite3_prepare_v2(s->db, "BEGIN IMMEDIATE", -1, &s->begin, NULL) !=
 	        SQLITE_OK ||
-	    sqlite3_prepare_v2(p->db, "COMMIT", -1, &p->commit, NULL) != SQLITE_OK) {
+	    sqlite3_prepare_v2(s->db, "COMMIT", -1, &s->commit, NULL) != SQLITE_OK) {
 		fprintf(stderr, "eccp-raw-pipeline: %s: %s\n", path,
-		        msg ? msg : sqlite3_errmsg(p->db));
+		        msg ? msg : sqlite3_errmsg(s->db));
 		sqlite3_free(msg);
 		return -1;
 	}
 	return 0;
+}
+
+/* The store's row count (-1 if it cannot be read); closes it. */
+static long long raw_close_db(raw_store *s)
+{
+	long long rows = -1;
+	sqlite3_stmt *cnt;
+	if (sqlite3_prepare_v2(s->db, "SELECT COUNT(*) FROM item", -1, &cnt, NULL) ==
+	    SQLITE_OK) {
+		if (sqlite3_step(cnt) == SQLITE_ROW)
+			rows = sqlite3_column_int64(cnt, 0);
+		sqlite3_finalize(cnt);
+	}
+	sqlite3_finalize(s->ins);
+	sqlite3_finalize(s->begin);
+	sqlite3_finalize(s->commit);
+	sqlite3_close(s->db);
+	return rows;
 }
 
 static int raw_open_sockets(raw_pipeline *p)
@@ -544,21 +854,105 @@ static int raw_open_sockets(raw_pipeline *p)
 	return 0;
 }
 
+/* Hop A's PUB, the forwarder and hop B's SUB, each dial synchronous. A group
+ * holds up to clients * batch items, so the receivers take messages of any
+ * size. */
+static int raw_open_bus(raw_pipeline *p)
+{
+	char pub_url[64], fwd_url[64];
+	int rv;
+	if ((rv = nng_pub0_open(&p->pub)) != 0 ||
+	    (rv = nng_sub0_open_raw(&p->fwd_sub)) != 0 ||
+	    (rv = nng_pub0_open_raw(&p->fwd_pub)) != 0 ||
+	    (rv = nng_sub0_open(&p->sub)) != 0)
+		return raw_fail("bus sockets", rv);
+	nng_socket_set_int(p->pub, NNG_OPT_SENDBUF, RAW_BUS_BUF);
+	nng_socket_set_int(p->fwd_sub, NNG_OPT_RECVBUF, RAW_BUS_BUF);
+	nng_socket_set_size(p->fwd_sub, NNG_OPT_RECVMAXSZ, 0);
+	nng_socket_set_int(p->fwd_pub, NNG_OPT_SENDBUF, RAW_BUS_BUF);
+	nng_socket_set_int(p->sub, NNG_OPT_RECVBUF, RAW_BUS_BUF);
+	nng_socket_set_size(p->sub, NNG_OPT_RECVMAXSZ, 0);
+	if ((rv = nng_socket_set(p->sub, NNG_OPT_SUB_SUBSCRIBE, "", 0)) != 0)
+		return raw_fail("subscribe", rv);
+	if (raw_listen_any(p->pub, pub_url, sizeof(pub_url)) != 0 ||
+	    raw_listen_any(p->fwd_pub, fwd_url, sizeof(fwd_url)) != 0)
+		return -1;
+	if ((rv = nng_dial(p->fwd_sub, pub_url, NULL, 0)) != 0)
+		return raw_fail("dial hop A's publisher", rv);
+	if ((rv = nng_dial(p->sub, fwd_url, NULL, 0)) != 0)
+		return raw_fail("dial the forwarder", rv);
+	return 0;
+}
+
+/* Publishes empty probes from hop A until hop B has received one, so that
+ * every pipe of the bus is up before timing. */
+static int raw_probe_bus(raw_pipeline *p)
+{
+	uint64_t end = raw_mono_ns() + (uint64_t)RAW_PROBE_DEADLINE * 1000000000u;
+	while (!atomic_load(&p->probe_seen)) {
+		if (raw_mono_ns() > end) {
+			fprintf(stderr,
+			        "eccp-raw-pipeline: no probe crossed the bus in %d s\n",
+			        RAW_PROBE_DEADLINE);
+			return -1;
+		}
+		nng_msg *m;
+		int rv = nng_msg_alloc(&m, 0);
+		if (rv == 0 && (rv = nng_sendmsg(p->pub, m, 0)) != 0)
+			nng_msg_free(m);
+		if (rv != 0)
+			return raw_fail("probe", rv);
+		nng_msleep(5);
+	}
+	return 0;
+}
+
+/* Waits until hop B has committed --count items, failed, or the deadline
+ * (CLOCK_MONOTONIC, ns) has passed; true if it has committed them all. */
+static bool raw_wait_b(raw_pipeline *p, uint64_t deadline_ns)
+{
+	struct timespec ts;
+	ts.tv_sec = (time_t)(deadline_ns / 1000000000u);
+	ts.tv_nsec = (long)(deadline_ns % 1000000000u);
+	pthread_mutex_lock(&p->done_mu);
+	while (p->b_done_ns == 0 && !p->b_failed) {
+		if (pthread_cond_timedwait(&p->done_cv, &p->done_mu, &ts) != 0 &&
+		    raw_mono_ns() >= deadline_ns)
+			break;
+	}
+	bool done = p->b_done_ns != 0;
+	pthread_mutex_unlock(&p->done_mu);
+	return done;
+}
+
 static const eccp_option raw_options[] = {
-    {"db", ECCP_OPT_STRING, "", 0, 0, "SQLite file to write (required)"},
+    {"db", ECCP_OPT_STRING, "", 0, 0,
+     "SQLite file of hop A (required); hop B's is this path + \"-b\""},
     {"clients", ECCP_OPT_INT, "8", 1, RAW_MAX_CLIENTS, "concurrent senders"},
     {"count", ECCP_OPT_INT, "10000", 1, 100000000, "items in all"},
     {"batch", ECCP_OPT_INT, "1", 1, RAW_BATCH_MAX,
      "items per message: 1 is eccp-pump's Submit, more its SubmitBatch"},
-    {"synchronous", ECCP_OPT_STRING, "FULL", 0, 0, "FULL, NORMAL or OFF"},
+    {"hops", ECCP_OPT_INT, "2", 1, 2,
+     "1: store and ack; 2: also publish over a forwarder into a second store"},
+    {"synchronous", ECCP_OPT_STRING, "FULL", 0, 0, "hop A's store: FULL, NORMAL or OFF"},
+    {"synchronous-b", ECCP_OPT_STRING, "NORMAL", 0, 0,
+     "hop B's store: FULL, NORMAL or OFF"},
+    {"deadline-s", ECCP_OPT_INT, "120", 1, 86400,
+     "seconds from the start for hop B to store every item"},
     {"prefix", ECCP_OPT_STRING, "pump", 0, 0, "external id prefix, as eccp-pump"},
     {"org", ECCP_OPT_STRING, "org_pump", 0, 0, "organisation id, as eccp-pump"},
 };
 
+static bool raw_sync_ok(const char *s)
+{
+	return strcmp(s, "FULL") == 0 || strcmp(s, "NORMAL") == 0 ||
+	       strcmp(s, "OFF") == 0;
+}
+
 int main(int argc, char **argv)
 {
 	static raw_pipeline p;
-	const char *db = NULL, *sync = "FULL";
+	const char *db = NULL, *sync = "FULL", *sync_b = "NORMAL";
 	eccp_config *cfg;
 	char err[512];
 	int crc = eccp_config_load(raw_options, ECCP_ARRAY_LEN(raw_options),
@@ -572,31 +966,58 @@ int main(int argc, char **argv)
 	}
 	db = eccp_config_str(cfg, "db");
 	sync = eccp_config_str(cfg, "synchronous");
+	sync_b = eccp_config_str(cfg, "synchronous-b");
 	p.clients = (int)eccp_config_int(cfg, "clients");
 	p.count = eccp_config_int(cfg, "count");
 	p.batch = (int)eccp_config_int(cfg, "batch");
+	p.hops = (int)eccp_config_int(cfg, "hops");
+	long long deadline_s = eccp_config_int(cfg, "deadline-s");
 	p.prefix = eccp_config_str(cfg, "prefix");
 	p.org = eccp_config_str(cfg, "org");
-	if (db[0] == '\0' || (strcmp(sync, "FULL") != 0 && strcmp(sync, "NORMAL") != 0 &&
-	                      strcmp(sync, "OFF") != 0)) {
-		fprintf(stderr,
-		        "eccp-raw-pipeline: --db is required; --synchronous must be "
-		        "FULL, NORMAL or OFF\n");
+	if (db[0] == '\0' || !raw_sync_ok(sync) || !raw_sync_ok(sync_b)) {
+		fprintf(stderr, "eccp-raw-pipeline: --db is required; --synchronous and "
+		                "--synchronous-b must be FULL, NORMAL or OFF\n");
 		return 2;
 	}
-	pthread_mutex_init(&p.mu, NULL);
-	pthread_cond_init(&p.cv, NULL);
-	if (raw_open_db(&p, db, sync) != 0 || raw_open_sockets(&p) != 0)
+	char db_b[4096];
+	if (snprintf(db_b, sizeof(db_b), "%s-b", db) >= (int)sizeof(db_b)) {
+		fprintf(stderr, "eccp-raw-pipeline: --db is too long\n");
+		return 2;
+	}
+	raw_queue_init(&p.qa);
+	raw_queue_init(&p.qb);
+	pthread_mutex_init(&p.done_mu, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&p.done_cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (raw_open_db(&p.a, db, sync) != 0 || raw_open_sockets(&p) != 0)
+		return 1;
+	if (p.hops == 2 &&
+	    (raw_open_db(&p.b, db_b, sync_b) != 0 || raw_open_bus(&p) != 0))
 		return 1;
 	int rv;
 	if ((rv = nng_aio_alloc(&p.recv_aio, raw_recv_cb, &p)) != 0)
 		return raw_fail("aio", rv);
-	pthread_t writer, th[RAW_MAX_CLIENTS];
+	pthread_t writer, writer_b, forwarder, th[RAW_MAX_CLIENTS];
 	if (pthread_create(&writer, NULL, raw_writer, &p) != 0) {
 		fprintf(stderr, "eccp-raw-pipeline: cannot start the writer\n");
 		return 1;
 	}
 	nng_recv_aio(p.pull, p.recv_aio);
+	if (p.hops == 2) {
+		if ((rv = nng_aio_alloc(&p.sub_aio, raw_sub_cb, &p)) != 0)
+			return raw_fail("aio", rv);
+		if (pthread_create(&writer_b, NULL, raw_writer_b, &p) != 0 ||
+		    pthread_create(&forwarder, NULL, raw_forward, &p) != 0) {
+			fprintf(stderr, "eccp-raw-pipeline: cannot start hop B\n");
+			return 1;
+		}
+		nng_recv_aio(p.sub, p.sub_aio);
+		if (raw_probe_bus(&p) != 0)
+			return 1;
+	}
 
 	uint64_t t0 = raw_mono_ns();
 	for (int k = 0; k < p.clients; k++)
@@ -612,12 +1033,29 @@ int main(int argc, char **argv)
 			error = p.cl[k].error;
 		}
 	}
-	uint64_t t1 = raw_mono_ns();
+	uint64_t t1 = raw_mono_ns(), t2 = t1;
+	long long b_items = 0;
+	if (p.hops == 2) {
+		bool done =
+		    !failed && raw_wait_b(&p, t0 + (uint64_t)deadline_s * 1000000000u);
+		pthread_mutex_lock(&p.done_mu);
+		b_items = p.b_items;
+		t2 = done ? p.b_done_ns : raw_mono_ns();
+		if (!failed && p.b_failed) {
+			failed = 1;
+			snprintf(err, sizeof(err), "%s", p.b_error);
+			error = err;
+		} else if (!failed && !done) {
+			failed = 1;
+			snprintf(err, sizeof(err),
+			         "hop B stored %lld of %lld items by --deadline-s %lld",
+			         p.b_items, p.count, deadline_s);
+			error = err;
+		}
+		pthread_mutex_unlock(&p.done_mu);
+	}
 
-	pthread_mutex_lock(&p.mu);
-	p.stop = true;
-	pthread_cond_signal(&p.cv);
-	pthread_mutex_unlock(&p.mu);
+	raw_queue_stop(&p.qa);
 	pthread_join(writer, NULL);
 	nng_aio_stop(p.recv_aio);
 	nng_close(p.pull);
@@ -627,36 +1065,47 @@ int main(int argc, char **argv)
 		nng_close(p.cl[k].ack_pull);
 	}
 	nng_aio_free(p.recv_aio);
-	free(p.q);
-
-	long long rows = -1;
-	sqlite3_stmt *cnt;
-	if (sqlite3_prepare_v2(p.db, "SELECT COUNT(*) FROM item", -1, &cnt, NULL) ==
-	    SQLITE_OK) {
-		if (sqlite3_step(cnt) == SQLITE_ROW)
-			rows = sqlite3_column_int64(cnt, 0);
-		sqlite3_finalize(cnt);
+	raw_queue_fini(&p.qa);
+	long long rows = raw_close_db(&p.a), rows_b = 0;
+	if (p.hops == 2) {
+		nng_close(p.pub);
+		nng_close(p.fwd_sub);
+		pthread_join(forwarder, NULL);
+		nng_close(p.fwd_pub);
+		nng_aio_stop(p.sub_aio);
+		nng_close(p.sub);
+		nng_aio_free(p.sub_aio);
+		raw_queue_stop(&p.qb);
+		pthread_join(writer_b, NULL);
+		raw_queue_fini(&p.qb);
+		free(p.spans);
+		rows_b = raw_close_db(&p.b);
 	}
-	sqlite3_finalize(p.ins);
-	sqlite3_finalize(p.begin);
-	sqlite3_finalize(p.commit);
-	sqlite3_close(p.db);
 	if (!failed && rows != p.count) {
 		failed = 1;
 		error = "stored rows differ from --count";
+	}
+	if (!failed && p.hops == 2 && rows_b != p.count) {
+		failed = 1;
+		error = "hop B's stored rows differ from --count";
 	}
 	if (!failed && atomic_load(&p.recv_failed) != 0) {
 		failed = 1;
 		error = "a receive failed";
 	}
 
-	double secs = (double)(t1 - t0) / 1e9;
+	double ack_secs = (double)(t1 - t0) / 1e9;
+	double secs = (double)(t2 - t0) / 1e9;
+	double rate = (double)(p.hops == 2 ? b_items : acked) / secs;
 	printf("{\"clients\":%d,\"batch\":%d,\"count\":%lld,\"acked\":%lld,\"rows\":%lld,"
 	       "\"seconds\":%.3f,\"rate\":%.1f,\"commits\":%lld,\"avg_batch\":%.2f,"
-	       "\"max_batch\":%lld,\"synchronous\":\"%s\",\"error\":\"%s\"}\n",
-	       p.clients, p.batch, p.count, acked, rows, secs, (double)acked / secs,
-	       p.commits, p.commits ? (double)p.stored / (double)p.commits : 0.0,
-	       p.max_batch, sync, error);
+	       "\"max_batch\":%lld,\"synchronous\":\"%s\",\"hops\":%d,"
+	       "\"ack_seconds\":%.3f,\"ack_rate\":%.1f,\"rows_b\":%lld,"
+	       "\"b_commits\":%lld,\"synchronous_b\":\"%s\",\"error\":\"%s\"}\n",
+	       p.clients, p.batch, p.count, acked, rows, secs, rate, p.commits,
+	       p.commits ? (double)p.stored / (double)p.commits : 0.0, p.max_batch, sync,
+	       p.hops, ack_secs, (double)acked / ack_secs, rows_b, p.b_commits,
+	       p.hops == 2 ? sync_b : "", error);
 	eccp_config_free(cfg);
 	return failed ? 1 : 0;
 }
