@@ -100,6 +100,37 @@ static int cons_write_cursor(eccp_consumer *c, cons_origin *o)
 
 static void cons_maybe_replay(eccp_consumer *c, cons_origin *o);
 
+/* Applies the events of todo in one open transaction, in order. Fast: no
+ * savepoints, so the service's writes of a whole batch stay one unit (a
+ * savepoint makes SQLite's FTS5 flush its pending index data, once per
+ * event). Careful: each event in its own savepoint, so that an event the
+ * service finds unusable (apply returns 1) is undone alone and skipped.
+ * Returns 0; 1 when the fast pass met an unusable event (the caller rolls
+ * back and runs the careful pass); -1 when the store failed. */
+static int cons_apply_all(eccp_consumer *c, const Eccp__V1__Envelope **todo,
+                          cons_origin **origin, size_t n, bool careful)
+{
+	eccp_store *st = c->o.store;
+	for (size_t i = 0; i < n; i++) {
+		if (careful && eccp_store_savepoint(st) != SQLITE_OK)
+			return -1;
+		int rc = c->o.apply(c->o.svc, st, todo[i]);
+		if (rc < 0)
+			return -1;
+		if (rc > 0 && !careful)
+			return 1;
+		if (rc > 0) {
+			eccp_warn("bus: event %s/%llu (%s) could not be applied; skipped",
+			          origin[i]->name, (unsigned long long)todo[i]->seq,
+			          todo[i]->type ? todo[i]->type : "");
+			eccp_store_rollback_to(st);
+		} else if (careful && eccp_store_release(st) != SQLITE_OK) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Applies a batch of envelopes in one transaction. Envelopes that cannot be
  * applied yet (gaps) only mark the origin for repair. */
 static void cons_apply_batch(eccp_consumer *c, const Eccp__V1__Envelope **envs, size_t n,
@@ -109,11 +140,23 @@ static void cons_apply_batch(eccp_consumer *c, const Eccp__V1__Envelope **envs, 
 	bool dirty[ECCP_METRICS_MAX_ORIGINS * 4] = {0};
 	for (size_t i = 0; i < c->n_origins; i++)
 		saved[i] = c->origins[i].cursor;
-	bool begun = false, failed = false;
+	bool failed = false;
 	uint64_t now = cons_now_ms();
 	size_t applied = 0;
+	const Eccp__V1__Envelope **todo = malloc((n ? n : 1) * sizeof(*todo));
+	cons_origin **origin = malloc((n ? n : 1) * sizeof(*origin));
+	if (todo == NULL || origin == NULL) {
+		free(todo);
+		free(origin);
+		eccp_error("bus: out of memory applying %zu event(s)", n);
+		for (size_t i = 0; i < c->n_origins; i++)
+			c->origins[i].need_repair = true;
+		return;
+	}
 
-	for (size_t i = 0; i < n && !failed; i++) {
+	/* What to apply, in order: the cursor moves past every event that is
+	 * next, whatever applying it does. */
+	for (size_t i = 0; i < n; i++) {
 		const Eccp__V1__Envelope *e = envs[i];
 		cons_origin *o = e->origin ? cons_find(c, e->origin) : NULL;
 		if (o == NULL) {
@@ -147,56 +190,46 @@ static void cons_apply_batch(eccp_consumer *c, const Eccp__V1__Envelope **envs, 
 			o->need_repair = true;
 			continue;
 		}
-		if (!begun) {
-			if (eccp_store_begin(c->o.store) != SQLITE_OK) {
-				failed = true;
-				break;
-			}
-			begun = true;
-		}
-		if (eccp_store_savepoint(c->o.store) != SQLITE_OK) {
-			failed = true;
-			break;
-		}
-		int rc = c->o.apply(c->o.svc, c->o.store, e);
-		if (rc < 0) {
-			failed = true;
-			break;
-		}
-		if (rc > 0) {
-			eccp_warn("bus: event %s/%llu (%s) could not be applied; skipped",
-			          o->name, (unsigned long long)e->seq,
-			          e->type ? e->type : "");
-			eccp_store_rollback_to(c->o.store);
-		} else {
-			eccp_store_release(c->o.store);
-		}
 		o->cursor = e->seq;
 		dirty[o - c->origins] = true;
+		todo[applied] = e;
+		origin[applied] = o;
 		applied++;
 	}
-	if (begun && !failed) {
+
+	if (applied > 0) {
+		eccp_store *st = c->o.store;
+		failed = eccp_store_begin(st) != SQLITE_OK;
+		int rc = failed ? -1 : cons_apply_all(c, todo, origin, applied, false);
+		if (rc == 1) {
+			/* An unusable event: start again, each event on its own. */
+			eccp_store_rollback(st);
+			failed = eccp_store_begin(st) != SQLITE_OK;
+			rc = failed ? -1 : cons_apply_all(c, todo, origin, applied, true);
+		}
+		failed = rc != 0;
 		for (size_t i = 0; i < c->n_origins && !failed; i++)
 			if (dirty[i] && cons_write_cursor(c, &c->origins[i]) != 0)
 				failed = true;
-		if (!failed && eccp_store_commit(c->o.store) != SQLITE_OK)
+		if (!failed && eccp_store_commit(st) != SQLITE_OK)
 			failed = true;
-	}
-	if (failed) {
-		eccp_error(
-		    "bus: applying %zu event(s) failed (%s); they will be fetched again",
-		    n,
-		    sqlite3_errcode(eccp_store_db(c->o.store)) != SQLITE_OK
-		        ? eccp_store_errmsg(c->o.store)
-		        : "the service could not apply one");
-		if (begun)
-			eccp_store_rollback(c->o.store);
-		for (size_t i = 0; i < c->n_origins; i++) {
-			c->origins[i].cursor = saved[i];
-			c->origins[i].need_repair = true;
+		if (failed) {
+			eccp_error("bus: applying %zu event(s) failed (%s); they will be "
+			           "fetched again",
+			           applied,
+			           sqlite3_errcode(eccp_store_db(st)) != SQLITE_OK
+			               ? eccp_store_errmsg(st)
+			               : "the service could not apply one");
+			eccp_store_rollback(st);
+			for (size_t i = 0; i < c->n_origins; i++) {
+				c->origins[i].cursor = saved[i];
+				c->origins[i].need_repair = true;
+			}
+			applied = 0;
 		}
-		applied = 0;
 	}
+	free(todo);
+	free(origin);
 	atomic_fetch_add(&eccp_m.events_applied, applied);
 	if (replayed)
 		atomic_fetch_add(&eccp_m.gaps_repaired, applied);

@@ -31,7 +31,10 @@
 	"CREATE TABLE cursor (origin TEXT PRIMARY KEY, seq INTEGER NOT NULL)"            \
 	" WITHOUT ROWID;"
 
-/* Applies one event inside the consumer's open transaction.
+/* Applies one event inside the consumer's open transaction. The events of a
+ * batch share one transaction without savepoints; when one of them returns 1
+ * the batch is rolled back and applied again with a savepoint per event, so
+ * apply may see an event more than once, but only one run of it commits.
  * Returns 0 when applied, 1 when the event is unusable (logged, skipped, the
  * cursor still moves on), -1 when the store failed (the whole batch is rolled
  * back and fetched again). */

@@ -387,10 +387,11 @@ static int daemon_open_store(eccp_daemon *d, char *err, size_t errlen)
 	    .synchronous = eccp_config_str(d->cfg, "synchronous"),
 	    .migrations = s->migrations,
 	    .n_migrations = s->n_migrations,
+	    .init = s->store_init,
 	};
 	if (eccp_store_open(&o, &d->store, err, errlen) != 0)
 		return -1;
-	d->readers = eccp_store_pool_new(path);
+	d->readers = eccp_store_pool_new(path, s->store_init);
 	eccp_info("store %s at schema version %d", path, eccp_store_version(d->store));
 	return 0;
 }

@@ -37,6 +37,9 @@ typedef struct eccp_service {
 	/* NULL: FULL. A pure consumer may choose NORMAL: its cursor commits with
 	 * its effects, so what a power cut takes is replayed again. */
 	const char *default_synchronous;
+	/* Optional: set up every connection to the store (see
+	 * eccp_store_opts.init), the write connection and the readers. */
+	int (*store_init)(sqlite3 *db);
 
 	/* RPC: none when request_desc is NULL. */
 	const char *default_rpc_url;

@@ -242,6 +242,11 @@ int eccp_store_open(const eccp_store_opts *o, eccp_store **out, char *err, size_
 		sqlite3_free(msg);
 		goto fail;
 	}
+	if (o->init != NULL && o->init(s->db) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: connection setup failed: %s", o->path,
+		         sqlite3_errmsg(s->db));
+		goto fail;
+	}
 	if (!ro && store_migrate(s, o, err, errlen) != 0)
 		goto fail;
 	if (!ro && strcmp(o->path, ":memory:") != 0 && store_ckpt_start(s, sync) != 0)
@@ -445,15 +450,17 @@ int64_t eccp_store_query_int(eccp_store *s, const char *sql, bool bind_arg, int6
 struct eccp_store_pool {
 	pthread_mutex_t mu;
 	char *path;
+	int (*init)(sqlite3 *db);
 	eccp_store **free;
 	size_t n_free, cap;
 };
 
-eccp_store_pool *eccp_store_pool_new(const char *path)
+eccp_store_pool *eccp_store_pool_new(const char *path, int (*init)(sqlite3 *db))
 {
 	eccp_store_pool *p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		return NULL;
+	p->init = init;
 	pthread_mutex_init(&p->mu, NULL);
 	p->path = strdup(path);
 	return p;
@@ -466,7 +473,8 @@ eccp_store *eccp_store_pool_take(eccp_store_pool *p, char *err, size_t errlen)
 	pthread_mutex_unlock(&p->mu);
 	if (s != NULL)
 		return s;
-	eccp_store_opts o = {.path = p->path, .flags = ECCP_STORE_READONLY};
+	eccp_store_opts o = {
+	    .path = p->path, .flags = ECCP_STORE_READONLY, .init = p->init};
 	if (eccp_store_open(&o, &s, err, errlen) != 0)
 		return NULL;
 	return s;

@@ -29,6 +29,10 @@ typedef struct eccp_store_opts {
 	 * own transaction. Ignored for read-only connections. */
 	const char *const *migrations;
 	size_t n_migrations;
+	/* Optional: runs on every new connection before migrations (SQL
+	 * functions, FTS5 tokenizers). Non-zero (an SQLite code) fails the
+	 * open. */
+	int (*init)(sqlite3 *db);
 } eccp_store_opts;
 
 /* Opens (creating the file and its directory if needed) and migrates. On
@@ -80,7 +84,7 @@ int64_t eccp_store_query_int(eccp_store *s, const char *sql, bool bind_arg, int6
 
 /* A pool of read-only connections to one file, shared by worker threads. */
 typedef struct eccp_store_pool eccp_store_pool;
-eccp_store_pool *eccp_store_pool_new(const char *path);
+eccp_store_pool *eccp_store_pool_new(const char *path, int (*init)(sqlite3 *db));
 eccp_store *eccp_store_pool_take(eccp_store_pool *p, char *err, size_t errlen);
 void eccp_store_pool_give(eccp_store_pool *p, eccp_store *s);
 void eccp_store_pool_free(eccp_store_pool *p);

@@ -1,42 +1,405 @@
-/* Content events into the catalogue. An event older than what is stored
- * (a lower version) changes nothing, so the order of updates to one item
- * cannot roll it back. */
+/* Content events into the catalogue.
+ *
+ * An item is one row of items (what queries filter and sort on, and the
+ * packed ContentItem), one row of the full-text index items_fts under the
+ * same rowid, and its tags (ecosystems, countries, technologies,
+ * programmes). An update replaces all three; an event older than what is
+ * stored (a lower version) changes nothing, so the order of updates cannot
+ * roll an item back. A withdrawal only marks the row: queries leave it out,
+ * calendars show it as cancelled. */
 #include "catalog.h"
 
+#include "countries.h"
 #include "log.h"
+#include "text.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+/* What the catalogue keeps of an item besides its body. */
+typedef struct cat_doc {
+	const char *title, *summary, *body;
+	char *keywords;
+	int64_t date_s;         /* sort date */
+	bool dated;             /* start_s/end_s apply (not for clusters) */
+	int64_t start_s, end_s; /* the window an item occupies */
+	bool has_opening, has_deadline;
+	int64_t opening_s, deadline_s; /* calls */
+	const char *nuts;
+	int europe; /* clusters: 1 in Europe, 0 outside; -1 other kinds */
+	const char *duplicate_of;
+	int64_t eco_mask; /* bit e-1 for ecosystem e */
+	char *countries;  /* ",DE,FR," */
+	struct {
+		int facet;
+		const char *value;
+	} tags[4 * 50 + 2];
+	size_t n_tags;
+} cat_doc;
+
+static int64_t ts_s(const Eccp__V1__Timestamp *t)
+{
+	return t != NULL ? t->seconds : 0;
+}
+
+static bool ts_set(const Eccp__V1__Timestamp *t)
+{
+	return t != NULL && (t->seconds != 0 || t->nanos != 0);
+}
+
+/* Joins up to n strings with spaces into the arena. */
+static char *join(eccp_arena *a, char **v, size_t n, const char *more1, const char *more2)
+{
+	size_t len = 1;
+	for (size_t i = 0; i < n; i++)
+		len += strlen(v[i]) + 1;
+	len += (more1 ? strlen(more1) : 0) + (more2 ? strlen(more2) : 0) + 2;
+	char *out = eccp_arena_alloc(a, len), *p = out;
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(v[i]);
+		memcpy(p, v[i], l);
+		p += l;
+		*p++ = ' ';
+	}
+	for (const char *m = more1;; m = more2) {
+		if (m != NULL && m[0] != '\0') {
+			size_t l = strlen(m);
+			memcpy(p, m, l);
+			p += l;
+			*p++ = ' ';
+		}
+		if (m == more2)
+			break;
+	}
+	*p = '\0';
+	return out;
+}
+
+static void tag(cat_doc *d, int facet, const char *value)
+{
+	if (value == NULL || value[0] == '\0' ||
+	    d->n_tags == sizeof(d->tags) / sizeof(d->tags[0]))
+		return;
+	for (size_t i = 0; i < d->n_tags; i++)
+		if (d->tags[i].facet == facet && strcmp(d->tags[i].value, value) == 0)
+			return; /* a tag is kept once */
+	d->tags[d->n_tags].facet = facet;
+	d->tags[d->n_tags].value = value;
+	d->n_tags++;
+}
+
+static void tag_folded(cat_doc *d, eccp_arena *a, int facet, const char *value)
+{
+	if (value == NULL || value[0] == '\0')
+		return;
+	size_t cap = strlen(value) * 2 + 8;
+	char *f = eccp_arena_alloc(a, cap);
+	eccp_text_fold(value, f, cap);
+	tag(d, facet, f);
+}
+
+static void ecosystems(cat_doc *d, eccp_arena *a, const Eccp__V1__Ecosystem *e, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (e[i] < 1 || e[i] > 62)
+			continue;
+		d->eco_mask |= (int64_t)1 << (e[i] - 1);
+		tag(d, CAT_TAG_ECOSYSTEM, eccp_arena_printf(a, "%d", (int)e[i]));
+	}
+}
+
+static void countries(cat_doc *d, eccp_arena *a, char *const *c, size_t n)
+{
+	size_t len = 2;
+	for (size_t i = 0; i < n; i++)
+		len += strlen(c[i]) + 1;
+	char *s = eccp_arena_alloc(a, len), *p = s;
+	*p++ = ',';
+	for (size_t i = 0; i < n; i++) {
+		if (c[i] == NULL || c[i][0] == '\0')
+			continue;
+		tag(d, CAT_TAG_COUNTRY, c[i]);
+		size_t l = strlen(c[i]);
+		memcpy(p, c[i], l);
+		p += l;
+		*p++ = ',';
+	}
+	*p = '\0';
+	d->countries = s;
+}
+
+static void technologies(cat_doc *d, eccp_arena *a, char **t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		tag_folded(d, a, CAT_TAG_TECHNOLOGY, t[i]);
+}
+
+/* Fills d from the item; false when the item has no body. */
+static bool doc_of(const Eccp__V1__ContentItem *it, eccp_arena *a, cat_doc *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->europe = -1;
+	d->date_s = ts_s(it->updated_time);
+	switch (it->body_case) {
+	case ECCP__V1__CONTENT_ITEM__BODY_CLUSTER: {
+		const Eccp__V1__Cluster *c = it->cluster;
+		d->title = c->acronym && c->acronym[0]
+		               ? eccp_arena_printf(a, "%s %s", c->name ? c->name : "",
+		                                   c->acronym)
+		               : c->name;
+		d->body = c->description;
+		char *kw[4] = {
+		    join(a, c->sectors, c->n_sectors, NULL, NULL),
+		    join(a, c->technologies, c->n_technologies, NULL, NULL),
+		    join(a, c->emerging_industries, c->n_emerging_industries, NULL, NULL),
+		    join(a, c->value_chains, c->n_value_chains, c->city, NULL)};
+		d->keywords = join(a, kw, 4, NULL, NULL);
+		d->nuts = c->nuts_region;
+		const eccp_country *ct = eccp_country_find(c->country ? c->country : "");
+		d->europe = ct != NULL && ct->europe;
+		ecosystems(d, a, c->ecosystems, c->n_ecosystems);
+		countries(d, a, &c->country, c->country && c->country[0] ? 1 : 0);
+		technologies(d, a, c->technologies, c->n_technologies);
+		break;
+	}
+	case ECCP__V1__CONTENT_ITEM__BODY_NEWS: {
+		const Eccp__V1__News *n = it->news;
+		d->title = n->title;
+		d->summary = n->summary;
+		d->body = n->body;
+		d->keywords = join(a, n->technologies, n->n_technologies, NULL, NULL);
+		if (ts_set(n->published_time)) {
+			d->date_s = ts_s(n->published_time);
+			d->dated = true;
+			d->start_s = d->end_s = d->date_s;
+		}
+		ecosystems(d, a, n->ecosystems, n->n_ecosystems);
+		countries(d, a, n->countries, n->n_countries);
+		technologies(d, a, n->technologies, n->n_technologies);
+		break;
+	}
+	case ECCP__V1__CONTENT_ITEM__BODY_EVENT: {
+		const Eccp__V1__Event *e = it->event;
+		d->title = e->title;
+		d->summary = e->summary;
+		d->body = e->body;
+		d->keywords =
+		    join(a, e->technologies, e->n_technologies, e->venue, e->city);
+		d->date_s = ts_s(e->start_time);
+		d->dated = true;
+		d->start_s = d->date_s;
+		d->end_s = ts_set(e->end_time) && ts_s(e->end_time) > d->start_s
+		               ? ts_s(e->end_time)
+		               : d->start_s;
+		d->duplicate_of = e->duplicate_of;
+		ecosystems(d, a, e->ecosystems, e->n_ecosystems);
+		countries(d, a, &e->country, e->country && e->country[0] ? 1 : 0);
+		technologies(d, a, e->technologies, e->n_technologies);
+		break;
+	}
+	case ECCP__V1__CONTENT_ITEM__BODY_CALL: {
+		const Eccp__V1__Call *c = it->call;
+		d->title = c->title;
+		d->summary = c->summary;
+		d->body = c->body;
+		d->keywords =
+		    join(a, c->technologies, c->n_technologies, c->programme, NULL);
+		d->has_opening = ts_set(c->opening_time);
+		d->has_deadline = ts_set(c->deadline);
+		d->opening_s = ts_s(c->opening_time);
+		d->deadline_s = ts_s(c->deadline);
+		d->dated = true;
+		d->start_s = d->has_opening ? d->opening_s : CAT_TIME_MIN;
+		d->end_s = d->has_deadline ? d->deadline_s : CAT_TIME_MAX;
+		if (d->has_opening)
+			d->date_s = d->opening_s;
+		ecosystems(d, a, c->ecosystems, c->n_ecosystems);
+		countries(d, a, c->eligible_countries, c->n_eligible_countries);
+		technologies(d, a, c->technologies, c->n_technologies);
+		tag_folded(d, a, CAT_TAG_PROGRAMME, c->programme);
+		break;
+	}
+	default:
+		return false;
+	}
+	if (d->countries == NULL)
+		d->countries = ",";
+	return true;
+}
+
+/* ---- the full-text index -------------------------------------------------- */
+
+static void bind_texts(sqlite3_stmt *w, int first, const cat_doc *d)
+{
+	sqlite3_bind_text(w, first, d->title ? d->title : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(w, first + 1, d->summary ? d->summary : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(w, first + 2, d->body ? d->body : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(w, first + 3, d->keywords ? d->keywords : "", -1,
+	                  SQLITE_STATIC);
+}
+
+static int step_done(sqlite3_stmt *w)
+{
+	int rc = sqlite3_step(w);
+	sqlite3_reset(w);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The index keeps no copy of the text, so a row is removed by handing it
+ * the text it was made from: the previous body, still in items. */
+static int unindex(eccp_store *st, int64_t rid, const cat_doc *old)
+{
+	sqlite3_stmt *w = eccp_store_stmt(
+	    st, "INSERT INTO items_fts (items_fts, rowid, title, summary, body,"
+	        " keywords) VALUES ('delete', ?1, ?2, ?3, ?4, ?5)");
+	sqlite3_stmt *t = eccp_store_stmt(
+	    st, "DELETE FROM tags WHERE facet = ?1 AND value = ?2 AND rid = ?3");
+	if (w == NULL || t == NULL)
+		return -1;
+	sqlite3_bind_int64(w, 1, rid);
+	bind_texts(w, 2, old);
+	if (step_done(w) != 0)
+		return -1;
+	for (size_t i = 0; i < old->n_tags; i++) {
+		sqlite3_bind_int(t, 1, old->tags[i].facet);
+		sqlite3_bind_text(t, 2, old->tags[i].value, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(t, 3, rid);
+		if (step_done(t) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int index_doc(eccp_store *st, int64_t rid, const cat_doc *d)
+{
+	sqlite3_stmt *w = eccp_store_stmt(
+	    st, "INSERT INTO items_fts (rowid, title, summary, body, keywords)"
+	        " VALUES (?1, ?2, ?3, ?4, ?5)");
+	sqlite3_stmt *t = eccp_store_stmt(
+	    st, "INSERT OR IGNORE INTO tags (facet, value, rid) VALUES (?1, ?2, ?3)");
+	if (w == NULL || t == NULL)
+		return -1;
+	sqlite3_bind_int64(w, 1, rid);
+	bind_texts(w, 2, d);
+	if (step_done(w) != 0)
+		return -1;
+	for (size_t i = 0; i < d->n_tags; i++) {
+		sqlite3_bind_int(t, 1, d->tags[i].facet);
+		sqlite3_bind_text(t, 2, d->tags[i].value, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(t, 3, rid);
+		if (step_done(t) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- events --------------------------------------------------------------- */
+
+static void bind_opt(sqlite3_stmt *w, int i, bool set, int64_t v)
+{
+	if (set)
+		sqlite3_bind_int64(w, i, v);
+	else
+		sqlite3_bind_null(w, i);
+}
 
 static int apply_upsert(eccp_store *st, const Eccp__V1__ContentItem *it)
 {
 	if (it == NULL || it->id == NULL || it->id[0] == '\0')
 		return 1;
+	eccp_arena a;
+	eccp_arena_init(&a);
+	int ret = -1;
+	cat_doc d, old;
+	if (!doc_of(it, &a, &d)) {
+		ret = 1;
+		goto out;
+	}
+	sqlite3_stmt *q = eccp_store_stmt(st, "SELECT rid, version, item FROM items"
+	                                      " WHERE id = ?1");
+	if (q == NULL)
+		goto out;
+	sqlite3_bind_text(q, 1, it->id, -1, SQLITE_STATIC);
+	int64_t rid = 0;
+	uint64_t version = 0;
+	Eccp__V1__ContentItem *prev = NULL;
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		rid = sqlite3_column_int64(q, 0);
+		version = (uint64_t)sqlite3_column_int64(q, 1);
+		if (version < it->version)
+			prev = eccp__v1__content_item__unpack(
+			    eccp_arena_allocator(&a), (size_t)sqlite3_column_bytes(q, 2),
+			    sqlite3_column_blob(q, 2));
+	}
+	sqlite3_reset(q);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		goto out;
+	if (rid != 0 && version >= it->version) {
+		ret = 0; /* what is stored is as new or newer */
+		goto out;
+	}
+	if (rid != 0 && prev != NULL && doc_of(prev, &a, &old) &&
+	    unindex(st, rid, &old) != 0)
+		goto out;
+
 	size_t len = eccp__v1__content_item__get_packed_size(it);
-	uint8_t stack[4096];
-	uint8_t *buf = len <= sizeof(stack) ? stack : malloc(len);
-	if (buf == NULL)
-		return -1;
+	uint8_t *buf = eccp_arena_alloc(&a, len ? len : 1);
 	eccp__v1__content_item__pack(it, buf);
 	sqlite3_stmt *w = eccp_store_stmt(
-	    st, "INSERT INTO items (id, kind, organisation_id, external_id, version,"
-	        " withdrawn, item) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)"
-	        " ON CONFLICT(id) DO UPDATE SET version = excluded.version,"
-	        " withdrawn = 0, item = excluded.item, kind = excluded.kind"
-	        " WHERE excluded.version > items.version");
-	int rc = SQLITE_ERROR;
-	if (w != NULL) {
-		sqlite3_bind_text(w, 1, it->id, -1, SQLITE_STATIC);
-		sqlite3_bind_int(w, 2, it->kind);
-		sqlite3_bind_text(w, 3, it->organisation_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(w, 4, it->external_id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(w, 5, (sqlite3_int64)it->version);
-		sqlite3_bind_blob(w, 6, buf, (int)len, SQLITE_STATIC);
-		rc = sqlite3_step(w);
-		sqlite3_reset(w);
-	}
-	if (buf != stack)
-		free(buf);
-	return rc == SQLITE_DONE ? 0 : -1;
+	    st, "INSERT INTO items (rid, id, kind, organisation_id, version, withdrawn,"
+	        " updated_ms, date_s, start_s, end_s, opening_s, deadline_s, nuts,"
+	        " europe, duplicate_of, eco, countries, item)"
+	        " VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+	        " ?14, ?15, ?16, ?17)"
+	        " ON CONFLICT(rid) DO UPDATE SET kind = excluded.kind,"
+	        " organisation_id = excluded.organisation_id, version = excluded.version,"
+	        " withdrawn = 0, updated_ms = excluded.updated_ms,"
+	        " date_s = excluded.date_s, start_s = excluded.start_s,"
+	        " end_s = excluded.end_s, opening_s = excluded.opening_s,"
+	        " deadline_s = excluded.deadline_s, nuts = excluded.nuts,"
+	        " europe = excluded.europe, duplicate_of = excluded.duplicate_of,"
+	        " eco = excluded.eco, countries = excluded.countries,"
+	        " item = excluded.item");
+	if (w == NULL)
+		goto out;
+	if (rid != 0)
+		sqlite3_bind_int64(w, 1, rid);
+	else
+		sqlite3_bind_null(w, 1);
+	sqlite3_bind_text(w, 2, it->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(w, 3, it->kind);
+	sqlite3_bind_text(w, 4, it->organisation_id ? it->organisation_id : "", -1,
+	                  SQLITE_STATIC);
+	sqlite3_bind_int64(w, 5, (sqlite3_int64)it->version);
+	sqlite3_bind_int64(
+	    w, 6,
+	    ts_s(it->updated_time) * 1000 +
+	        (it->updated_time ? it->updated_time->nanos / 1000000 : 0));
+	sqlite3_bind_int64(w, 7, d.date_s);
+	bind_opt(w, 8, d.dated, d.start_s);
+	bind_opt(w, 9, d.dated, d.end_s);
+	bind_opt(w, 10, d.has_opening, d.opening_s);
+	bind_opt(w, 11, d.has_deadline, d.deadline_s);
+	if (d.nuts != NULL && d.nuts[0] != '\0')
+		sqlite3_bind_text(w, 12, d.nuts, -1, SQLITE_STATIC);
+	if (d.europe >= 0)
+		sqlite3_bind_int(w, 13, d.europe);
+	if (d.duplicate_of != NULL && d.duplicate_of[0] != '\0')
+		sqlite3_bind_text(w, 14, d.duplicate_of, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(w, 15, d.eco_mask);
+	sqlite3_bind_text(w, 16, d.countries, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(w, 17, buf, (int)len, SQLITE_STATIC);
+	if (step_done(w) != 0)
+		goto out;
+	if (rid == 0)
+		rid = sqlite3_last_insert_rowid(eccp_store_db(st));
+	if (index_doc(st, rid, &d) != 0)
+		goto out;
+	ret = 0;
+out:
+	eccp_arena_free(&a);
+	return ret;
 }
 
 static int apply_withdraw(eccp_store *st, const Eccp__V1__ContentWithdrawn *w)
@@ -49,9 +412,7 @@ static int apply_withdraw(eccp_store *st, const Eccp__V1__ContentWithdrawn *w)
 		return -1;
 	sqlite3_bind_text(q, 1, w->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 2, (sqlite3_int64)w->version);
-	int rc = sqlite3_step(q);
-	sqlite3_reset(q);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return step_done(q);
 }
 
 int catalog_apply(void *svc, eccp_store *st, const Eccp__V1__Envelope *env)

@@ -1,7 +1,13 @@
 /* eccp-catalog: the service table handed to the daemon skeleton. */
 #include "catalog.h"
 
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
 static const char *const catalog_migrations[] = {
+    /* 1 */
     ECCP_CURSOR_SCHEMA "CREATE TABLE items ("
                        " id TEXT PRIMARY KEY,"
                        " kind INTEGER NOT NULL,"
@@ -11,30 +17,128 @@ static const char *const catalog_migrations[] = {
                        " withdrawn INTEGER NOT NULL DEFAULT 0,"
                        " item BLOB NOT NULL);"
                        "CREATE INDEX items_kind ON items (kind, id);",
+    /* 2: search. The catalogue is rebuilt by replaying every origin from
+     * its first event: the cursors start again. */
+    "DROP TABLE items;"
+    "DELETE FROM cursor;"
+    "CREATE TABLE items ("
+    " rid INTEGER PRIMARY KEY,"
+    " id TEXT NOT NULL UNIQUE,"
+    " kind INTEGER NOT NULL,"
+    " organisation_id TEXT NOT NULL,"
+    " version INTEGER NOT NULL,"
+    " withdrawn INTEGER NOT NULL DEFAULT 0,"
+    " updated_ms INTEGER NOT NULL,"
+    " date_s INTEGER NOT NULL," /* sort date */
+    " start_s INTEGER,"         /* the window an item occupies; NULL: none */
+    " end_s INTEGER,"
+    " opening_s INTEGER," /* calls */
+    " deadline_s INTEGER,"
+    " nuts TEXT,"               /* clusters */
+    " europe INTEGER,"          /* clusters: 1 in Europe, 0 outside */
+    " duplicate_of TEXT,"       /* events */
+    " eco INTEGER NOT NULL,"    /* ecosystems, bit e-1 for e */
+    " countries TEXT NOT NULL," /* ',DE,FR,' */
+    " item BLOB NOT NULL);"
+    "CREATE INDEX items_kind_date ON items (kind, date_s);"
+    "CREATE INDEX items_date ON items (date_s);"
+    "CREATE INDEX items_deadline ON items (deadline_s) WHERE deadline_s IS NOT NULL;"
+    "CREATE INDEX items_org ON items (organisation_id);"
+    "CREATE INDEX items_nuts ON items (nuts) WHERE nuts IS NOT NULL;"
+    "CREATE INDEX items_dup ON items (duplicate_of) WHERE duplicate_of IS NOT NULL;"
+    "CREATE TABLE tags ("
+    " facet INTEGER NOT NULL,"
+    " value TEXT NOT NULL,"
+    " rid INTEGER NOT NULL,"
+    " PRIMARY KEY (facet, value, rid)) WITHOUT ROWID;"
+    "CREATE VIRTUAL TABLE items_fts USING fts5(title, summary, body, keywords,"
+    " content='', tokenize='eccp');"
+    "INSERT INTO items_fts (items_fts, rank) VALUES ('hashsize', 16777216);"
+    "INSERT INTO items_fts (items_fts, rank) VALUES ('automerge', 8);"
+    "CREATE TABLE campaigns ("
+    " id TEXT PRIMARY KEY,"
+    " campaign BLOB NOT NULL,"
+    " created_ms INTEGER NOT NULL);",
+};
+
+static const eccp_option catalog_options[] = {
+    ECCP_ADMIN_KEY_OPTIONS,
 };
 
 static const eccp_rpc_method catalog_methods[] = {
     {ECCP__V1__CATALOG_REQUEST__METHOD_GET, ECCP_RPC_READ, catalog_get, NULL},
     {ECCP__V1__CATALOG_REQUEST__METHOD_LIST, ECCP_RPC_READ, catalog_list, NULL},
+    {ECCP__V1__CATALOG_REQUEST__METHOD_SEARCH, ECCP_RPC_READ, catalog_search, NULL},
+    {ECCP__V1__CATALOG_REQUEST__METHOD_STATS, ECCP_RPC_READ, catalog_stats, NULL},
+    {ECCP__V1__CATALOG_REQUEST__METHOD_CALENDAR, ECCP_RPC_READ, catalog_calendar, NULL},
+    {ECCP__V1__CATALOG_REQUEST__METHOD_CAMPAIGN_CREATE, ECCP_RPC_WRITE,
+     catalog_campaign_create, NULL},
+    {ECCP__V1__CATALOG_REQUEST__METHOD_CAMPAIGN_LIST, ECCP_RPC_READ,
+     catalog_campaign_list, NULL},
+    {ECCP__V1__CATALOG_REQUEST__METHOD_CAMPAIGN_SHOW, ECCP_RPC_READ,
+     catalog_campaign_show, NULL},
 };
 
 static const char *const catalog_topics[] = {"eccp.v1.content."};
 
+static int catalog_init(eccp_daemon *d, void **state, char *err, size_t errlen)
+{
+	catalog *c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	c->d = d;
+	if (eccp_admin_key_load(eccp_daemon_config(d), &c->admin, err, errlen) != 0) {
+		free(c);
+		return -1;
+	}
+	if (!c->admin.set)
+		eccp_warn("no admin key configured: campaigns cannot be created "
+		          "(set ECCP_ADMIN_KEY or --admin-key-file)");
+	*state = c;
+	return 0;
+}
+
+static void catalog_reload(void *state, const eccp_config *cfg)
+{
+	catalog *c = state;
+	char err[256];
+	eccp_admin_key k;
+	if (eccp_admin_key_load(cfg, &k, err, sizeof(err)) != 0) {
+		eccp_error("SIGHUP: admin key kept: %s", err);
+		return;
+	}
+	c->admin = k;
+}
+
+static void catalog_fini(void *state)
+{
+	free(state);
+}
+
 static const eccp_service catalog_service = {
     .name = "catalog",
     .summary = "the searchable catalogue of everything published",
+    .options = catalog_options,
+    .n_options = ECCP_ARRAY_LEN(catalog_options),
     .default_admin_url = "http://127.0.0.1:7429",
     .migrations = catalog_migrations,
     .n_migrations = ECCP_ARRAY_LEN(catalog_migrations),
     .default_synchronous = "NORMAL",
+    .store_init = catalog_store_init,
     .default_rpc_url = "tcp://127.0.0.1:7420",
     .request_desc = &eccp__v1__catalog_request__descriptor,
     .response_desc = &eccp__v1__catalog_response__descriptor,
     .methods = catalog_methods,
     .n_methods = ECCP_ARRAY_LEN(catalog_methods),
+    .authenticate = catalog_authenticate,
     .topics = catalog_topics,
     .n_topics = ECCP_ARRAY_LEN(catalog_topics),
     .apply = catalog_apply,
+    .init = catalog_init,
+    .reload = catalog_reload,
+    .fini = catalog_fini,
 };
 
 int main(int argc, char **argv)

@@ -50,8 +50,7 @@ bool ingest_authenticate(ingest *in, eccp_rpc_call *call, ingest_caller *who)
 	char id[KEY_ID_HEX + 1];
 	const char *secret;
 	if (!auth_parse(key, id, &secret)) {
-		eccp_sha256(key, strlen(key), h);
-		if (in->has_admin && eccp_ct_equal(h, in->admin_hash, sizeof(h))) {
+		if (eccp_admin_key_is(&in->admin, key)) {
 			who->admin = true;
 			return true;
 		}

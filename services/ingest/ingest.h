@@ -5,7 +5,7 @@
 #ifndef ECCP_INGEST_H
 #define ECCP_INGEST_H
 
-#include "crypto.h"
+#include "adminkey.h"
 #include "daemon.h"
 
 #include "eccp/v1/ingest.pb-c.h"
@@ -14,9 +14,8 @@ typedef struct ingest_bucket ingest_bucket;
 
 typedef struct ingest {
 	eccp_daemon *d;
-	bool has_admin;
-	uint8_t admin_hash[ECCP_SHA256_LEN]; /* SHA-256 of the admin key */
-	double rate;                         /* items per second per organisation */
+	eccp_admin_key admin;
+	double rate; /* items per second per organisation */
 	double burst;
 	ingest_bucket **buckets; /* token buckets by organisation id */
 	size_t n_buckets;

@@ -42,10 +42,7 @@ static const char *const ingest_migrations[] = {
 };
 
 static const eccp_option ingest_options[] = {
-    {"admin-key", ECCP_OPT_STRING, "", 0, 0,
-     "the admin API key (better: ECCP_ADMIN_KEY or --admin-key-file)"},
-    {"admin-key-file", ECCP_OPT_STRING, "", 0, 0,
-     "file whose first line is the admin key"},
+    ECCP_ADMIN_KEY_OPTIONS,
     {"rate-limit", ECCP_OPT_INT, "200", 0, 1000000,
      "items per second per organisation (0: no limit; the admin is not limited)"},
     {"rate-burst", ECCP_OPT_INT, "2000", 1, 100000000,
@@ -67,40 +64,12 @@ static const eccp_rpc_method ingest_methods[] = {
      NULL},
 };
 
-/* Reads the admin key from the option or the file; the key itself is only
- * kept as its hash. */
+/* The admin key (kept only as its hash) and the rate limit. */
 static int ingest_load_config(ingest *in, const eccp_config *cfg, char *err,
                               size_t errlen)
 {
-	char key[512] = "";
-	const char *file = eccp_config_str(cfg, "admin-key-file");
-	if (file[0] != '\0') {
-		FILE *f = fopen(file, "r");
-		if (f == NULL) {
-			snprintf(err, errlen, "--admin-key-file %s: %s", file,
-			         strerror(errno));
-			return -1;
-		}
-		if (fgets(key, sizeof(key), f) == NULL)
-			key[0] = '\0';
-		fclose(f);
-		key[strcspn(key, "\r\n")] = '\0';
-		if (key[0] == '\0') {
-			snprintf(err, errlen, "--admin-key-file %s: the file is empty",
-			         file);
-			return -1;
-		}
-	} else {
-		snprintf(key, sizeof(key), "%s", eccp_config_str(cfg, "admin-key"));
-	}
-	if (key[0] != '\0' && strlen(key) < 16) {
-		snprintf(err, errlen, "admin key: must be at least 16 characters");
+	if (eccp_admin_key_load(cfg, &in->admin, err, errlen) != 0)
 		return -1;
-	}
-	in->has_admin = key[0] != '\0';
-	if (in->has_admin)
-		eccp_sha256(key, strlen(key), in->admin_hash);
-	memset(key, 0, sizeof(key));
 	in->rate = (double)eccp_config_int(cfg, "rate-limit");
 	in->burst = (double)eccp_config_int(cfg, "rate-burst");
 	return 0;
@@ -118,7 +87,7 @@ static int ingest_init(eccp_daemon *d, void **state, char *err, size_t errlen)
 		free(in);
 		return -1;
 	}
-	if (!in->has_admin)
+	if (!in->admin.set)
 		eccp_warn("no admin key configured: organisations cannot be registered "
 		          "(set ECCP_ADMIN_KEY or --admin-key-file)");
 	*state = in;
@@ -134,8 +103,7 @@ static void ingest_reload(void *state, const eccp_config *cfg)
 		eccp_error("SIGHUP: admin key and rate limit kept: %s", err);
 		return;
 	}
-	in->has_admin = next.has_admin;
-	memcpy(in->admin_hash, next.admin_hash, sizeof(in->admin_hash));
+	in->admin = next.admin;
 	in->rate = next.rate;
 	in->burst = next.burst;
 }

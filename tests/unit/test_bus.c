@@ -313,7 +313,7 @@ static int fx_setup(void **state)
 	assert_int_equal(uv_loop_init(&f->loop), 0);
 	uv_timer_init(&f->loop, &f->guard);
 	f->pub = open_store(f->pub_path, ECCP_OUTBOX_SCHEMA);
-	f->readers = eccp_store_pool_new(f->pub_path);
+	f->readers = eccp_store_pool_new(f->pub_path, NULL);
 	assert_non_null(f->readers);
 	f->sub = open_store(f->sub_path, SUB_SCHEMA);
 	open_outbox(f);
@@ -887,15 +887,19 @@ static void test_apply_unusable(void **state)
 	publish(f, 5);
 	f->skip_at = 3;
 	start_caught_up(f);
-	assert_int_equal(f->skips, 1);
+	/* The batch holding 3 is applied without savepoints first; 3 makes
+	 * that pass roll back, and a second pass applies each event in its
+	 * own savepoint: so apply saw 3 twice, within one batch. */
+	assert_int_equal(f->skips, 2);
 	assert_int_equal(cursor(f), 5);
 	assert_int_equal(stored_cursor(f), 5);
-	/* 3 was seen and skipped; what its apply did was undone. */
+	/* 3 was seen and skipped; what its apply did was undone, and the
+	 * others' work is there exactly once. */
 	expect_applied(f, 5, 3);
 
 	/* Skipped means done: it is not fetched or applied again. */
 	offer_seq(f, 3);
-	assert_int_equal(f->skips, 1);
+	assert_int_equal(f->skips, 2);
 }
 
 static void test_restart(void **state)

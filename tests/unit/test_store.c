@@ -328,7 +328,7 @@ static void test_readonly_pool(void **state)
 	eccp_store *w = open_ok(f, t, 1);
 	insert(w, 5);
 
-	eccp_store_pool *p = eccp_store_pool_new(f->path);
+	eccp_store_pool *p = eccp_store_pool_new(f->path, NULL);
 	assert_non_null(p);
 	char err[256] = "";
 	eccp_store *r = eccp_store_pool_take(p, err, sizeof(err));

@@ -1,0 +1,193 @@
+/* Relevance: Okapi BM25 over the four indexed columns, weighted title 10,
+ * keywords 3, summary 4, body 1 (a word in the title counts ten times one in
+ * the body), as FTS5's own bm25() computes it.
+ *
+ * One difference makes paging exact: BM25 depends on the whole index (the
+ * number of rows, their average length, how many rows hold each term), and
+ * those figures move as items keep arriving, which would reorder the hits
+ * between two pages and show some twice or never. So the figures are taken
+ * once, for the first page (eccp_rank_stats), travel in the page token, and
+ * every later page ranks with them (eccp_rank): a hit's score then depends
+ * only on its own text, and the order is the same on every page. */
+#include "catalog.h"
+
+#include "text.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RANK_K1        1.2
+#define RANK_B         0.75
+#define RANK_MAX_TERMS 64
+
+static const double rank_weight[] = {10.0, 4.0, 1.0,
+                                     3.0}; /* title summary body keywords */
+
+typedef struct rank_stats {
+	double rows, avgdl;
+	int n;
+	double df[RANK_MAX_TERMS];
+} rank_stats;
+
+static int rank_count_cb(const Fts5ExtensionApi *api, Fts5Context *fts, void *arg)
+{
+	(void)api;
+	(void)fts;
+	(*(double *)arg)++;
+	return SQLITE_OK;
+}
+
+static int rank_compute(const Fts5ExtensionApi *api, Fts5Context *fts, rank_stats *s)
+{
+	sqlite3_int64 rows = 0, tokens = 0;
+	int rc = api->xRowCount(fts, &rows);
+	if (rc == SQLITE_OK)
+		rc = api->xColumnTotalSize(fts, -1, &tokens);
+	if (rc != SQLITE_OK)
+		return rc;
+	s->rows = (double)rows;
+	s->avgdl = rows > 0 ? (double)tokens / (double)rows : 1.0;
+	s->n = api->xPhraseCount(fts);
+	if (s->n > RANK_MAX_TERMS)
+		s->n = RANK_MAX_TERMS;
+	for (int i = 0; i < s->n; i++) {
+		s->df[i] = 0;
+		rc = api->xQueryPhrase(fts, i, &s->df[i], rank_count_cb);
+		if (rc != SQLITE_OK)
+			return rc;
+	}
+	return SQLITE_OK;
+}
+
+/* "rows avgdl df0 df1 ...", doubles as %a so that they come back bit for
+ * bit. */
+static char *rank_format(const rank_stats *s)
+{
+	size_t cap = 64 + (size_t)s->n * 32;
+	char *out = sqlite3_malloc64(cap);
+	if (out == NULL)
+		return NULL;
+	int n = snprintf(out, cap, "%a %a", s->rows, s->avgdl);
+	for (int i = 0; i < s->n && n > 0 && (size_t)n < cap; i++)
+		n += snprintf(out + n, cap - (size_t)n, " %a", s->df[i]);
+	return out;
+}
+
+static bool rank_parse(const char *text, rank_stats *s)
+{
+	char *end;
+	s->rows = strtod(text, &end);
+	if (end == text)
+		return false;
+	text = end;
+	s->avgdl = strtod(text, &end);
+	if (end == text || !(s->avgdl > 0))
+		return false;
+	s->n = 0;
+	for (text = end; *text != '\0' && s->n < RANK_MAX_TERMS; text = end) {
+		s->df[s->n] = strtod(text, &end);
+		if (end == text)
+			return false;
+		s->n++;
+	}
+	return true;
+}
+
+static void rank_stats_fn(const Fts5ExtensionApi *api, Fts5Context *fts,
+                          sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	(void)argv;
+	rank_stats s;
+	int rc = rank_compute(api, fts, &s);
+	if (rc != SQLITE_OK) {
+		sqlite3_result_error_code(ctx, rc);
+		return;
+	}
+	char *out = rank_format(&s);
+	if (out == NULL)
+		sqlite3_result_error_nomem(ctx);
+	else
+		sqlite3_result_text(ctx, out, -1, sqlite3_free);
+}
+
+/* eccp_rank(items_fts [, stats]): the row's score, higher is better. */
+static void rank_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
+                    int argc, sqlite3_value **argv)
+{
+	rank_stats *s = api->xGetAuxdata(fts, 0);
+	if (s == NULL) {
+		s = sqlite3_malloc(sizeof(*s));
+		if (s == NULL) {
+			sqlite3_result_error_nomem(ctx);
+			return;
+		}
+		const char *given = argc > 0 && sqlite3_value_type(argv[0]) == SQLITE_TEXT
+		                        ? (const char *)sqlite3_value_text(argv[0])
+		                        : NULL;
+		int rc = SQLITE_OK;
+		if (given == NULL || !rank_parse(given, s))
+			rc = rank_compute(api, fts, s);
+		if (rc == SQLITE_OK)
+			rc = api->xSetAuxdata(fts, s, sqlite3_free);
+		else
+			sqlite3_free(s);
+		if (rc != SQLITE_OK) {
+			sqlite3_result_error_code(ctx, rc);
+			return;
+		}
+	}
+	double freq[RANK_MAX_TERMS] = {0};
+	int n_inst = 0;
+	if (api->xInstCount(fts, &n_inst) != SQLITE_OK)
+		n_inst = 0;
+	for (int i = 0; i < n_inst; i++) {
+		int phrase, col, off;
+		if (api->xInst(fts, i, &phrase, &col, &off) != SQLITE_OK)
+			break;
+		if (phrase < s->n && col >= 0 && col < 4)
+			freq[phrase] += rank_weight[col];
+	}
+	int len = 0;
+	api->xColumnSize(fts, -1, &len);
+	double norm = RANK_K1 * (1 - RANK_B + RANK_B * (double)len / s->avgdl);
+	double score = 0;
+	for (int i = 0; i < s->n; i++) {
+		if (freq[i] <= 0)
+			continue;
+		double idf = log((s->rows - s->df[i] + 0.5) / (s->df[i] + 0.5));
+		if (idf <= 0)
+			idf = 1e-6;
+		score += idf * freq[i] * (RANK_K1 + 1) / (freq[i] + norm);
+	}
+	sqlite3_result_double(ctx, score);
+}
+
+static fts5_api *rank_fts5(sqlite3 *db)
+{
+	fts5_api *api = NULL;
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_pointer(st, 1, &api, "fts5_api_ptr", NULL);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+	return api;
+}
+
+int catalog_store_init(sqlite3 *db)
+{
+	int rc = eccp_text_register(db);
+	if (rc != SQLITE_OK)
+		return rc;
+	fts5_api *api = rank_fts5(db);
+	if (api == NULL)
+		return SQLITE_ERROR;
+	rc = api->xCreateFunction(api, "eccp_rank", NULL, rank_fn, NULL);
+	if (rc == SQLITE_OK)
+		rc = api->xCreateFunction(api, "eccp_rank_stats", NULL, rank_stats_fn,
+		                          NULL);
+	return rc;
+}
