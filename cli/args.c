@@ -36,26 +36,65 @@ static const cli_opt cli_opts[CLI_OPT_COUNT] = {
     [CLI_OPT_TIMEOUT] = {"timeout", "MS", "ECCP_TIMEOUT_MS", "5000", NULL,
                          "how long to wait for a reply, in milliseconds (status waits at "
                          "most 2000)"},
-    [CLI_OPT_FORMAT] = {"format", "json|table", NULL, NULL, NULL,
-                        "output format; default: table on a terminal, json otherwise"},
-    [CLI_OPT_LIMIT] = {"limit", "N", NULL, NULL, "list,org list",
-                       "items per request, 1..1000 (server default 100)"},
-    [CLI_OPT_ALL] = {"all", NULL, NULL, NULL, "list,org list",
+    [CLI_OPT_FORMAT] = {"format", "json|table|ics", NULL, NULL, NULL,
+                        "output format; default: table on a terminal, json otherwise; "
+                        "ics (search only): the matching events as iCalendar"},
+    [CLI_OPT_LIMIT] = {"limit", "N", NULL, NULL, "list,org list,search",
+                       "items per request, 1..1000 (server default 100); search: "
+                       "hits per page, 1..500 (default 20)"},
+    [CLI_OPT_ALL] = {"all", NULL, NULL, NULL, "list,org list,search",
                      "follow the pages to the end"},
-    [CLI_OPT_NAME] = {"name", "NAME", NULL, NULL, "org create",
-                      "the organisation's name (required)"},
-    [CLI_OPT_COUNTRY] = {"country", "CC", NULL, NULL, "org create",
-                         "its country, ISO 3166-1 alpha-2 (e.g. BE)"},
-    [CLI_OPT_ID] = {"id", "ID", NULL, NULL, "org create",
-                    "its id (default: assigned; an existing id updates)"},
-    [CLI_OPT_ORG] = {"org", "ORG", NULL, NULL, "key create,key list",
-                     "organisation id (default: the key's own)"},
+    [CLI_OPT_NAME] = {"name", "NAME", NULL, NULL, "org create,campaign create",
+                      "the organisation's or campaign's name (required)"},
+    [CLI_OPT_COUNTRY] = {"country", "CC", NULL, NULL, "org create,search,campaign create",
+                         "country, ISO 3166-1 alpha-2 (e.g. BE); search and campaign "
+                         "create take a list: DE,FR"},
+    [CLI_OPT_ID] = {"id", "ID", NULL, NULL, "org create,campaign create",
+                    "its id (default: assigned, for a campaign made from the name; "
+                    "an existing organisation's id updates it)"},
+    [CLI_OPT_ORG] = {"org", "ORG", NULL, NULL, "key create,key list,search",
+                     "organisation id (key create, key list: default the key's own; "
+                     "search: a list, ORG[,ORG])"},
     [CLI_OPT_LABEL] = {"label", "LABEL", NULL, NULL, "key create",
                        "a note to tell the key apart later"},
     [CLI_OPT_BATCH] = {"batch", "N", NULL, "500", "import",
                        "items per SubmitBatch request, 1..1000"},
     [CLI_OPT_RETRIES] = {"retries", "N", NULL, "10", "import",
                          "resends of a batch that failed, 0..1000"},
+    [CLI_OPT_KIND] = {"kind", "KIND[,KIND]", NULL, NULL, "search,campaign create",
+                      "content kinds: cluster, news, event, call (campaign default: "
+                      "event)"},
+    [CLI_OPT_ECOSYSTEM] = {"ecosystem", "E[,E]", NULL, NULL, "search,campaign create",
+                           "industrial ecosystems, e.g. digital, agri-food, health"},
+    [CLI_OPT_TECHNOLOGY] = {"technology", "T[,T]", NULL, NULL, "search",
+                            "technologies, e.g. \"artificial intelligence\""},
+    [CLI_OPT_NUTS] = {"nuts", "PREFIX", NULL, NULL, "search",
+                      "clusters whose NUTS region starts with PREFIX (e.g. DE2)"},
+    [CLI_OPT_FROM] = {"from", "DATE", NULL, NULL, "search,campaign create",
+                      "start of the date window (YYYY-MM-DD or RFC 3339)"},
+    [CLI_OPT_TO] = {"to", "DATE", NULL, NULL, "search,campaign create",
+                    "end of the date window (a date alone: until 23:59:59Z)"},
+    [CLI_OPT_STATUS] = {"status", "S[,S]", NULL, NULL, "search",
+                        "calls that are forthcoming, open or closed"},
+    [CLI_OPT_PROGRAMME] = {"programme", "P[,P]", NULL, NULL, "search",
+                           "calls of these programmes, e.g. \"Horizon Europe\""},
+    [CLI_OPT_DEADLINE_AFTER] = {"deadline-after", "DATE", NULL, NULL, "search",
+                                "calls with a deadline at or after DATE"},
+    [CLI_OPT_DEADLINE_BEFORE] = {"deadline-before", "DATE", NULL, NULL, "search",
+                                 "calls with a deadline at or before DATE (a date "
+                                 "alone: until 23:59:59Z)"},
+    [CLI_OPT_CAMPAIGN] = {"campaign", "ID", NULL, NULL, "search,stats",
+                          "only the members of this campaign"},
+    [CLI_OPT_SORT] = {"sort", "ORDER", NULL, NULL, "search",
+                      "relevance, newest, oldest or deadline (default: relevance "
+                      "with words, else newest)"},
+    [CLI_OPT_FACETS] = {"facets", NULL, NULL, NULL, "search",
+                        "also count the hits per kind, country, ecosystem and call "
+                        "status"},
+    [CLI_OPT_AS_OF] = {"as-of", "DATE", NULL, NULL, "search,stats,campaign show",
+                       "the time call statuses are computed at (default: now)"},
+    [CLI_OPT_KEYWORD] = {"keyword", "K[,K]", NULL, NULL, "campaign create",
+                         "members mention at least one of these keywords"},
     [CLI_OPT_HELP] = {"help", NULL, NULL, NULL, NULL, "show help and exit"},
     [CLI_OPT_VERSION] = {"version", NULL, NULL, NULL, NULL, "show the version and exit"},
 };
@@ -137,12 +176,41 @@ int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
 
 /* ---- help ----------------------------------------------------------------- */
 
+/* "  HEAD                   text" with text wrapped at 80 columns under
+ * itself; a head too wide for its column gets a line of its own. */
+static void cli_print_item(FILE *out, const char *head, const char *text)
+{
+	enum { lead = 25, width = 80 };
+	if (strlen(head) > lead - 3)
+		fprintf(out, "  %s\n%*s", head, lead, "");
+	else
+		fprintf(out, "  %-22s ", head);
+	size_t col = lead;
+	for (const char *w = text; *w != '\0';) {
+		size_t n = strcspn(w, " ");
+		if (col > lead && col + 1 + n > width) {
+			fprintf(out, "\n%*s", lead, "");
+			col = lead;
+		}
+		if (col > lead) {
+			fputc(' ', out);
+			col++;
+		}
+		fprintf(out, "%.*s", (int)n, w);
+		col += n;
+		w += n;
+		while (*w == ' ')
+			w++;
+	}
+	fputc('\n', out);
+}
+
 static void cli_print_opt(FILE *out, const cli_opt *o)
 {
 	char flag[64];
 	snprintf(flag, sizeof(flag), "--%s%s%s", o->name, o->arg ? " " : "",
 	         o->arg ? o->arg : "");
-	fprintf(out, "  %-22s %s\n", flag, o->help);
+	cli_print_item(out, flag, o->help);
 	/* On a line of its own: appended it would wrap on 80 columns. */
 	if (o->env != NULL || o->def != NULL) {
 		fprintf(out, "  %-22s [", "");
@@ -156,15 +224,23 @@ static void cli_print_opt(FILE *out, const cli_opt *o)
 
 static void cli_print_synopsis(FILE *out, const cli_command *cmd)
 {
-	fprintf(out, "eccp %s%s%s", cmd->name, cmd->args[0] ? " " : "", cmd->args);
+	/* Wrapped at 80 columns, continuation lines indented past "Usage: ". */
+	int col =
+	    fprintf(out, "eccp %s%s%s", cmd->name, cmd->args[0] ? " " : "", cmd->args) +
+	    (int)strlen("Usage: ");
 	for (size_t i = 0; i < CLI_OPT_COUNT; i++) {
 		const cli_opt *o = &cli_opts[i];
 		char flag[64];
 		snprintf(flag, sizeof(flag), "--%s ", o->name);
 		/* A required option is in args already ("--name NAME"). */
-		if (cli_opt_for(o, cmd->name) && strstr(cmd->args, flag) == NULL)
-			fprintf(out, " [--%s%s%s]", o->name, o->arg ? " " : "",
-			        o->arg ? o->arg : "");
+		if (!cli_opt_for(o, cmd->name) || strstr(cmd->args, flag) != NULL)
+			continue;
+		char item[96];
+		int n = snprintf(item, sizeof(item), "[--%s%s%s]", o->name,
+		                 o->arg ? " " : "", o->arg ? o->arg : "");
+		if (col + 1 + n > 80)
+			col = fprintf(out, "\n%11s", "") - 1;
+		col += fprintf(out, " %s", item);
 	}
 }
 
@@ -191,14 +267,14 @@ void cli_print_help(FILE *out, const cli_command *cmd)
 	}
 	fputs("Usage: eccp [OPTIONS] COMMAND [ARGS]\n\n"
 	      "Publish and import content through eccp-ingest, manage organisations and\n"
-	      "their API keys, read content back from eccp-catalog and check the\n"
-	      "daemons.\n\nCommands:\n",
+	      "their API keys, search and read content in eccp-catalog, define\n"
+	      "campaigns and check the daemons.\n\nCommands:\n",
 	      out);
 	for (size_t i = 0; i < cli_n_commands; i++) {
-		char head[64];
+		char head[96];
 		snprintf(head, sizeof(head), "%s%s%s", cli_commands[i].name,
 		         cli_commands[i].args[0] ? " " : "", cli_commands[i].args);
-		fprintf(out, "  %-22s %s\n", head, cli_commands[i].summary);
+		cli_print_item(out, head, cli_commands[i].summary);
 	}
 	fputs("\nOptions (before or after the command):\n", out);
 	for (size_t i = 0; i < CLI_OPT_COUNT; i++)
@@ -223,10 +299,10 @@ void cli_print_group_help(FILE *out, const char *group)
 		const cli_command *c = &cli_commands[i];
 		if (strncmp(c->name, group, n) != 0 || c->name[n] != ' ')
 			continue;
-		char head[64];
+		char head[96];
 		snprintf(head, sizeof(head), "%s%s%s", c->name, c->args[0] ? " " : "",
 		         c->args);
-		fprintf(out, "  %-22s %s\n", head, c->summary);
+		cli_print_item(out, head, c->summary);
 	}
 	fprintf(out,
 	        "\nRun 'eccp help %s COMMAND' for a command's arguments, options and "
@@ -296,16 +372,23 @@ static int cli_resolve(cli_ctx *ctx)
 		ctx->json = true;
 	else if (strcmp(fmt, "table") == 0)
 		ctx->json = false;
+	else if (strcmp(fmt, "ics") == 0 && strcmp(ctx->cmd->name, "search") == 0)
+		ctx->ics = true;
+	else if (strcmp(fmt, "ics") == 0)
+		return cli_usage_error(ctx->cmd,
+		                       "--format ics is only for 'eccp search'");
 	else if (fmt[0] == '\0')
 		ctx->json = !tty;
 	else
-		return cli_usage_error(ctx->cmd,
-		                       "--format: expected json or table, got '%s'", fmt);
+		return cli_usage_error(
+		    ctx->cmd, "--format: expected json, table or ics, got '%s'", fmt);
 	/* Indented JSON is for people; programs reading a pipe get one line. */
 	ctx->pretty = ctx->json && tty;
 
 	if (ctx->given[CLI_OPT_LIMIT]) {
-		if (cli_number(ctx, CLI_OPT_LIMIT, 1, 1000, &v) != 0)
+		/* A search page is at most 500 hits. */
+		long max = strcmp(ctx->cmd->name, "search") == 0 ? 500 : 1000;
+		if (cli_number(ctx, CLI_OPT_LIMIT, 1, max, &v) != 0)
 			return CLI_EXIT_USAGE;
 		ctx->limit = (unsigned)v;
 	}
@@ -329,10 +412,19 @@ static int cli_check_args(const cli_ctx *ctx)
 		return cli_usage_error(cmd, "%s: missing %.*s", cmd->name, (int)len,
 		                       name != NULL ? name : "");
 	}
-	if (ctx->argc > cmd->max_args)
+	if (cmd->max_args >= 0 && ctx->argc > cmd->max_args)
 		return cli_usage_error(cmd, "%s: unexpected argument '%s'", cmd->name,
 		                       ctx->argv[cmd->max_args]);
 	return 0;
+}
+
+/* True when the positionals so far name a command whose arguments may start
+ * with '-'. */
+static bool cli_dash_args(int npos, char **pos)
+{
+	int words;
+	const cli_command *c = cli_find_command(npos, pos, &words);
+	return c != NULL && c->dash_args;
 }
 
 int cli_parse_args(cli_ctx *ctx, int argc, char **argv)
@@ -352,7 +444,11 @@ int cli_parse_args(cli_ctx *ctx, int argc, char **argv)
 
 	for (int i = 1; i < argc; i++) {
 		char *a = argv[i];
-		if (dashdash || a[0] != '-' || a[1] == '\0') { /* "-" is stdin */
+		/* "-word" after the name of a command that takes such words
+		 * ("eccp search energy -coal"). */
+		bool word = npos > 0 && a[0] == '-' && a[1] != '-' &&
+		            strcmp(a, "-h") != 0 && cli_dash_args(npos, pos);
+		if (dashdash || word || a[0] != '-' || a[1] == '\0') { /* "-" is stdin */
 			int words;
 			const cli_command *c = cli_find_command(1, &a, &words);
 			pos[npos++] = a;
@@ -438,14 +534,17 @@ int cli_parse_args(cli_ctx *ctx, int argc, char **argv)
 		if (!ctx->given[i] || o->command == NULL ||
 		    cli_opt_for(o, ctx->cmd->name))
 			continue;
-		/* "'eccp list' and 'eccp org list'" from "list,org list". */
-		char owners[160];
+		/* "'eccp list', 'eccp org list' and 'eccp search'" from
+		 * "list,org list,search". */
+		char owners[200];
 		size_t len = 0;
 		for (const char *c = o->command; len < sizeof(owners);) {
 			size_t n = strcspn(c, ",");
-			int w =
-			    snprintf(owners + len, sizeof(owners) - len, "%s'eccp %.*s'",
-			             c == o->command ? "" : " and ", (int)n, c);
+			const char *sep = c == o->command          ? ""
+			                  : strchr(c, ',') == NULL ? " and "
+			                                           : ", ";
+			int w = snprintf(owners + len, sizeof(owners) - len,
+			                 "%s'eccp %.*s'", sep, (int)n, c);
 			if (w < 0)
 				break;
 			len += (size_t)w;

@@ -6,6 +6,7 @@
 #include "rpc.h"
 #include "util.h"
 
+#include "eccp/v1/catalog.pb-c.h"
 #include "eccp/v1/common.pb-c.h"
 #include "eccp/v1/content.pb-c.h"
 #include "eccp/v1/ingest.pb-c.h"
@@ -40,6 +41,21 @@ enum {
 	CLI_OPT_LABEL,
 	CLI_OPT_BATCH,
 	CLI_OPT_RETRIES,
+	CLI_OPT_KIND,
+	CLI_OPT_ECOSYSTEM,
+	CLI_OPT_TECHNOLOGY,
+	CLI_OPT_NUTS,
+	CLI_OPT_FROM,
+	CLI_OPT_TO,
+	CLI_OPT_STATUS,
+	CLI_OPT_PROGRAMME,
+	CLI_OPT_DEADLINE_AFTER,
+	CLI_OPT_DEADLINE_BEFORE,
+	CLI_OPT_CAMPAIGN,
+	CLI_OPT_SORT,
+	CLI_OPT_FACETS,
+	CLI_OPT_AS_OF,
+	CLI_OPT_KEYWORD,
 	CLI_OPT_HELP,
 	CLI_OPT_VERSION,
 	CLI_OPT_COUNT
@@ -59,6 +75,7 @@ typedef struct cli_ctx {
 	int timeout_ms;
 	bool json;   /* JSON rather than a table on stdout */
 	bool pretty; /* indent the JSON (stdout is a terminal) */
+	bool ics;    /* search: the events as iCalendar (--format ics) */
 	unsigned limit;
 	bool all;
 	unsigned batch;   /* import: items per SubmitBatch */
@@ -82,6 +99,9 @@ typedef struct cli_command {
 	/* Parses its own options: everything after its name is handed over
 	 * untouched (argv[0] is the name), and --help goes to it too. */
 	bool raw;
+	/* Arguments after its name that start with a single '-' ("-word")
+	 * are positional, not options ("-h" stays --help). */
+	bool dash_args;
 	int (*run)(cli_ctx *ctx);
 } cli_command;
 
@@ -106,6 +126,11 @@ int cli_cmd_key_create(cli_ctx *ctx);
 int cli_cmd_key_list(cli_ctx *ctx);
 int cli_cmd_key_revoke(cli_ctx *ctx);
 int cli_cmd_import(cli_ctx *ctx);
+int cli_cmd_search(cli_ctx *ctx);
+int cli_cmd_stats(cli_ctx *ctx);
+int cli_cmd_campaign_create(cli_ctx *ctx);
+int cli_cmd_campaign_list(cli_ctx *ctx);
+int cli_cmd_campaign_show(cli_ctx *ctx);
 
 /* ---- args.c ---------------------------------------------------------- */
 
@@ -195,6 +220,19 @@ bool cli_status_ok(const cli_service *s, const Eccp__V1__Status *status);
 /* The response's status; a missing one counts as OK (proto3 default). */
 Eccp__V1__StatusCode cli_status_code(const Eccp__V1__Status *status);
 
+/* ---- cmd_read.c ------------------------------------------------------ */
+
+/* One eccp-catalog call on an open service, like cli_ingest_call: fills
+ * request_id and credentials, sends, and checks that the reply is OK and
+ * answers method want. Returns 0 with *resp, or -1 after reporting on
+ * stderr; a status whose code is quiet is not reported but returned in
+ * *code (which is OK otherwise). */
+int cli_catalog_call(const cli_ctx *ctx, cli_service *svc, eccp_arena *a,
+                     Eccp__V1__CatalogRequest *req,
+                     Eccp__V1__CatalogResponse__MethodCase want,
+                     Eccp__V1__StatusCode quiet, Eccp__V1__StatusCode *code,
+                     const Eccp__V1__CatalogResponse **resp);
+
 /* ---- http.c ---------------------------------------------------------- */
 
 /* GET base_url + path (base_url "http://host:port[/prefix]") within
@@ -251,6 +289,11 @@ void cli_table_fields(cli_table *t, const ProtobufCMessage *m, const char *const
 /* "digital" for ECOSYSTEM_DIGITAL: the value name without the enum's
  * prefix, lower-cased. */
 const char *cli_enum_label(const ProtobufCEnumDescriptor *d, int value, eccp_arena *a);
+/* Columns of the terminal out writes to; 0 when it is not one. */
+size_t cli_terminal_width(FILE *out);
+/* s cut to at most width code points, the last of them "…" when cut;
+ * s itself when it fits. */
+const char *cli_clip(eccp_arena *a, const char *s, size_t width);
 /* "3d04h", "2h03m", "5m12s", "42s". */
 void cli_format_duration(uint64_t ms, char *buf, size_t cap);
 

@@ -1,4 +1,5 @@
-/* eccp get ID and eccp list KIND: reads from eccp-catalog. */
+/* eccp get ID and eccp list KIND: reads from eccp-catalog, and the catalog
+ * call the other catalog commands share. */
 #include "cli.h"
 
 #include "json.h"
@@ -9,14 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* One catalog call; on success *resp holds an OK response whose method is
- * want. A non-OK status is returned in *code after being reported, unless it
- * is quiet_code, which the caller words itself. */
-static int cli_catalog_call(const cli_ctx *ctx, cli_service *svc, eccp_arena *a,
-                            Eccp__V1__CatalogRequest *req,
-                            Eccp__V1__CatalogResponse__MethodCase want,
-                            Eccp__V1__StatusCode quiet_code, Eccp__V1__StatusCode *code,
-                            const Eccp__V1__CatalogResponse **resp)
+int cli_catalog_call(const cli_ctx *ctx, cli_service *svc, eccp_arena *a,
+                     Eccp__V1__CatalogRequest *req,
+                     Eccp__V1__CatalogResponse__MethodCase want,
+                     Eccp__V1__StatusCode quiet, Eccp__V1__StatusCode *code,
+                     const Eccp__V1__CatalogResponse **resp)
 {
 	ProtobufCMessage *out;
 	*code = ECCP__V1__STATUS_CODE__STATUS_CODE_OK;
@@ -27,13 +25,18 @@ static int cli_catalog_call(const cli_ctx *ctx, cli_service *svc, eccp_arena *a,
 	*resp = (const Eccp__V1__CatalogResponse *)out;
 	*code = cli_status_code((*resp)->status);
 	if (*code != ECCP__V1__STATUS_CODE__STATUS_CODE_OK) {
-		if (*code != quiet_code)
+		if (*code != quiet)
 			cli_status_ok(svc, (*resp)->status);
 		return -1;
 	}
+	/* A catalog that predates the method answers with another (or no)
+	 * member. */
 	if ((*resp)->method_case != want) {
-		fprintf(stderr, "eccp: catalog: reply carries no %s result\n",
-		        want == ECCP__V1__CATALOG_RESPONSE__METHOD_GET ? "get" : "list");
+		const ProtobufCFieldDescriptor *f =
+		    protobuf_c_message_descriptor_get_field(
+		        &eccp__v1__catalog_response__descriptor, (unsigned)want);
+		fprintf(stderr, "eccp: %s: reply carries no %s result\n", svc->name,
+		        f != NULL ? f->name : "?");
 		return -1;
 	}
 	return 0;

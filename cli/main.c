@@ -10,6 +10,19 @@
  *   eccp [OPTIONS] key revoke KEY_ID
  *   eccp [OPTIONS] get ID
  *   eccp [OPTIONS] list cluster|news|event|call [--limit N] [--all]
+ *   eccp [OPTIONS] search [WORDS...] [--kind K,…] [--ecosystem E,…]
+ *                  [--technology T,…] [--country CC,…] [--nuts PREFIX]
+ *                  [--org ORG,…] [--from DATE] [--to DATE] [--status S,…]
+ *                  [--programme P,…] [--deadline-after DATE]
+ *                  [--deadline-before DATE] [--campaign ID] [--sort ORDER]
+ *                  [--facets] [--as-of DATE] [--limit N] [--all]
+ *                  [--format json|table|ics]
+ *   eccp [OPTIONS] stats [--campaign ID] [--as-of DATE]
+ *   eccp [OPTIONS] campaign create --name NAME --from DATE --to DATE [--id ID]
+ *                  [--kind K,…] [--ecosystem E,…] [--country CC,…]
+ *                  [--keyword K,…]
+ *   eccp [OPTIONS] campaign list
+ *   eccp [OPTIONS] campaign show ID [--as-of DATE]
  *   eccp [OPTIONS] status
  *   eccp demo-data [--scale N] [--seed S] [--out FILE] …  (its own options)
  *   eccp help [COMMAND]      (also: eccp --help, eccp COMMAND --help;
@@ -23,7 +36,8 @@
  *   --key KEY           ECCP_API_KEY           "" (sent as credentials.api_key
  *                                              with every request)
  *   --timeout MS        ECCP_TIMEOUT_MS        5000 (1..3600000)
- *   --format json|table                        json unless stdout is a terminal
+ *   --format json|table|ics                    json unless stdout is a terminal
+ *                                              (ics: search only)
  * demo-data is the exception: everything after its name is its own (it
  * talks to no service), and only options before the name are eccp's.
  *
@@ -126,6 +140,67 @@
  *   table: columns ID KIND VERSION ORGANISATION TITLE/NAME, then a footer
  *   "N items[ of TOTAL][ (more with --all)]".
  *
+ * search -> {"hits":[SearchHit…],"nextPageToken":"…","total":"N"[,"facets":F]}
+ *   a hit: {"item":{ContentItem as get prints it},"score":1.5,
+ *   "callStatus":"CALL_STATUS_OPEN","otherSources":[{"id","organisationId",
+ *   "url"}…]} (defaults omitted: score without words, callStatus but for
+ *   calls, otherSources but for events published by several organisations);
+ *   total is the whole result's count; F, only with --facets:
+ *   {"kinds":[{"value":"CONTENT_KIND_EVENT","count":"120"}…],"countries":
+ *   [{"value":"DE",…}…],"ecosystems":[…],"callStatuses":[…]}. With --all
+ *   every page's hits in one such object, the first page's total and facets,
+ *   nextPageToken "".
+ *   WORDS are joined with spaces into the query text, passed as typed (all
+ *   words must occur, "phrases", prefix*, -word; diacritics and case do not
+ *   matter); after 'search' a "-word" is a word, not an option. Filters:
+ *   lists are comma-separated; --kind by name (cluster…), --ecosystem and
+ *   --status by their short names in any case, '-' for '_' ("agri-food"),
+ *   or full names; --country upper-cased, two letters each; DATE is
+ *   YYYY-MM-DD (00:00:00Z; 23:59:59Z for --to and --deadline-before) or RFC
+ *   3339. --limit is 1..500 here; --all without --limit asks for pages of
+ *   500.
+ *   table: columns KIND DATE COUNTRY TITLE/NAME ID. DATE is an event's
+ *   start, a news item's publication or a call's deadline (YYYY-MM-DD; "-"
+ *   for a cluster); COUNTRY a cluster's or event's country, or up to three
+ *   of a news item's or call's countries and "+N"; TITLE/NAME is cut to the
+ *   terminal's width (60 characters off a terminal) and carries
+ *   "[withdrawn] ", a call's "[open] " / "[closed] " / "[forthcoming] " and
+ *   an event's " [+N sources]" (" [+1 source]"). Then "N of TOTAL hits[ (more
+ *   with --all)]" and, with --facets, an empty line and one line per facet
+ *   that has counts, largest first, e.g.
+ *     kind: event 120, news 30
+ *     country: DE 40, FR 31
+ *     ecosystem: digital 50, agri_food 12
+ *     call status: open 3, closed 1
+ *   --format ics: the CalendarResponse's ics text of the same search,
+ *   written as received (no newline added; an empty calendar when nothing
+ *   matches).
+ *
+ * stats -> the StatsResponse with every field:
+ *   {"total":"N","counts":{"kinds":[FacetCount…],"countries":[…],
+ *    "ecosystems":[…],"callStatuses":[…]},"clusters":"N",
+ *    "clustersOutsideEurope":"N","organisations":"N"}
+ *   table: rows "total", "clusters", "clusters outside Europe",
+ *   "organisations"; then, each after an empty line and largest first,
+ *   columns KIND ITEMS, ECOSYSTEM ITEMS and COUNTRY ITEMS (at most 15
+ *   countries, then "(top 15 of N countries; JSON lists all)").
+ *
+ * campaign create -> the CampaignCreateResponse with every field:
+ *   {"campaign":{"id":…,"name":…,"windowStart":…,"windowEnd":…,"kinds":[…],
+ *    "ecosystems":[…],"countries":[…],"keywords":[…]},"created":true|false}
+ *   (created false: the same campaign existed). Needs the admin key.
+ *   table: the campaign's set fields as rows, then "outcome" (created |
+ *   already existed). A refusal (ALREADY_EXISTS for another definition
+ *   under the id, PERMISSION_DENIED, INVALID_ARGUMENT) is reported as any
+ *   error status and exits 1.
+ * campaign list -> {"campaigns":[{"campaign":{…every field…},"items":"N"}…]}
+ *   table: columns ID FROM TO KINDS ITEMS NAME (FROM, TO: the window's
+ *   dates; KINDS "event,news"), then "N campaigns".
+ * campaign show -> the CampaignShowResponse with every field:
+ *   {"campaign":{…},"stats":{…as stats…}}
+ *   table: the campaign's rows, an empty line, then the stats table. An
+ *   unknown ID prints "not found: ID".
+ *
  * status -> {"ok":true|false,"services":[S,S,S]}, S in the order ingest,
  *   catalog, broker:
  *   {"name":"ingest","endpoint":"tcp://…","state":"up"|"not ready"|"down",
@@ -152,7 +227,8 @@
  *     retry after 1500 ms
  *   FILE: deadline: not an RFC 3339 time     (JSON decode error, path relative
  *                                             to the item; "<stdin>" for -)
- *   not found: ID                            (get, withdraw, key revoke)
+ *   not found: ID                            (get, withdraw, key revoke,
+ *                                             campaign show)
  *   eccp: import: batch from line 1001: no reply within 5000 ms; resending in
  *     400 ms (request id 3f…, retry 2 of 10)           (one line)
  *   eccp: unknown command 'x'                (usage errors, then a hint line:)
@@ -160,7 +236,7 @@
  *
  * EXIT STATUS: 0 success; 1 failure (service down, error status, bad file,
  * an import with rejected lines); 2 bad usage (unknown command or option,
- * missing argument, bad KIND or value).
+ * missing argument or required option, bad KIND or value, a bad date).
  *
  * A call that times out is sent once more with the same request_id, which the
  * server deduplicates, so a publish is never applied twice by the retry.
@@ -383,6 +459,124 @@ const cli_command cli_commands[] = {
         .run = cli_cmd_list,
     },
     {
+        .name = "search",
+        .args = "[WORDS...]",
+        .argnames = "",
+        .min_args = 0,
+        .max_args = -1,
+        .summary = "Search clusters, news, events and calls in eccp-catalog",
+        .details =
+            "WORDS, joined with spaces, are the query; every filter that is given\n"
+            "must hold too (a list: any of its values). The query syntax:\n"
+            "  energy storage      both words must occur (in any order)\n"
+            "  \"smart grid\"        the phrase (quote it for the shell: '\"smart "
+            "grid\"')\n"
+            "  hydro*              words starting with hydro\n"
+            "  -coal               no item that mentions coal\n"
+            "Diacritics and case do not matter (\"Munchen\" finds \"München\").\n"
+            "After 'search', a word starting with a single '-' is a query word,\n"
+            "not an option. Without WORDS every item that passes the filters is\n"
+            "a hit, newest first.\n"
+            "\n"
+            "Lists are comma-separated (--country DE,FR). DATE is YYYY-MM-DD or an\n"
+            "RFC 3339 time; a date alone means 00:00:00Z, except for --to and\n"
+            "--deadline-before, where it means 23:59:59Z. The window (--from, --to)\n"
+            "keeps events overlapping it, news published in it and calls open\n"
+            "during it, and leaves out cluster profiles. --status, --programme and\n"
+            "--deadline-* are about calls. Ecosystems: aerospace_defence,\n"
+            "agri_food, construction, cultural_creative, digital, electronics,\n"
+            "energy_intensive, renewable_energy, health,\n"
+            "mobility_transport_automotive, proximity_social_economy, retail,\n"
+            "textile, tourism ('-' for '_' and any case are fine).\n"
+            "\n"
+            "Prints one page of hits (--all: every page, 500 per request unless\n"
+            "--limit says). Table: KIND, DATE (an event's start, a news item's\n"
+            "publication, a call's deadline; \"-\" for a cluster), COUNTRY,\n"
+            "TITLE/NAME (\"[open]\", \"[closed]\" or \"[forthcoming]\" before a\n"
+            "call's title, \"[+N sources]\" after an event that other organisations\n"
+            "published too), ID; then \"N of TOTAL hits\" and, with --facets, one\n"
+            "line per facet: \"kind: event 120, news 30\". JSON:\n"
+            "{\"hits\":[{\"item\":{…},\"score\":…,\"callStatus\":…,\"otherSources\":[…]}"
+            "…],\n"
+            "\"nextPageToken\":\"…\",\"total\":\"N\",\"facets\":{\"kinds\":[{\"value\":\n"
+            "\"CONTENT_KIND_EVENT\",\"count\":\"120\"}…],\"countries\":…,\"ecosystems\":"
+            "…,\n"
+            "\"callStatuses\":…}} (facets only with --facets; with --all the hits of\n"
+            "every page, the first page's total and facets, nextPageToken \"\").\n"
+            "--format ics writes the matching events (every page; --kind is\n"
+            "ignored) as an iCalendar file, exactly as the catalog made it.\n",
+        .dash_args = true,
+        .run = cli_cmd_search,
+    },
+    {
+        .name = "stats",
+        .args = "",
+        .argnames = "",
+        .min_args = 0,
+        .max_args = 0,
+        .summary = "Show the catalogue's headline figures, or a campaign's",
+        .details =
+            "Prints total, clusters, clusters outside Europe and organisations,\n"
+            "then the items per kind, per ecosystem and per country (the largest\n"
+            "15 in the table), largest first. With --campaign only the campaign's\n"
+            "members count. JSON: the StatsResponse with every field:\n"
+            "{\"total\":\"N\",\"counts\":{\"kinds\":[{\"value\":\"CONTENT_KIND_EVENT\",\n"
+            "\"count\":\"N\"}…],\"countries\":[…],\"ecosystems\":[…],\n"
+            "\"callStatuses\":[…]},\"clusters\":\"N\",\"clustersOutsideEurope\":\"N\",\n"
+            "\"organisations\":\"N\"}.\n",
+        .run = cli_cmd_stats,
+    },
+    {
+        .name = "campaign create",
+        .args = "--name NAME --from DATE --to DATE",
+        .argnames = "",
+        .min_args = 0,
+        .max_args = 0,
+        .summary = "Define a campaign such as the EU Cluster Weeks (admin key)",
+        .details =
+            "A campaign is a standing search: a window (--from, --to: YYYY-MM-DD\n"
+            "or RFC 3339; --to's date alone means 23:59:59Z), the kinds it collects\n"
+            "(default: events) and optional ecosystems, countries and keywords.\n"
+            "Its members are whatever the catalogue holds that fits, published\n"
+            "before or after it was created. Without --id the catalog makes one\n"
+            "from the name. Creating the same campaign again changes nothing;\n"
+            "another definition under an existing id is refused (ALREADY_EXISTS).\n"
+            "\n"
+            "Prints the campaign (id, name, windowStart, windowEnd, kinds,\n"
+            "ecosystems, countries, keywords as set) and an \"outcome\" row:\n"
+            "created or already existed. JSON: the CampaignCreateResponse with\n"
+            "every field: {\"campaign\":{\"id\":…,\"name\":…,\"windowStart\":…,\n"
+            "\"windowEnd\":…,\"kinds\":[\"CONTENT_KIND_EVENT\"],\"ecosystems\":[…],\n"
+            "\"countries\":[…],\"keywords\":[…]},\"created\":true}.\n",
+        .run = cli_cmd_campaign_create,
+    },
+    {
+        .name = "campaign list",
+        .args = "",
+        .argnames = "",
+        .min_args = 0,
+        .max_args = 0,
+        .summary = "List the campaigns and how many items each holds",
+        .details = "Table: ID, FROM, TO (the window's dates), KINDS, ITEMS, NAME and an\n"
+                   "\"N campaigns\" footer. JSON: {\"campaigns\":[{\"campaign\":{…},\n"
+                   "\"items\":\"N\"}…]} (every field of each).\n",
+        .run = cli_cmd_campaign_list,
+    },
+    {
+        .name = "campaign show",
+        .args = "ID",
+        .argnames = "ID",
+        .min_args = 1,
+        .max_args = 1,
+        .summary = "Show a campaign and its figures",
+        .details =
+            "Prints the campaign's fields, then its figures as 'eccp stats\n"
+            "--campaign ID' does. JSON: the CampaignShowResponse with every field:\n"
+            "{\"campaign\":{…},\"stats\":{…StatsResponse…}}. An unknown ID prints\n"
+            "\"not found: ID\" to stderr and exits 1.\n",
+        .run = cli_cmd_campaign_show,
+    },
+    {
         .name = "status",
         .args = "",
         .argnames = "",
@@ -422,7 +616,7 @@ const cli_command cli_commands[] = {
         .min_args = 0,
         .max_args = 2,
         .summary = "Show help for a command",
-        .details = "COMMAND may be a group (org, key) to list its commands.\n",
+        .details = "COMMAND may be a group (org, key, campaign) to list its commands.\n",
         .run = cli_cmd_help,
     },
 };

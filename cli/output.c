@@ -265,7 +265,15 @@ static size_t cli_prefix_bytes(const char *s, size_t w)
 	return i;
 }
 
-static size_t cli_terminal_width(FILE *out)
+const char *cli_clip(eccp_arena *a, const char *s, size_t width)
+{
+	if (width == 0 || cli_width(s, strlen(s)) <= width)
+		return s;
+	size_t n = cli_prefix_bytes(s, width - 1);
+	return eccp_arena_printf(a, "%.*s…", (int)n, s);
+}
+
+size_t cli_terminal_width(FILE *out)
 {
 	struct winsize ws;
 	if (isatty(fileno(out)) && ioctl(fileno(out), TIOCGWINSZ, &ws) == 0 &&

@@ -1,9 +1,9 @@
 /* Content events into the catalogue.
  *
- * An item is one row of items (what queries filter and sort on, and the
- * packed ContentItem), one row of the full-text index items_fts under the
- * same rowid, and its tags (ecosystems, countries, technologies,
- * programmes). An update replaces all three; an event older than what is
+ * An item is one row of items (what queries sort and count on, and the
+ * packed ContentItem) and one row of the full-text index items_fts under the
+ * same rowid: its text, and the words of what it can be filtered by (see
+ * catalog_facet_word). An update replaces both; an event older than what is
  * stored (a lower version) changes nothing, so the order of updates cannot
  * roll an item back. A withdrawal only marks the row: queries leave it out,
  * calendars show it as cancelled. */
@@ -30,11 +30,8 @@ typedef struct cat_doc {
 	const char *duplicate_of;
 	int64_t eco_mask; /* bit e-1 for ecosystem e */
 	char *countries;  /* ",DE,FR," */
-	struct {
-		int facet;
-		const char *value;
-	} tags[4 * 50 + 2];
-	size_t n_tags;
+	char *facets;     /* the facet words, space-separated */
+	size_t facets_len, facets_cap;
 } cat_doc;
 
 static int64_t ts_s(const Eccp__V1__Timestamp *t)
@@ -75,27 +72,57 @@ static char *join(eccp_arena *a, char **v, size_t n, const char *more1, const ch
 	return out;
 }
 
-static void tag(cat_doc *d, int facet, const char *value)
+char *catalog_facet_word(eccp_arena *a, int facet, const char *value)
 {
-	if (value == NULL || value[0] == '\0' ||
-	    d->n_tags == sizeof(d->tags) / sizeof(d->tags[0]))
-		return;
-	for (size_t i = 0; i < d->n_tags; i++)
-		if (d->tags[i].facet == facet && strcmp(d->tags[i].value, value) == 0)
-			return; /* a tag is kept once */
-	d->tags[d->n_tags].facet = facet;
-	d->tags[d->n_tags].value = value;
-	d->n_tags++;
+	size_t n = strlen(value);
+	char *out = eccp_arena_alloc(a, 3 * n + 8);
+	out[0] = 'q';
+	out[1] = (char)facet;
+	size_t len = 2;
+	if (facet == CAT_FACET_ORGANISATION) {
+		/* Ids are [a-z0-9][a-z0-9_.-]*: the rest is spelled out so that
+		 * two ids never make the same word. */
+		for (const char *p = value; *p; p++) {
+			unsigned char c = (unsigned char)*p;
+			if ((c >= 'a' && c <= 'y') || (c >= '0' && c <= '9')) {
+				out[len++] = (char)c;
+			} else {
+				out[len++] = 'z';
+				eccp_hex(c, 2, out + len);
+				len += 2;
+			}
+		}
+	} else {
+		char *f = eccp_arena_alloc(a, n + 8);
+		eccp_text_fold(value, f, n + 8);
+		for (const char *p = f; *p; p++)
+			if (*p != ' ')
+				out[len++] = *p;
+	}
+	out[len] = '\0';
+	return len > 2 ? out : "";
 }
 
-static void tag_folded(cat_doc *d, eccp_arena *a, int facet, const char *value)
+static void facet(cat_doc *d, eccp_arena *a, int facet, const char *value)
 {
 	if (value == NULL || value[0] == '\0')
 		return;
-	size_t cap = strlen(value) * 2 + 8;
-	char *f = eccp_arena_alloc(a, cap);
-	eccp_text_fold(value, f, cap);
-	tag(d, facet, f);
+	const char *w = catalog_facet_word(a, facet, value);
+	size_t n = strlen(w);
+	if (n == 0)
+		return;
+	if (d->facets_len + n + 2 > d->facets_cap) {
+		size_t cap = (d->facets_cap + n + 2) * 2;
+		char *f = eccp_arena_alloc(a, cap);
+		if (d->facets_len > 0)
+			memcpy(f, d->facets, d->facets_len);
+		d->facets = f;
+		d->facets_cap = cap;
+	}
+	if (d->facets_len > 0)
+		d->facets[d->facets_len++] = ' ';
+	memcpy(d->facets + d->facets_len, w, n + 1);
+	d->facets_len += n;
 }
 
 static void ecosystems(cat_doc *d, eccp_arena *a, const Eccp__V1__Ecosystem *e, size_t n)
@@ -104,7 +131,7 @@ static void ecosystems(cat_doc *d, eccp_arena *a, const Eccp__V1__Ecosystem *e, 
 		if (e[i] < 1 || e[i] > 62)
 			continue;
 		d->eco_mask |= (int64_t)1 << (e[i] - 1);
-		tag(d, CAT_TAG_ECOSYSTEM, eccp_arena_printf(a, "%d", (int)e[i]));
+		facet(d, a, CAT_FACET_ECOSYSTEM, eccp_arena_printf(a, "%d", (int)e[i]));
 	}
 }
 
@@ -118,7 +145,7 @@ static void countries(cat_doc *d, eccp_arena *a, char *const *c, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (c[i] == NULL || c[i][0] == '\0')
 			continue;
-		tag(d, CAT_TAG_COUNTRY, c[i]);
+		facet(d, a, CAT_FACET_COUNTRY, c[i]);
 		size_t l = strlen(c[i]);
 		memcpy(p, c[i], l);
 		p += l;
@@ -131,7 +158,7 @@ static void countries(cat_doc *d, eccp_arena *a, char *const *c, size_t n)
 static void technologies(cat_doc *d, eccp_arena *a, char **t, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		tag_folded(d, a, CAT_TAG_TECHNOLOGY, t[i]);
+		facet(d, a, CAT_FACET_TECHNOLOGY, t[i]);
 }
 
 /* Fills d from the item; false when the item has no body. */
@@ -155,6 +182,7 @@ static bool doc_of(const Eccp__V1__ContentItem *it, eccp_arena *a, cat_doc *d)
 		    join(a, c->value_chains, c->n_value_chains, c->city, NULL)};
 		d->keywords = join(a, kw, 4, NULL, NULL);
 		d->nuts = c->nuts_region;
+		facet(d, a, CAT_FACET_NUTS, c->nuts_region);
 		const eccp_country *ct = eccp_country_find(c->country ? c->country : "");
 		d->europe = ct != NULL && ct->europe;
 		ecosystems(d, a, c->ecosystems, c->n_ecosystems);
@@ -216,7 +244,7 @@ static bool doc_of(const Eccp__V1__ContentItem *it, eccp_arena *a, cat_doc *d)
 		ecosystems(d, a, c->ecosystems, c->n_ecosystems);
 		countries(d, a, c->eligible_countries, c->n_eligible_countries);
 		technologies(d, a, c->technologies, c->n_technologies);
-		tag_folded(d, a, CAT_TAG_PROGRAMME, c->programme);
+		facet(d, a, CAT_FACET_PROGRAMME, c->programme);
 		break;
 	}
 	default:
@@ -224,6 +252,7 @@ static bool doc_of(const Eccp__V1__ContentItem *it, eccp_arena *a, cat_doc *d)
 	}
 	if (d->countries == NULL)
 		d->countries = ",";
+	facet(d, a, CAT_FACET_ORGANISATION, it->organisation_id);
 	return true;
 }
 
@@ -236,6 +265,7 @@ static void bind_texts(sqlite3_stmt *w, int first, const cat_doc *d)
 	sqlite3_bind_text(w, first + 2, d->body ? d->body : "", -1, SQLITE_STATIC);
 	sqlite3_bind_text(w, first + 3, d->keywords ? d->keywords : "", -1,
 	                  SQLITE_STATIC);
+	sqlite3_bind_text(w, first + 4, d->facets ? d->facets : "", -1, SQLITE_STATIC);
 }
 
 static int step_done(sqlite3_stmt *w)
@@ -251,46 +281,24 @@ static int unindex(eccp_store *st, int64_t rid, const cat_doc *old)
 {
 	sqlite3_stmt *w = eccp_store_stmt(
 	    st, "INSERT INTO items_fts (items_fts, rowid, title, summary, body,"
-	        " keywords) VALUES ('delete', ?1, ?2, ?3, ?4, ?5)");
-	sqlite3_stmt *t = eccp_store_stmt(
-	    st, "DELETE FROM tags WHERE facet = ?1 AND value = ?2 AND rid = ?3");
-	if (w == NULL || t == NULL)
+	        " keywords, facets) VALUES ('delete', ?1, ?2, ?3, ?4, ?5, ?6)");
+	if (w == NULL)
 		return -1;
 	sqlite3_bind_int64(w, 1, rid);
 	bind_texts(w, 2, old);
-	if (step_done(w) != 0)
-		return -1;
-	for (size_t i = 0; i < old->n_tags; i++) {
-		sqlite3_bind_int(t, 1, old->tags[i].facet);
-		sqlite3_bind_text(t, 2, old->tags[i].value, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(t, 3, rid);
-		if (step_done(t) != 0)
-			return -1;
-	}
-	return 0;
+	return step_done(w);
 }
 
 static int index_doc(eccp_store *st, int64_t rid, const cat_doc *d)
 {
 	sqlite3_stmt *w = eccp_store_stmt(
-	    st, "INSERT INTO items_fts (rowid, title, summary, body, keywords)"
-	        " VALUES (?1, ?2, ?3, ?4, ?5)");
-	sqlite3_stmt *t = eccp_store_stmt(
-	    st, "INSERT OR IGNORE INTO tags (facet, value, rid) VALUES (?1, ?2, ?3)");
-	if (w == NULL || t == NULL)
+	    st, "INSERT INTO items_fts (rowid, title, summary, body, keywords, facets)"
+	        " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+	if (w == NULL)
 		return -1;
 	sqlite3_bind_int64(w, 1, rid);
 	bind_texts(w, 2, d);
-	if (step_done(w) != 0)
-		return -1;
-	for (size_t i = 0; i < d->n_tags; i++) {
-		sqlite3_bind_int(t, 1, d->tags[i].facet);
-		sqlite3_bind_text(t, 2, d->tags[i].value, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(t, 3, rid);
-		if (step_done(t) != 0)
-			return -1;
-	}
-	return 0;
+	return step_done(w);
 }
 
 /* ---- events --------------------------------------------------------------- */

@@ -14,13 +14,25 @@ typedef struct catalog {
 	eccp_admin_key admin;
 } catalog;
 
-/* Multi-valued attributes an item can be found by (tags.facet). */
+/* What an item can be filtered by is indexed as words of the full-text
+ * index's column "facets": 'q', a letter for the attribute and the value
+ * folded to letters and digits, e.g. "qcde" (country DE), "qe5" (ecosystem
+ * 5), "qthydrogen" (technology), "qphorizoneurope" (programme), "qnde21"
+ * (NUTS region, found by prefix), "qo..." (organisation). A filter is then a
+ * MATCH on that column: no B-tree to keep up per attribute, and filters and
+ * text are answered by one index. */
 enum {
-	CAT_TAG_ECOSYSTEM = 1,  /* the enum number, as text */
-	CAT_TAG_COUNTRY = 2,    /* ISO code, upper case */
-	CAT_TAG_TECHNOLOGY = 3, /* folded text */
-	CAT_TAG_PROGRAMME = 4,  /* folded text */
+	CAT_FACET_COUNTRY = 'c',
+	CAT_FACET_ECOSYSTEM = 'e',
+	CAT_FACET_TECHNOLOGY = 't',
+	CAT_FACET_PROGRAMME = 'p',
+	CAT_FACET_NUTS = 'n',
+	CAT_FACET_ORGANISATION = 'o',
 };
+
+/* The word for value under facet (arena memory); "" when the value has no
+ * letter or digit. */
+char *catalog_facet_word(eccp_arena *a, int facet, const char *value);
 
 /* Dates far outside anything real, for open ends. */
 #define CAT_TIME_MIN (-62135596800LL) /* 0001-01-01 */

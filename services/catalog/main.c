@@ -19,6 +19,7 @@ static const char *const catalog_migrations[] = {
                        "CREATE INDEX items_kind ON items (kind, id);",
     /* 2: search. The catalogue is rebuilt by replaying every origin from
      * its first event: the cursors start again. */
+    ECCP_RPC_SCHEMA
     "DROP TABLE items;"
     "DELETE FROM cursor;"
     "CREATE TABLE items ("
@@ -40,19 +41,13 @@ static const char *const catalog_migrations[] = {
     " eco INTEGER NOT NULL,"    /* ecosystems, bit e-1 for e */
     " countries TEXT NOT NULL," /* ',DE,FR,' */
     " item BLOB NOT NULL);"
-    "CREATE INDEX items_kind_date ON items (kind, date_s);"
     "CREATE INDEX items_date ON items (date_s);"
     "CREATE INDEX items_deadline ON items (deadline_s) WHERE deadline_s IS NOT NULL;"
-    "CREATE INDEX items_org ON items (organisation_id);"
-    "CREATE INDEX items_nuts ON items (nuts) WHERE nuts IS NOT NULL;"
     "CREATE INDEX items_dup ON items (duplicate_of) WHERE duplicate_of IS NOT NULL;"
-    "CREATE TABLE tags ("
-    " facet INTEGER NOT NULL,"
-    " value TEXT NOT NULL,"
-    " rid INTEGER NOT NULL,"
-    " PRIMARY KEY (facet, value, rid)) WITHOUT ROWID;"
+    /* Only what sorting needs has a B-tree: filters are words of the
+     * full-text index (catalog.h), which keeps no copy of the text. */
     "CREATE VIRTUAL TABLE items_fts USING fts5(title, summary, body, keywords,"
-    " content='', tokenize='eccp');"
+    " facets, content='', tokenize='eccp');"
     "INSERT INTO items_fts (items_fts, rank) VALUES ('hashsize', 16777216);"
     "INSERT INTO items_fts (items_fts, rank) VALUES ('automerge', 8);"
     "CREATE TABLE campaigns ("

@@ -8,7 +8,11 @@
  * between two pages and show some twice or never. So the figures are taken
  * once, for the first page (eccp_rank_stats), travel in the page token, and
  * every later page ranks with them (eccp_rank): a hit's score then depends
- * only on its own text, and the order is the same on every page. */
+ * only on its own text, and the order is the same on every page.
+ *
+ * Both take the number of phrases that come from the user's text: they come
+ * first in the MATCH expression; the filters' words after them neither
+ * score nor need statistics. */
 #include "catalog.h"
 
 #include "text.h"
@@ -39,7 +43,8 @@ static int rank_count_cb(const Fts5ExtensionApi *api, Fts5Context *fts, void *ar
 	return SQLITE_OK;
 }
 
-static int rank_compute(const Fts5ExtensionApi *api, Fts5Context *fts, rank_stats *s)
+static int rank_compute(const Fts5ExtensionApi *api, Fts5Context *fts, int n_user,
+                        rank_stats *s)
 {
 	sqlite3_int64 rows = 0, tokens = 0;
 	int rc = api->xRowCount(fts, &rows);
@@ -50,6 +55,8 @@ static int rank_compute(const Fts5ExtensionApi *api, Fts5Context *fts, rank_stat
 	s->rows = (double)rows;
 	s->avgdl = rows > 0 ? (double)tokens / (double)rows : 1.0;
 	s->n = api->xPhraseCount(fts);
+	if (s->n > n_user)
+		s->n = n_user;
 	if (s->n > RANK_MAX_TERMS)
 		s->n = RANK_MAX_TERMS;
 	for (int i = 0; i < s->n; i++) {
@@ -95,13 +102,13 @@ static bool rank_parse(const char *text, rank_stats *s)
 	return true;
 }
 
+/* eccp_rank_stats(items_fts, n_user) */
 static void rank_stats_fn(const Fts5ExtensionApi *api, Fts5Context *fts,
                           sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-	(void)argc;
-	(void)argv;
+	int n_user = argc > 0 ? sqlite3_value_int(argv[0]) : RANK_MAX_TERMS;
 	rank_stats s;
-	int rc = rank_compute(api, fts, &s);
+	int rc = rank_compute(api, fts, n_user, &s);
 	if (rc != SQLITE_OK) {
 		sqlite3_result_error_code(ctx, rc);
 		return;
@@ -113,7 +120,8 @@ static void rank_stats_fn(const Fts5ExtensionApi *api, Fts5Context *fts,
 		sqlite3_result_text(ctx, out, -1, sqlite3_free);
 }
 
-/* eccp_rank(items_fts [, stats]): the row's score, higher is better. */
+/* eccp_rank(items_fts, n_user, stats or NULL): the row's score, higher is
+ * better. */
 static void rank_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
                     int argc, sqlite3_value **argv)
 {
@@ -124,12 +132,13 @@ static void rank_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_conte
 			sqlite3_result_error_nomem(ctx);
 			return;
 		}
-		const char *given = argc > 0 && sqlite3_value_type(argv[0]) == SQLITE_TEXT
-		                        ? (const char *)sqlite3_value_text(argv[0])
+		int n_user = argc > 0 ? sqlite3_value_int(argv[0]) : RANK_MAX_TERMS;
+		const char *given = argc > 1 && sqlite3_value_type(argv[1]) == SQLITE_TEXT
+		                        ? (const char *)sqlite3_value_text(argv[1])
 		                        : NULL;
 		int rc = SQLITE_OK;
 		if (given == NULL || !rank_parse(given, s))
-			rc = rank_compute(api, fts, s);
+			rc = rank_compute(api, fts, n_user, s);
 		if (rc == SQLITE_OK)
 			rc = api->xSetAuxdata(fts, s, sqlite3_free);
 		else
@@ -147,7 +156,7 @@ static void rank_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_conte
 		int phrase, col, off;
 		if (api->xInst(fts, i, &phrase, &col, &off) != SQLITE_OK)
 			break;
-		if (phrase < s->n && col >= 0 && col < 4)
+		if (phrase < s->n && col >= 0 && col < 5)
 			freq[phrase] += rank_weight[col];
 	}
 	int len = 0;

@@ -132,10 +132,11 @@ static sqlite3_stmt *sq_prepare(eccp_rpc_call *call, const sq *q)
 struct cat_query {
 	const Eccp__V1__SearchRequest *rq;
 	const Eccp__V1__Campaign *campaign;
-	char *fts;          /* what to MATCH, or NULL */
-	char *fts_not;      /* rows to leave out, or NULL */
-	char *campaign_fts; /* the campaign's keywords, or NULL */
-	char *nuts_glob;
+	char *user;    /* the user's words (ANDed quoted terms), or NULL */
+	int n_user;    /* phrases in user */
+	char *fts;     /* what to MATCH: user's words first, then filters */
+	char *fts_not; /* rows to leave out, or NULL */
+	bool nothing;  /* a filter no item can satisfy */
 	int64_t now;
 	int64_t max_rid;
 	int sort;
@@ -157,7 +158,7 @@ static bool ts_set(const Eccp__V1__Timestamp *t)
  * user's text: the same folding the index used, so what matches is what the
  * user typed. Returns false when the term has no token. */
 static bool fts_term(eccp_arena *a, char **out, const char *term, size_t n, bool prefix,
-                     const char *joiner)
+                     const char *joiner, int *count)
 {
 	char *raw = eccp_arena_strndup(a, term, n);
 	size_t cap = n * 3 + 8;
@@ -167,11 +168,13 @@ static bool fts_term(eccp_arena *a, char **out, const char *term, size_t n, bool
 	*out = *out == NULL ? eccp_arena_printf(a, "\"%s\"%s", f, prefix ? "*" : "")
 	                    : eccp_arena_printf(a, "%s%s\"%s\"%s", *out, joiner, f,
 	                                        prefix ? "*" : "");
+	if (count != NULL)
+		(*count)++;
 	return true;
 }
 
 /* Words (all must occur), "phrases", prefix* and -excluded words. */
-static void fts_parse(eccp_arena *a, const char *text, char **pos, char **neg)
+static void fts_parse(eccp_arena *a, const char *text, char **pos, int *n_pos, char **neg)
 {
 	const char *s = text;
 	while (*s != '\0') {
@@ -179,9 +182,9 @@ static void fts_parse(eccp_arena *a, const char *text, char **pos, char **neg)
 			s++;
 		if (*s == '\0')
 			break;
-		bool not = false;
+		bool exclude = false;
 		if (*s == '-') {
-			not = true;
+			exclude = true;
 			s++;
 		}
 		const char *start;
@@ -210,10 +213,10 @@ static void fts_parse(eccp_arena *a, const char *text, char **pos, char **neg)
 		}
 		if (n == 0)
 			continue;
-		if (not )
-			fts_term(a, neg, start, n, false, " OR ");
+		if (exclude)
+			fts_term(a, neg, start, n, false, " OR ", NULL);
 		else
-			fts_term(a, pos, start, n, prefix, " AND ");
+			fts_term(a, pos, start, n, prefix, " AND ", n_pos);
 	}
 }
 
@@ -423,13 +426,75 @@ Eccp__V1__Campaign *catalog_campaign_load(eccp_rpc_call *call, const char *id)
 	return c;
 }
 
-/* The campaign's keywords as one MATCH expression (any of them). */
-static char *campaign_fts(eccp_arena *a, const Eccp__V1__Campaign *c)
+/* Appends "AND facets : (word OR word ...)" for one filter: any of values.
+ * A filter whose values all lack a letter or digit can match nothing. */
+static void match_facet(eccp_arena *a, cat_query *q, int facet, char *const *values,
+                        size_t n, bool prefix)
 {
-	char *out = NULL;
-	for (size_t i = 0; i < c->n_keywords; i++)
-		fts_term(a, &out, c->keywords[i], strlen(c->keywords[i]), false, " OR ");
-	return out;
+	if (n == 0)
+		return;
+	char *any = NULL;
+	for (size_t i = 0; i < n; i++) {
+		const char *w = catalog_facet_word(a, facet, values[i]);
+		if (w[0] == '\0')
+			continue;
+		any = any == NULL ? eccp_arena_printf(a, "\"%s\"%s", w, prefix ? "*" : "")
+		                  : eccp_arena_printf(a, "%s OR \"%s\"%s", any, w,
+		                                      prefix ? "*" : "");
+	}
+	if (any == NULL) {
+		q->nothing = true;
+		return;
+	}
+	q->fts = q->fts == NULL
+	             ? eccp_arena_printf(a, "facets : (%s)", any)
+	             : eccp_arena_printf(a, "%s AND facets : (%s)", q->fts, any);
+}
+
+static void match_ecosystems(eccp_arena *a, cat_query *q, const Eccp__V1__Ecosystem *e,
+                             size_t n)
+{
+	char **v = eccp_arena_alloc(a, (n ? n : 1) * sizeof(*v));
+	for (size_t i = 0; i < n; i++)
+		v[i] = eccp_arena_printf(a, "%d", (int)e[i]);
+	match_facet(a, q, CAT_FACET_ECOSYSTEM, v, n, false);
+}
+
+/* The MATCH expression: the user's words first (they are what ranks), then
+ * every filter that is a facet, then the campaign's keywords (any). */
+static void query_match(eccp_arena *a, cat_query *q)
+{
+	const Eccp__V1__SearchRequest *rq = q->rq;
+	q->fts =
+	    q->user != NULL
+	        ? eccp_arena_printf(a, "{title summary body keywords} : (%s)", q->user)
+	        : NULL;
+	match_ecosystems(a, q, rq->ecosystems, rq->n_ecosystems);
+	match_facet(a, q, CAT_FACET_COUNTRY, rq->countries, rq->n_countries, false);
+	match_facet(a, q, CAT_FACET_TECHNOLOGY, rq->technologies, rq->n_technologies,
+	            false);
+	match_facet(a, q, CAT_FACET_PROGRAMME, rq->programmes, rq->n_programmes, false);
+	match_facet(a, q, CAT_FACET_ORGANISATION, rq->organisation_ids,
+	            rq->n_organisation_ids, false);
+	if (rq->nuts_prefix != NULL && rq->nuts_prefix[0] != '\0')
+		match_facet(a, q, CAT_FACET_NUTS, &rq->nuts_prefix, 1, true);
+	const Eccp__V1__Campaign *c = q->campaign;
+	if (c != NULL) {
+		match_ecosystems(a, q, c->ecosystems, c->n_ecosystems);
+		match_facet(a, q, CAT_FACET_COUNTRY, c->countries, c->n_countries, false);
+		char *kw = NULL;
+		for (size_t i = 0; i < c->n_keywords; i++)
+			fts_term(a, &kw, c->keywords[i], strlen(c->keywords[i]), false,
+			         " OR ", NULL);
+		if (kw != NULL)
+			q->fts =
+			    q->fts == NULL
+			        ? eccp_arena_printf(
+			              a, "{title summary body keywords} : (%s)", kw)
+			        : eccp_arena_printf(
+			              a, "%s AND {title summary body keywords} : (%s)",
+			              q->fts, kw);
+	}
 }
 
 /* Prepares q from the request: checks, campaign, text, token. False with
@@ -447,20 +512,18 @@ static bool query_init(eccp_rpc_call *call, const Eccp__V1__SearchRequest *rq,
 		q->campaign = catalog_campaign_load(call, rq->campaign_id);
 		if (q->campaign == NULL)
 			return false;
-		q->campaign_fts = campaign_fts(a, q->campaign);
 	}
 	if (rq->text != NULL)
-		fts_parse(a, rq->text, &q->fts, &q->fts_not);
-	if (rq->nuts_prefix != NULL && rq->nuts_prefix[0] != '\0') {
-		q->nuts_glob = eccp_arena_printf(a, "%s*", rq->nuts_prefix);
-		for (char *p = q->nuts_glob; *p; p++)
-			*p = (char)toupper((unsigned char)*p);
-	}
+		fts_parse(a, rq->text, &q->user, &q->n_user, &q->fts_not);
+	if (q->fts_not != NULL)
+		q->fts_not = eccp_arena_printf(a, "{title summary body keywords} : (%s)",
+		                               q->fts_not);
+	query_match(a, q);
 	q->sort = rq->sort;
 	if (q->sort == ECCP__V1__SEARCH_SORT__SEARCH_SORT_UNSPECIFIED)
-		q->sort = q->fts ? ECCP__V1__SEARCH_SORT__SEARCH_SORT_RELEVANCE
-		                 : ECCP__V1__SEARCH_SORT__SEARCH_SORT_NEWEST;
-	if (q->sort == ECCP__V1__SEARCH_SORT__SEARCH_SORT_RELEVANCE && q->fts == NULL)
+		q->sort = q->user ? ECCP__V1__SEARCH_SORT__SEARCH_SORT_RELEVANCE
+		                  : ECCP__V1__SEARCH_SORT__SEARCH_SORT_NEWEST;
+	if (q->sort == ECCP__V1__SEARCH_SORT__SEARCH_SORT_RELEVANCE && q->user == NULL)
 		q->sort = ECCP__V1__SEARCH_SORT__SEARCH_SORT_NEWEST;
 	q->now = ts_set(rq->as_of) ? rq->as_of->seconds : (int64_t)time(NULL);
 	search_fingerprint(rq, a, q->fingerprint);
@@ -487,37 +550,6 @@ static const char *status_sql(sq *s, const cat_query *q)
 	    " WHEN i.deadline_s IS NULL OR ?%d <= i.deadline_s THEN 2"
 	    " ELSE 3 END)",
 	    now, now);
-}
-
-static void tag_filter(sq *s, int facet, char **values, size_t n, bool fold)
-{
-	if (n == 0)
-		return;
-	sq_add(s, " AND i.rid IN (SELECT rid FROM tags WHERE facet = %d AND value IN (",
-	       facet);
-	for (size_t i = 0; i < n; i++) {
-		const char *v = values[i];
-		if (fold) {
-			size_t cap = strlen(v) * 3 + 8;
-			char *f = eccp_arena_alloc(s->a, cap);
-			eccp_text_fold(v, f, cap);
-			v = f;
-		}
-		sq_add(s, "%s?%d", i ? ", " : "", sq_text(s, v));
-	}
-	sq_add(s, "))");
-}
-
-static void eco_filter(sq *s, const Eccp__V1__Ecosystem *e, size_t n)
-{
-	if (n == 0)
-		return;
-	sq_add(s, " AND i.rid IN (SELECT rid FROM tags WHERE facet = %d AND value IN (",
-	       CAT_TAG_ECOSYSTEM);
-	for (size_t i = 0; i < n; i++)
-		sq_add(s, "%s?%d", i ? ", " : "",
-		       sq_text(s, eccp_arena_printf(s->a, "%d", (int)e[i])));
-	sq_add(s, "))");
 }
 
 static void window_filter(sq *s, const Eccp__V1__Timestamp *from,
@@ -547,35 +579,39 @@ static void query_from_where(sq *s, const cat_query *q, bool with_score)
 {
 	const Eccp__V1__SearchRequest *rq = q->rq;
 	if (q->fts != NULL) {
-		if (with_score) {
+		int match = sq_text(s, q->fts);
+		if (with_score && q->n_user > 0) {
+			int n = sq_int(s, q->n_user);
 			int stats = q->stats ? sq_text(s, q->stats) : 0;
-			int match = sq_text(s, q->fts);
 			if (stats)
+				sq_add(s,
+				       " FROM (SELECT rowid AS frid, "
+				       "eccp_rank(items_fts, ?%d, ?%d)"
+				       " AS score FROM items_fts WHERE items_fts MATCH "
+				       "?%d) f"
+				       " CROSS JOIN items i ON i.rid = f.frid",
+				       n, stats, match);
+			else
 				sq_add(s,
 				       " FROM (SELECT rowid AS frid, "
 				       "eccp_rank(items_fts, ?%d)"
 				       " AS score FROM items_fts WHERE items_fts MATCH "
 				       "?%d) f"
 				       " CROSS JOIN items i ON i.rid = f.frid",
-				       stats, match);
-			else
-				sq_add(s,
-				       " FROM (SELECT rowid AS frid, eccp_rank(items_fts)"
-				       " AS score FROM items_fts WHERE items_fts MATCH "
-				       "?%d) f"
-				       " CROSS JOIN items i ON i.rid = f.frid",
-				       match);
+				       n, match);
 		} else {
-			sq_add(
-			    s,
-			    " FROM (SELECT rowid AS frid FROM items_fts WHERE items_fts"
-			    " MATCH ?%d) f CROSS JOIN items i ON i.rid = f.frid",
-			    sq_text(s, q->fts));
+			sq_add(s,
+			       " FROM (SELECT rowid AS frid, 0.0 AS score FROM items_fts"
+			       " WHERE items_fts MATCH ?%d) f CROSS JOIN items i"
+			       " ON i.rid = f.frid",
+			       match);
 		}
 	} else {
 		sq_add(s, " FROM items i");
 	}
 	sq_add(s, " WHERE i.rid <= ?%d", sq_int(s, q->max_rid));
+	if (q->nothing)
+		sq_add(s, " AND 0");
 	if (!q->calendar)
 		sq_add(s, " AND i.withdrawn = 0");
 	/* A near-duplicate shows only while its original is not shown. */
@@ -591,14 +627,9 @@ static void query_from_where(sq *s, const cat_query *q, bool with_score)
 		       " AND i.rid NOT IN (SELECT rowid FROM items_fts WHERE items_fts"
 		       " MATCH ?%d)",
 		       sq_text(s, q->fts_not));
-	eco_filter(s, rq->ecosystems, rq->n_ecosystems);
-	tag_filter(s, CAT_TAG_COUNTRY, rq->countries, rq->n_countries, false);
-	tag_filter(s, CAT_TAG_TECHNOLOGY, rq->technologies, rq->n_technologies, true);
-	tag_filter(s, CAT_TAG_PROGRAMME, rq->programmes, rq->n_programmes, true);
 	if (rq->n_programmes > 0)
 		sq_add(s, " AND i.kind = %d", ECCP__V1__CONTENT_KIND__CONTENT_KIND_CALL);
-	if (q->nuts_glob != NULL)
-		sq_add(s, " AND i.nuts GLOB ?%d", sq_text(s, q->nuts_glob));
+	/* The index narrows organisations down; the id itself decides. */
 	if (rq->n_organisation_ids > 0) {
 		sq_add(s, " AND i.organisation_id IN (");
 		for (size_t i = 0; i < rq->n_organisation_ids; i++)
@@ -625,14 +656,6 @@ static void query_from_where(sq *s, const cat_query *q, bool with_score)
 		if (c->n_kinds > 0)
 			kinds_filter(s, c->kinds, c->n_kinds);
 		window_filter(s, c->window_start, c->window_end);
-		eco_filter(s, c->ecosystems, c->n_ecosystems);
-		tag_filter(s, CAT_TAG_COUNTRY, c->countries, c->n_countries, false);
-		if (q->campaign_fts != NULL)
-			sq_add(
-			    s,
-			    " AND i.rid IN (SELECT rowid FROM items_fts WHERE items_fts"
-			    " MATCH ?%d)",
-			    sq_text(s, q->campaign_fts));
 	}
 }
 
@@ -821,13 +844,14 @@ static bool query_first_page(eccp_rpc_call *call, cat_query *q)
 		return true;
 	q->max_rid =
 	    eccp_store_query_int(call->store, "SELECT MAX(rid) FROM items", false, 0, 0);
-	if (q->sort == ECCP__V1__SEARCH_SORT__SEARCH_SORT_RELEVANCE && q->fts != NULL) {
+	if (q->sort == ECCP__V1__SEARCH_SORT__SEARCH_SORT_RELEVANCE && q->n_user > 0) {
 		sqlite3_stmt *st = eccp_store_stmt(
-		    call->store, "SELECT eccp_rank_stats(items_fts) FROM items_fts"
+		    call->store, "SELECT eccp_rank_stats(items_fts, ?2) FROM items_fts"
 		                 " WHERE items_fts MATCH ?1 LIMIT 1");
 		if (st == NULL)
 			return store_failed(call);
 		sqlite3_bind_text(st, 1, q->fts, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, q->n_user);
 		int rc = sqlite3_step(st);
 		if (rc == SQLITE_ROW)
 			q->stats = eccp_arena_strdup(
@@ -974,8 +998,7 @@ bool catalog_stats_of(eccp_rpc_call *call, const Eccp__V1__Campaign *campaign,
 	memset(&q, 0, sizeof(q));
 	q.rq = &rq;
 	q.campaign = campaign;
-	if (campaign != NULL)
-		q.campaign_fts = campaign_fts(&call->arena, campaign);
+	query_match(&call->arena, &q);
 	q.now = ts_set(as_of) ? as_of->seconds : (int64_t)time(NULL);
 	q.max_rid = INT64_MAX;
 	facet_counts fc;
@@ -1093,7 +1116,8 @@ void catalog_calendar(eccp_rpc_call *call)
 			if (eccp_ical_add_event(&cal, &ev))
 				events++;
 		}
-		if (!ok || page.next_page_token == NULL)
+		if (!ok || page.next_page_token == NULL ||
+		    page.next_page_token[0] == '\0')
 			break;
 		/* continue after the last hit of this page */
 		ok = token_read(a, page.next_page_token, &q);
