@@ -185,24 +185,25 @@ void catalog_campaign_create(eccp_rpc_call *call)
 		               "campaign '%s' exists with another definition", c.id);
 		return;
 	}
+	if (!same) {
+		sqlite3_bind_text(w, 1, c.id, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(w, 2, buf, (int)len, SQLITE_STATIC);
+		sqlite3_bind_int64(w, 3, eccp_now_ms());
+		rc = sqlite3_step(w);
+		sqlite3_reset(w);
+		if (rc != SQLITE_DONE) {
+			eccp_rpc_error(call,
+			               ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
+			               "store error, nothing was stored: %s",
+			               eccp_store_errmsg(call->store));
+			return;
+		}
+		eccp_info("campaign %s created", c.id);
+	}
 	Eccp__V1__CampaignCreateResponse *r = eccp_rpc_result(call);
 	r->campaign = eccp_arena_alloc(a, sizeof(*r->campaign));
 	*r->campaign = c;
-	if (same)
-		return;
-	sqlite3_bind_text(w, 1, c.id, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(w, 2, buf, (int)len, SQLITE_STATIC);
-	sqlite3_bind_int64(w, 3, eccp_now_ms());
-	rc = sqlite3_step(w);
-	sqlite3_reset(w);
-	if (rc != SQLITE_DONE) {
-		eccp_rpc_error(call, ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
-		               "store error, nothing was stored: %s",
-		               eccp_store_errmsg(call->store));
-		return;
-	}
-	r->created = true;
-	eccp_info("campaign %s created", c.id);
+	r->created = !same;
 }
 
 void catalog_campaign_list(eccp_rpc_call *call)

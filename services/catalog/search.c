@@ -540,44 +540,108 @@ static bool query_init(eccp_rpc_call *call, const Eccp__V1__SearchRequest *rq,
 
 /* ---- the statement ---------------------------------------------------------- */
 
-static const char *status_sql(sq *s, const cat_query *q)
+/* The call status of the row A at q->now: 0 (not a call), 1 forthcoming,
+ * 2 open, 3 closed. */
+static const char *status_sql_of(sq *s, const cat_query *q, const char *A)
 {
 	int now = sq_int(s, q->now);
 	return eccp_arena_printf(
 	    s->a,
-	    "(CASE WHEN i.kind <> 4 THEN 0"
-	    " WHEN i.opening_s IS NOT NULL AND ?%d < i.opening_s THEN 1"
-	    " WHEN i.deadline_s IS NULL OR ?%d <= i.deadline_s THEN 2"
+	    "(CASE WHEN %s.kind <> 4 THEN 0"
+	    " WHEN %s.opening_s IS NOT NULL AND ?%d < %s.opening_s THEN 1"
+	    " WHEN %s.deadline_s IS NULL OR ?%d <= %s.deadline_s THEN 2"
 	    " ELSE 3 END)",
-	    now, now);
+	    A, A, now, A, A, now, A);
 }
 
-static void window_filter(sq *s, const Eccp__V1__Timestamp *from,
+static const char *status_sql(sq *s, const cat_query *q)
+{
+	return status_sql_of(s, q, "i");
+}
+
+static void window_filter(sq *s, const char *A, const Eccp__V1__Timestamp *from,
                           const Eccp__V1__Timestamp *to)
 {
 	if (!ts_set(from) && !ts_set(to))
 		return;
-	sq_add(s, " AND i.start_s IS NOT NULL");
+	sq_add(s, " AND %s.start_s IS NOT NULL", A);
 	if (ts_set(to))
-		sq_add(s, " AND i.start_s <= ?%d", sq_int(s, to->seconds));
+		sq_add(s, " AND %s.start_s <= ?%d", A, sq_int(s, to->seconds));
 	if (ts_set(from))
-		sq_add(s, " AND i.end_s >= ?%d", sq_int(s, from->seconds));
+		sq_add(s, " AND %s.end_s >= ?%d", A, sq_int(s, from->seconds));
 }
 
-static void kinds_filter(sq *s, const Eccp__V1__ContentKind *k, size_t n)
+static void kinds_filter(sq *s, const char *A, const Eccp__V1__ContentKind *k, size_t n)
 {
 	if (n == 0)
 		return;
-	sq_add(s, " AND i.kind IN (");
+	sq_add(s, " AND %s.kind IN (", A);
 	for (size_t i = 0; i < n; i++)
 		sq_add(s, "%s%d", i ? ", " : "", (int)k[i]);
 	sq_add(s, ")");
 }
 
+/* Every condition of the result on the items row A, but the duplicate rule
+ * and the MATCH (which the caller joins or, with match set, adds as a
+ * membership test). */
+static void query_conds(sq *s, const cat_query *q, const char *A, bool match)
+{
+	const Eccp__V1__SearchRequest *rq = q->rq;
+	sq_add(s, " AND %s.rid <= ?%d", A, sq_int(s, q->max_rid));
+	if (q->nothing)
+		sq_add(s, " AND 0");
+	if (match && q->fts != NULL)
+		sq_add(s,
+		       " AND %s.rid IN (SELECT rowid FROM items_fts WHERE items_fts "
+		       "MATCH ?%d)",
+		       A, sq_text(s, q->fts));
+	if (!q->calendar)
+		sq_add(s, " AND %s.withdrawn = 0", A);
+	if (q->calendar)
+		sq_add(s, " AND %s.kind = %d", A,
+		       ECCP__V1__CONTENT_KIND__CONTENT_KIND_EVENT);
+	else
+		kinds_filter(s, A, rq->kinds, rq->n_kinds);
+	if (q->fts_not != NULL)
+		sq_add(s,
+		       " AND %s.rid NOT IN (SELECT rowid FROM items_fts WHERE items_fts"
+		       " MATCH ?%d)",
+		       A, sq_text(s, q->fts_not));
+	if (rq->n_programmes > 0)
+		sq_add(s, " AND %s.kind = %d", A,
+		       ECCP__V1__CONTENT_KIND__CONTENT_KIND_CALL);
+	/* The index narrows organisations down; the id itself decides. */
+	if (rq->n_organisation_ids > 0) {
+		sq_add(s, " AND %s.organisation_id IN (", A);
+		for (size_t i = 0; i < rq->n_organisation_ids; i++)
+			sq_add(s, "%s?%d", i ? ", " : "",
+			       sq_text(s, rq->organisation_ids[i]));
+		sq_add(s, ")");
+	}
+	window_filter(s, A, rq->window_start, rq->window_end);
+	if (rq->n_call_statuses > 0) {
+		sq_add(s, " AND %s.kind = %d AND %s IN (", A,
+		       ECCP__V1__CONTENT_KIND__CONTENT_KIND_CALL, status_sql_of(s, q, A));
+		for (size_t i = 0; i < rq->n_call_statuses; i++)
+			sq_add(s, "%s%d", i ? ", " : "", (int)rq->call_statuses[i]);
+		sq_add(s, ")");
+	}
+	if (ts_set(rq->deadline_after))
+		sq_add(s, " AND %s.deadline_s >= ?%d", A,
+		       sq_int(s, rq->deadline_after->seconds));
+	if (ts_set(rq->deadline_before))
+		sq_add(s, " AND %s.deadline_s <= ?%d", A,
+		       sq_int(s, rq->deadline_before->seconds));
+	if (q->campaign != NULL) {
+		const Eccp__V1__Campaign *c = q->campaign;
+		kinds_filter(s, A, c->kinds, c->n_kinds);
+		window_filter(s, A, c->window_start, c->window_end);
+	}
+}
+
 /* FROM and WHERE: the result, without sort and page. */
 static void query_from_where(sq *s, const cat_query *q, bool with_score)
 {
-	const Eccp__V1__SearchRequest *rq = q->rq;
 	if (q->fts != NULL) {
 		int match = sq_text(s, q->fts);
 		if (with_score && q->n_user > 0) {
@@ -609,54 +673,15 @@ static void query_from_where(sq *s, const cat_query *q, bool with_score)
 	} else {
 		sq_add(s, " FROM items i");
 	}
-	sq_add(s, " WHERE i.rid <= ?%d", sq_int(s, q->max_rid));
-	if (q->nothing)
-		sq_add(s, " AND 0");
-	if (!q->calendar)
-		sq_add(s, " AND i.withdrawn = 0");
-	/* A near-duplicate shows only while its original is not shown. */
+	sq_add(s, " WHERE 1");
+	query_conds(s, q, "i", false);
+	/* Near-duplicate events show once: a copy is left out while its
+	 * original is part of the same result, and shown in its place when
+	 * the original is not (filtered out, withdrawn). */
 	sq_add(s, " AND (i.duplicate_of IS NULL OR NOT EXISTS (SELECT 1 FROM items o"
-	          " WHERE o.id = i.duplicate_of AND o.withdrawn = 0))");
-	if (q->calendar) {
-		sq_add(s, " AND i.kind = %d", ECCP__V1__CONTENT_KIND__CONTENT_KIND_EVENT);
-	} else {
-		kinds_filter(s, rq->kinds, rq->n_kinds);
-	}
-	if (q->fts_not != NULL)
-		sq_add(s,
-		       " AND i.rid NOT IN (SELECT rowid FROM items_fts WHERE items_fts"
-		       " MATCH ?%d)",
-		       sq_text(s, q->fts_not));
-	if (rq->n_programmes > 0)
-		sq_add(s, " AND i.kind = %d", ECCP__V1__CONTENT_KIND__CONTENT_KIND_CALL);
-	/* The index narrows organisations down; the id itself decides. */
-	if (rq->n_organisation_ids > 0) {
-		sq_add(s, " AND i.organisation_id IN (");
-		for (size_t i = 0; i < rq->n_organisation_ids; i++)
-			sq_add(s, "%s?%d", i ? ", " : "",
-			       sq_text(s, rq->organisation_ids[i]));
-		sq_add(s, ")");
-	}
-	window_filter(s, rq->window_start, rq->window_end);
-	if (rq->n_call_statuses > 0) {
-		sq_add(s, " AND i.kind = %d AND %s IN (",
-		       ECCP__V1__CONTENT_KIND__CONTENT_KIND_CALL, status_sql(s, q));
-		for (size_t i = 0; i < rq->n_call_statuses; i++)
-			sq_add(s, "%s%d", i ? ", " : "", (int)rq->call_statuses[i]);
-		sq_add(s, ")");
-	}
-	if (ts_set(rq->deadline_after))
-		sq_add(s, " AND i.deadline_s >= ?%d",
-		       sq_int(s, rq->deadline_after->seconds));
-	if (ts_set(rq->deadline_before))
-		sq_add(s, " AND i.deadline_s < ?%d",
-		       sq_int(s, rq->deadline_before->seconds));
-	if (q->campaign != NULL) {
-		const Eccp__V1__Campaign *c = q->campaign;
-		if (c->n_kinds > 0)
-			kinds_filter(s, c->kinds, c->n_kinds);
-		window_filter(s, c->window_start, c->window_end);
-	}
+	          " WHERE o.id = i.duplicate_of AND o.withdrawn = 0");
+	query_conds(s, q, "o", true);
+	sq_add(s, "))");
 }
 
 static const char *sort_key_sql(const cat_query *q)
