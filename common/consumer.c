@@ -39,6 +39,9 @@ typedef struct cons_job {
 	uint64_t from;
 	eccp_arena arena;
 	Eccp__V1__ReplayResponse *resp;
+	const Eccp__V1__Envelope **envs; /* resp's envelopes of this origin */
+	size_t n_envs;
+	size_t dropped;
 	int rc;
 	char err[256];
 } cons_job;
@@ -99,6 +102,7 @@ static int cons_write_cursor(eccp_consumer *c, cons_origin *o)
 }
 
 static void cons_maybe_replay(eccp_consumer *c, cons_origin *o);
+static void cons_replay_from(eccp_consumer *c, cons_origin *o, uint64_t from);
 
 /* Applies the events of todo in one open transaction, in order. Fast: no
  * savepoints, so the service's writes of a whole batch stay one unit (a
@@ -258,6 +262,20 @@ static void cons_job_work(uv_work_t *w)
 		                        c->o.replay_timeout_ms ? c->o.replay_timeout_ms
 		                                               : 5000,
 		                        j->from, page, &j->resp, j->err, sizeof(j->err));
+	if (j->rc != 0)
+		return;
+	/* Decoded here, beside the loop, which only applies. */
+	Eccp__V1__ReplayResponse *r = j->resp;
+	j->envs = eccp_arena_alloc(&j->arena, (r->n_envelopes + 1) * sizeof(*j->envs));
+	for (size_t i = 0; i < r->n_envelopes; i++) {
+		Eccp__V1__Envelope *e =
+		    eccp__v1__envelope__unpack(eccp_arena_allocator(&j->arena),
+		                               r->envelopes[i].len, r->envelopes[i].data);
+		if (e == NULL || e->origin == NULL || strcmp(e->origin, j->o->name) != 0)
+			j->dropped++;
+		else
+			j->envs[j->n_envs++] = e;
+	}
 }
 
 static void cons_check_ready(eccp_consumer *c)
@@ -316,20 +334,16 @@ static void cons_job_done(uv_work_t *w, int status)
 	}
 	if (r->head_seq > o->head)
 		o->head = r->head_seq;
-	size_t n = r->n_envelopes;
-	const Eccp__V1__Envelope **envs =
-	    eccp_arena_alloc(&j->arena, (n + 1) * sizeof(*envs));
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++) {
-		Eccp__V1__Envelope *e =
-		    eccp__v1__envelope__unpack(eccp_arena_allocator(&j->arena),
-		                               r->envelopes[i].len, r->envelopes[i].data);
-		if (e == NULL || e->origin == NULL || strcmp(e->origin, o->name) != 0) {
-			atomic_fetch_add(&eccp_m.bus_dropped, 1);
-			continue;
-		}
-		envs[k++] = e;
-	}
+	if (j->dropped > 0)
+		atomic_fetch_add(&eccp_m.bus_dropped, j->dropped);
+	size_t k = j->n_envs;
+	const Eccp__V1__Envelope **envs = j->envs;
+	/* More to come: ask for the next page now, so that it is fetched and
+	 * decoded while this one is applied. Should applying fail, the next
+	 * page starts past the cursor, counts as a gap and is asked for
+	 * again. */
+	if (k > 0 && envs[k - 1]->seq < o->head && envs[0]->seq == o->cursor + 1)
+		cons_replay_from(c, o, envs[k - 1]->seq + 1);
 	bool progressed = false;
 	uint64_t before = o->cursor;
 	o->need_repair = false;
@@ -350,7 +364,7 @@ static void cons_job_done(uv_work_t *w, int status)
 	}
 }
 
-static void cons_maybe_replay(eccp_consumer *c, cons_origin *o)
+static void cons_replay_from(eccp_consumer *c, cons_origin *o, uint64_t from)
 {
 	if (o->replaying || c->stopping)
 		return;
@@ -359,13 +373,18 @@ static void cons_maybe_replay(eccp_consumer *c, cons_origin *o)
 		return;
 	j->c = c;
 	j->o = o;
-	j->from = o->cursor + 1;
+	j->from = from;
 	j->work.data = j;
 	eccp_arena_init(&j->arena);
 	o->replaying = true;
 	o->need_repair = false;
 	c->jobs++;
 	uv_queue_work(c->o.loop, &j->work, cons_job_work, cons_job_done);
+}
+
+static void cons_maybe_replay(eccp_consumer *c, cons_origin *o)
+{
+	cons_replay_from(c, o, o->cursor + 1);
 }
 
 /* ---- live messages ------------------------------------------------------ */
