@@ -66,7 +66,8 @@ static void sq_add(sq *q, const char *fmt, ...)
 		}
 		size_t cap = (q->cap + (size_t)n) * 2;
 		char *b = eccp_arena_alloc(q->a, cap);
-		memcpy(b, q->buf, q->len);
+		if (q->len > 0)
+			memcpy(b, q->buf, q->len);
 		q->buf = b;
 		q->cap = cap;
 	}
@@ -818,6 +819,12 @@ static int facet_cmp(const void *x, const void *y)
 	return strcmp(a->value, b->value);
 }
 
+static void facet_sort(Eccp__V1__FacetCount **v, size_t n)
+{
+	if (n > 1)
+		qsort(v, n, sizeof(*v), facet_cmp);
+}
+
 static const char *enum_name(const ProtobufCEnumDescriptor *d, int v)
 {
 	const ProtobufCEnumValue *e = protobuf_c_enum_descriptor_get_value(d, v);
@@ -845,10 +852,10 @@ static Eccp__V1__Facets *facets_message(eccp_arena *a, const facet_counts *fc)
 	for (size_t i = 0; i < fc->n_countries; i++)
 		facet_add(a, &f->countries, &f->n_countries, fc->n_countries,
 		          fc->countries[i].code, fc->by_country[i]);
-	qsort(f->kinds, f->n_kinds, sizeof(*f->kinds), facet_cmp);
-	qsort(f->ecosystems, f->n_ecosystems, sizeof(*f->ecosystems), facet_cmp);
-	qsort(f->call_statuses, f->n_call_statuses, sizeof(*f->call_statuses), facet_cmp);
-	qsort(f->countries, f->n_countries, sizeof(*f->countries), facet_cmp);
+	facet_sort(f->kinds, f->n_kinds);
+	facet_sort(f->ecosystems, f->n_ecosystems);
+	facet_sort(f->call_statuses, f->n_call_statuses);
+	facet_sort(f->countries, f->n_countries);
 	return f;
 }
 
