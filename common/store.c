@@ -233,8 +233,11 @@ int eccp_store_open(const eccp_store_opts *o, eccp_store **out, char *err, size_
 	}
 	snprintf(pragmas, sizeof(pragmas),
 	         "%sPRAGMA synchronous = %s; PRAGMA foreign_keys = ON;"
-	         "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32768;",
-	         ro ? "" : "PRAGMA journal_mode = WAL;", sync);
+	         "PRAGMA temp_store = MEMORY; PRAGMA cache_size = %d;",
+	         ro ? "" : "PRAGMA journal_mode = WAL;", sync,
+	         /* KiB: the writer keeps the hot pages of what it changes; a
+	          * reader, one of several, pages through what it reads. */
+	         ro ? -8192 : -32768);
 	char *msg = NULL;
 	if (sqlite3_exec(s->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", o->path,
