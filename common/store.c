@@ -80,7 +80,11 @@ static int store_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 {
 	eccp_store *s = arg;
 	if (pages >= STORE_CKPT_SELF_PAGES) {
-		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL,
+		/* RESTART, not PASSIVE: it waits (busy timeout) for the
+		 * thread's checkpoint under way and for readers of old frames
+		 * instead of giving up at once, and the next commit writes
+		 * from the start of the WAL. */
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_RESTART, NULL,
 		                          NULL);
 		return SQLITE_OK;
 	}
