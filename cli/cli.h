@@ -259,6 +259,14 @@ void cli_buf_json_string(cli_buf *b, const char *s);
 void cli_buf_json_message(cli_buf *b, const ProtobufCMessage *m, int flags);
 void cli_buf_free(cli_buf *b);
 
+/* A growing list of messages gathered over pages (aborts on OOM). */
+typedef struct cli_msgs {
+	const ProtobufCMessage **v;
+	size_t n, cap;
+} cli_msgs;
+
+void cli_msgs_add(cli_msgs *m, const ProtobufCMessage *msg);
+
 /* Prints compact JSON text on stdout, indented when ctx->pretty, and a
  * newline. */
 void cli_emit_json(const cli_ctx *ctx, const char *json);

@@ -82,32 +82,12 @@ out:
 	return rc;
 }
 
-typedef struct cli_orgs {
-	const Eccp__V1__Organisation **v;
-	size_t n, cap;
-} cli_orgs;
-
-static void cli_orgs_add(cli_orgs *orgs, const Eccp__V1__Organisation *org)
-{
-	if (orgs->n == orgs->cap) {
-		size_t cap = orgs->cap ? orgs->cap * 2 : 64;
-		const Eccp__V1__Organisation **v = realloc(orgs->v, cap * sizeof(*v));
-		if (v == NULL) {
-			fputs("eccp: out of memory\n", stderr);
-			exit(CLI_EXIT_FAIL);
-		}
-		orgs->v = v;
-		orgs->cap = cap;
-	}
-	orgs->v[orgs->n++] = org;
-}
-
 int cli_cmd_org_list(cli_ctx *ctx)
 {
 	int rc = CLI_EXIT_FAIL;
 	eccp_arena a;
 	eccp_arena_init(&a);
-	cli_orgs orgs = {0};
+	cli_msgs orgs = {0};
 	const char *token = "";
 	cli_service svc = {.name = "ingest", .url = ctx->ingest_url};
 	if (cli_open_or_report(&svc) != 0)
@@ -128,7 +108,7 @@ int cli_cmd_org_list(cli_ctx *ctx)
 			goto close;
 		const Eccp__V1__OrgListResponse *page = resp->org_list;
 		for (size_t i = 0; i < page->n_organisations; i++)
-			cli_orgs_add(&orgs, page->organisations[i]);
+			cli_msgs_add(&orgs, &page->organisations[i]->base);
 		const char *next = page->next_page_token ? page->next_page_token : "";
 		/* A token handed back unchanged would page forever. */
 		if (next[0] != '\0' && strcmp(next, token) == 0) {
@@ -149,7 +129,7 @@ int cli_cmd_org_list(cli_ctx *ctx)
 		for (size_t i = 0; i < orgs.n; i++) {
 			if (i > 0)
 				cli_buf_puts(&b, ",");
-			cli_buf_json_message(&b, &orgs.v[i]->base, 0);
+			cli_buf_json_message(&b, orgs.v[i], 0);
 		}
 		cli_buf_puts(&b, "],\"nextPageToken\":");
 		cli_buf_json_string(&b, token);
@@ -165,7 +145,8 @@ int cli_cmd_org_list(cli_ctx *ctx)
 			                                   "NAME"};
 			cli_table_add(&t, head);
 			for (size_t i = 0; i < orgs.n; i++) {
-				const Eccp__V1__Organisation *o = orgs.v[i];
+				const Eccp__V1__Organisation *o =
+				    (const Eccp__V1__Organisation *)orgs.v[i];
 				const char *row[4] = {o->id, cli_or_dash(o->country),
 				                      cli_time_cell(&a, o->created_time),
 				                      o->name};

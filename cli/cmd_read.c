@@ -95,27 +95,7 @@ out:
 	return rc;
 }
 
-typedef struct cli_items {
-	const Eccp__V1__ContentItem **v;
-	size_t n, cap;
-} cli_items;
-
-static void cli_items_add(cli_items *items, const Eccp__V1__ContentItem *item)
-{
-	if (items->n == items->cap) {
-		size_t cap = items->cap ? items->cap * 2 : 128;
-		const Eccp__V1__ContentItem **v = realloc(items->v, cap * sizeof(*v));
-		if (v == NULL) {
-			fputs("eccp: out of memory\n", stderr);
-			exit(CLI_EXIT_FAIL);
-		}
-		items->v = v;
-		items->cap = cap;
-	}
-	items->v[items->n++] = item;
-}
-
-static void cli_list_json(const cli_ctx *ctx, const cli_items *items, uint64_t total,
+static void cli_list_json(const cli_ctx *ctx, const cli_msgs *items, uint64_t total,
                           const char *next)
 {
 	/* Assembled rather than encoded from one ListResponse so that "items",
@@ -126,7 +106,7 @@ static void cli_list_json(const cli_ctx *ctx, const cli_items *items, uint64_t t
 	for (size_t i = 0; i < items->n; i++) {
 		if (i > 0)
 			cli_buf_puts(&b, ",");
-		cli_buf_json_message(&b, &items->v[i]->base, 0);
+		cli_buf_json_message(&b, items->v[i], 0);
 	}
 	cli_buf_printf(&b, "],\"total\":\"%" PRIu64 "\",\"nextPageToken\":", total);
 	cli_buf_json_string(&b, next);
@@ -135,7 +115,7 @@ static void cli_list_json(const cli_ctx *ctx, const cli_items *items, uint64_t t
 	cli_buf_free(&b);
 }
 
-static void cli_list_table(eccp_arena *a, const cli_items *items, uint64_t total,
+static void cli_list_table(eccp_arena *a, const cli_msgs *items, uint64_t total,
                            const char *next)
 {
 	if (items->n > 0) {
@@ -146,7 +126,8 @@ static void cli_list_table(eccp_arena *a, const cli_items *items, uint64_t total
 		                                   "ORGANISATION", "TITLE/NAME"};
 		cli_table_add(&t, head);
 		for (size_t i = 0; i < items->n; i++) {
-			const Eccp__V1__ContentItem *it = items->v[i];
+			const Eccp__V1__ContentItem *it =
+			    (const Eccp__V1__ContentItem *)items->v[i];
 			const char *title = cli_item_title(it);
 			const char *row[5] = {
 			    it->id,
@@ -177,7 +158,7 @@ int cli_cmd_list(cli_ctx *ctx)
 		    ctx->argv[0]);
 	eccp_arena a;
 	eccp_arena_init(&a);
-	cli_items items = {0};
+	cli_msgs items = {0};
 	int rc = CLI_EXIT_FAIL;
 	uint64_t total = 0;
 	const char *token = "";
@@ -205,7 +186,7 @@ int cli_cmd_list(cli_ctx *ctx)
 			goto close;
 		}
 		for (size_t i = 0; i < page->n_items; i++)
-			cli_items_add(&items, page->items[i]);
+			cli_msgs_add(&items, &page->items[i]->base);
 		total = page->total;
 		const char *next = page->next_page_token ? page->next_page_token : "";
 		/* A token handed back unchanged would page forever. */

@@ -427,27 +427,12 @@ static void cli_facet_lines(eccp_arena *a, const Eccp__V1__Facets *facets, FILE 
 
 /* ---- search ------------------------------------------------------------------ */
 
-typedef struct cli_hits {
-	const Eccp__V1__SearchHit **v;
-	size_t n, cap;
-} cli_hits;
-
-static void cli_hits_add(cli_hits *hits, const Eccp__V1__SearchHit *hit)
+static const Eccp__V1__SearchHit *hit_at(const cli_msgs *hits, size_t i)
 {
-	if (hits->n == hits->cap) {
-		size_t cap = hits->cap ? hits->cap * 2 : 128;
-		const Eccp__V1__SearchHit **v = realloc(hits->v, cap * sizeof(*v));
-		if (v == NULL) {
-			fputs("eccp: out of memory\n", stderr);
-			exit(CLI_EXIT_FAIL);
-		}
-		hits->v = v;
-		hits->cap = cap;
-	}
-	hits->v[hits->n++] = hit;
+	return (const Eccp__V1__SearchHit *)hits->v[i];
 }
 
-static void cli_search_json(const cli_ctx *ctx, const cli_hits *hits, const char *next,
+static void cli_search_json(const cli_ctx *ctx, const cli_msgs *hits, const char *next,
                             uint64_t total, const Eccp__V1__Facets *facets)
 {
 	/* Assembled rather than encoded from one SearchResponse so that
@@ -458,7 +443,7 @@ static void cli_search_json(const cli_ctx *ctx, const cli_hits *hits, const char
 	for (size_t i = 0; i < hits->n; i++) {
 		if (i > 0)
 			cli_buf_puts(&b, ",");
-		cli_buf_json_message(&b, &hits->v[i]->base, 0);
+		cli_buf_json_message(&b, hits->v[i], 0);
 	}
 	cli_buf_puts(&b, "],\"nextPageToken\":");
 	cli_buf_json_string(&b, next);
@@ -472,7 +457,7 @@ static void cli_search_json(const cli_ctx *ctx, const cli_hits *hits, const char
 	cli_buf_free(&b);
 }
 
-static void cli_search_table(eccp_arena *a, const cli_hits *hits, const char *next,
+static void cli_search_table(eccp_arena *a, const cli_msgs *hits, const char *next,
                              uint64_t total, const Eccp__V1__Facets *facets)
 {
 	enum { ncols = 5, title = 3 };
@@ -481,7 +466,7 @@ static void cli_search_table(eccp_arena *a, const cli_hits *hits, const char *ne
 	const char **rows = eccp_arena_alloc(a, (hits->n + 1) * ncols * sizeof(*rows));
 	size_t n = 0, width[ncols] = {0};
 	for (size_t i = 0; i < hits->n; i++) {
-		const Eccp__V1__ContentItem *it = hits->v[i]->item;
+		const Eccp__V1__ContentItem *it = hit_at(hits, i)->item;
 		if (it == NULL)
 			continue;
 		const char **row = &rows[n++ * ncols];
@@ -513,10 +498,10 @@ static void cli_search_table(eccp_arena *a, const cli_hits *hits, const char *ne
 		cli_table_add(&t, head);
 		size_t k = 0;
 		for (size_t i = 0; i < hits->n; i++) {
-			if (hits->v[i]->item == NULL)
+			if (hit_at(hits, i)->item == NULL)
 				continue;
 			const char **row = &rows[k++ * ncols];
-			row[title] = cli_hit_title(a, hits->v[i], room);
+			row[title] = cli_hit_title(a, hit_at(hits, i), room);
 			cli_table_add(&t, row);
 		}
 		cli_table_print(&t, stdout);
@@ -560,7 +545,7 @@ int cli_cmd_search(cli_ctx *ctx)
 {
 	eccp_arena a;
 	eccp_arena_init(&a);
-	cli_hits hits = {0};
+	cli_msgs hits = {0};
 	Eccp__V1__SearchRequest rq = ECCP__V1__SEARCH_REQUEST__INIT;
 	int rc = cli_search_request(ctx, &a, &rq);
 	if (rc != 0)
@@ -594,7 +579,7 @@ int cli_cmd_search(cli_ctx *ctx)
 			goto close;
 		}
 		for (size_t i = 0; i < page->n_hits; i++)
-			cli_hits_add(&hits, page->hits[i]);
+			cli_msgs_add(&hits, &page->hits[i]->base);
 		/* The total and the facets come with the first page. */
 		if (first) {
 			total = page->total;

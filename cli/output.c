@@ -490,3 +490,18 @@ void cli_format_duration(uint64_t ms, char *buf, size_t cap)
 		snprintf(buf, cap, "%" PRIu64 "d%02" PRIu64 "h", s / 86400,
 		         s % 86400 / 3600);
 }
+
+void cli_msgs_add(cli_msgs *m, const ProtobufCMessage *msg)
+{
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 128;
+		const ProtobufCMessage **v = realloc(m->v, cap * sizeof(*v));
+		if (v == NULL) {
+			fputs("eccp: out of memory\n", stderr);
+			exit(CLI_EXIT_FAIL);
+		}
+		m->v = v;
+		m->cap = cap;
+	}
+	m->v[m->n++] = msg;
+}
