@@ -267,6 +267,12 @@ typedef struct cli_msgs {
 
 void cli_msgs_add(cli_msgs *m, const ProtobufCMessage *msg);
 
+/* After a page: moves *token to next (NULL counts as ""). Returns 1 to ask
+ * for the next page (--all and there is one), 0 when done, -1 when the
+ * service handed the same token back (reported: it would page forever). */
+int cli_page_next(const cli_ctx *ctx, const char *service, const char *next,
+                  const char **token);
+
 /* Prints compact JSON text on stdout, indented when ctx->pretty, and a
  * newline. */
 void cli_emit_json(const cli_ctx *ctx, const char *json);

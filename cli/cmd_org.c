@@ -109,15 +109,10 @@ int cli_cmd_org_list(cli_ctx *ctx)
 		const Eccp__V1__OrgListResponse *page = resp->org_list;
 		for (size_t i = 0; i < page->n_organisations; i++)
 			cli_msgs_add(&orgs, &page->organisations[i]->base);
-		const char *next = page->next_page_token ? page->next_page_token : "";
-		/* A token handed back unchanged would page forever. */
-		if (next[0] != '\0' && strcmp(next, token) == 0) {
-			fprintf(stderr, "eccp: ingest: page token '%s' did not advance\n",
-			        next);
+		int more = cli_page_next(ctx, "ingest", page->next_page_token, &token);
+		if (more < 0)
 			goto close;
-		}
-		token = next;
-		if (!ctx->all || token[0] == '\0')
+		if (more == 0)
 			break;
 	}
 

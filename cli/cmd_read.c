@@ -188,15 +188,10 @@ int cli_cmd_list(cli_ctx *ctx)
 		for (size_t i = 0; i < page->n_items; i++)
 			cli_msgs_add(&items, &page->items[i]->base);
 		total = page->total;
-		const char *next = page->next_page_token ? page->next_page_token : "";
-		/* A token handed back unchanged would page forever. */
-		if (next[0] != '\0' && strcmp(next, token) == 0) {
-			fprintf(stderr,
-			        "eccp: catalog: page token '%s' did not advance\n", next);
+		int more = cli_page_next(ctx, "catalog", page->next_page_token, &token);
+		if (more < 0)
 			goto close;
-		}
-		token = next;
-		if (!ctx->all || token[0] == '\0')
+		if (more == 0)
 			break;
 	}
 

@@ -505,3 +505,17 @@ void cli_msgs_add(cli_msgs *m, const ProtobufCMessage *msg)
 	}
 	m->v[m->n++] = msg;
 }
+
+int cli_page_next(const cli_ctx *ctx, const char *service, const char *next,
+                  const char **token)
+{
+	if (next == NULL)
+		next = "";
+	if (next[0] != '\0' && strcmp(next, *token) == 0) {
+		fprintf(stderr, "eccp: %s: page token '%s' did not advance\n", service,
+		        next);
+		return -1;
+	}
+	*token = next;
+	return ctx->all && next[0] != '\0';
+}
