@@ -1,7 +1,7 @@
 /* Content events into the catalogue.
  *
- * An item is one row of items (what queries sort and count on, and the
- * packed ContentItem) and one row of the full-text index items_fts under the
+ * An item is one row of items (what queries sort and count on), its packed
+ * ContentItem in bodies, and one row of the full-text index items_fts under the
  * same rowid: its text, and the words of what it can be filtered by (see
  * catalog_facet_word). An update replaces both; an event older than what is
  * stored (a lower version) changes nothing, so the order of updates cannot
@@ -323,8 +323,10 @@ static int apply_upsert(eccp_store *st, const Eccp__V1__ContentItem *it)
 		ret = 1;
 		goto out;
 	}
-	sqlite3_stmt *q = eccp_store_stmt(st, "SELECT rid, version, item FROM items"
-	                                      " WHERE id = ?1");
+	sqlite3_stmt *q =
+	    eccp_store_stmt(st, "SELECT i.rid, i.version, b.item FROM items i"
+	                        " JOIN bodies b ON b.rid = i.rid"
+	                        " WHERE i.id = ?1");
 	if (q == NULL)
 		goto out;
 	sqlite3_bind_text(q, 1, it->id, -1, SQLITE_STATIC);
@@ -357,9 +359,9 @@ static int apply_upsert(eccp_store *st, const Eccp__V1__ContentItem *it)
 	sqlite3_stmt *w = eccp_store_stmt(
 	    st, "INSERT INTO items (rid, id, kind, organisation_id, version, withdrawn,"
 	        " updated_ms, date_s, start_s, end_s, opening_s, deadline_s, nuts,"
-	        " europe, duplicate_of, eco, countries, item)"
+	        " europe, duplicate_of, eco, countries)"
 	        " VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-	        " ?14, ?15, ?16, ?17)"
+	        " ?14, ?15, ?16)"
 	        " ON CONFLICT(rid) DO UPDATE SET kind = excluded.kind,"
 	        " organisation_id = excluded.organisation_id, version = excluded.version,"
 	        " withdrawn = 0, updated_ms = excluded.updated_ms,"
@@ -367,9 +369,11 @@ static int apply_upsert(eccp_store *st, const Eccp__V1__ContentItem *it)
 	        " end_s = excluded.end_s, opening_s = excluded.opening_s,"
 	        " deadline_s = excluded.deadline_s, nuts = excluded.nuts,"
 	        " europe = excluded.europe, duplicate_of = excluded.duplicate_of,"
-	        " eco = excluded.eco, countries = excluded.countries,"
-	        " item = excluded.item");
-	if (w == NULL)
+	        " eco = excluded.eco, countries = excluded.countries");
+	sqlite3_stmt *wb =
+	    eccp_store_stmt(st, "INSERT INTO bodies (rid, item) VALUES (?1, ?2)"
+	                        " ON CONFLICT(rid) DO UPDATE SET item = excluded.item");
+	if (w == NULL || wb == NULL)
 		goto out;
 	if (rid != 0)
 		sqlite3_bind_int64(w, 1, rid);
@@ -397,11 +401,14 @@ static int apply_upsert(eccp_store *st, const Eccp__V1__ContentItem *it)
 		sqlite3_bind_text(w, 14, d.duplicate_of, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(w, 15, d.eco_mask);
 	sqlite3_bind_text(w, 16, d.countries, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(w, 17, buf, (int)len, SQLITE_STATIC);
 	if (step_done(w) != 0)
 		goto out;
 	if (rid == 0)
 		rid = sqlite3_last_insert_rowid(eccp_store_db(st));
+	sqlite3_bind_int64(wb, 1, rid);
+	sqlite3_bind_blob(wb, 2, buf, (int)len, SQLITE_STATIC);
+	if (step_done(wb) != 0)
+		goto out;
 	if (index_doc(st, rid, &d) != 0)
 		goto out;
 	ret = 0;

@@ -17,11 +17,20 @@ static const char *const catalog_migrations[] = {
                        " withdrawn INTEGER NOT NULL DEFAULT 0,"
                        " item BLOB NOT NULL);"
                        "CREATE INDEX items_kind ON items (kind, id);",
-    /* 2: search. The catalogue is rebuilt by replaying every origin from
+    /* 2: remembered answers, campaigns */
+    ECCP_RPC_SCHEMA "CREATE TABLE campaigns ("
+                    " id TEXT PRIMARY KEY,"
+                    " campaign BLOB NOT NULL,"
+                    " created_ms INTEGER NOT NULL);"
+                    "DROP TABLE items;"
+                    "DELETE FROM cursor;",
+    /* 3: search. The catalogue is rebuilt by replaying every origin from
      * its first event: the cursors start again. */
-    ECCP_RPC_SCHEMA
-    "DROP TABLE items;"
+    "DROP TABLE IF EXISTS items;"
+    "DROP TABLE IF EXISTS items_fts;"
     "DELETE FROM cursor;"
+    /* Small rows (filters, counts and sorts read many per page); the
+     * packed items are in bodies, read for the hits of a page only. */
     "CREATE TABLE items ("
     " rid INTEGER PRIMARY KEY,"
     " id TEXT NOT NULL UNIQUE,"
@@ -35,25 +44,21 @@ static const char *const catalog_migrations[] = {
     " end_s INTEGER,"
     " opening_s INTEGER," /* calls */
     " deadline_s INTEGER,"
-    " nuts TEXT,"               /* clusters */
-    " europe INTEGER,"          /* clusters: 1 in Europe, 0 outside */
-    " duplicate_of TEXT,"       /* events */
-    " eco INTEGER NOT NULL,"    /* ecosystems, bit e-1 for e */
-    " countries TEXT NOT NULL," /* ',DE,FR,' */
-    " item BLOB NOT NULL);"
+    " nuts TEXT,"                /* clusters */
+    " europe INTEGER,"           /* clusters: 1 in Europe, 0 outside */
+    " duplicate_of TEXT,"        /* events */
+    " eco INTEGER NOT NULL,"     /* ecosystems, bit e-1 for e */
+    " countries TEXT NOT NULL);" /* ',DE,FR,' */
     "CREATE INDEX items_date ON items (date_s);"
     "CREATE INDEX items_deadline ON items (deadline_s) WHERE deadline_s IS NOT NULL;"
     "CREATE INDEX items_dup ON items (duplicate_of) WHERE duplicate_of IS NOT NULL;"
+    "CREATE TABLE bodies (rid INTEGER PRIMARY KEY, item BLOB NOT NULL);"
     /* Only what sorting needs has a B-tree: filters are words of the
      * full-text index (catalog.h), which keeps no copy of the text. */
     "CREATE VIRTUAL TABLE items_fts USING fts5(title, summary, body, keywords,"
     " facets, content='', tokenize='eccp');"
     "INSERT INTO items_fts (items_fts, rank) VALUES ('hashsize', 16777216);"
-    "INSERT INTO items_fts (items_fts, rank) VALUES ('automerge', 8);"
-    "CREATE TABLE campaigns ("
-    " id TEXT PRIMARY KEY,"
-    " campaign BLOB NOT NULL,"
-    " created_ms INTEGER NOT NULL);",
+    "INSERT INTO items_fts (items_fts, rank) VALUES ('automerge', 8);",
 };
 
 static const eccp_option catalog_options[] = {

@@ -22,7 +22,8 @@ void catalog_get(eccp_rpc_call *call)
 		return;
 	}
 	sqlite3_stmt *q = eccp_store_stmt(
-	    call->store, "SELECT item, version, withdrawn FROM items WHERE id = ?1");
+	    call->store, "SELECT b.item, i.version, i.withdrawn FROM items i"
+	                 " JOIN bodies b ON b.rid = i.rid WHERE i.id = ?1");
 	if (q == NULL) {
 		eccp_rpc_error(call, ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
 		               "store error: %s", eccp_store_errmsg(call->store));
@@ -80,8 +81,9 @@ void catalog_list(eccp_rpc_call *call)
 	    st, "SELECT COUNT(*) FROM items WHERE kind = ?1 AND withdrawn = 0", true,
 	    rq->kind, 0);
 	sqlite3_stmt *q = eccp_store_stmt(
-	    st, "SELECT item, version FROM items WHERE kind = ?1 AND withdrawn = 0"
-	        " AND id > ?2 ORDER BY id LIMIT ?3");
+	    st, "SELECT b.item, i.version FROM items i JOIN bodies b ON b.rid = i.rid"
+	        " WHERE i.kind = ?1 AND i.withdrawn = 0"
+	        " AND i.id > ?2 ORDER BY i.id LIMIT ?3");
 	if (q == NULL) {
 		eccp_store_rollback(st);
 		eccp_rpc_error(call, ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,

@@ -14,6 +14,7 @@
 #include "countries.h"
 #include "crypto.h"
 #include "ical.h"
+#include "log.h"
 #include "text.h"
 
 #include <ctype.h>
@@ -125,6 +126,7 @@ static sqlite3_stmt *sq_prepare(eccp_rpc_call *call, const sq *q)
 		return NULL;
 	}
 	sq_bind(q, st);
+	eccp_debug("search: %.*s", (int)q->len, q->buf);
 	return st;
 }
 
@@ -588,7 +590,8 @@ static void kinds_filter(sq *s, const char *A, const Eccp__V1__ContentKind *k, s
 static void query_conds(sq *s, const cat_query *q, const char *A, bool match)
 {
 	const Eccp__V1__SearchRequest *rq = q->rq;
-	sq_add(s, " AND %s.rid <= ?%d", A, sq_int(s, q->max_rid));
+	/* '+': the newest rowid bounds the result, it is no way to find it */
+	sq_add(s, " AND +%s.rid <= ?%d", A, sq_int(s, q->max_rid));
 	if (q->nothing)
 		sq_add(s, " AND 0");
 	if (match && q->fts != NULL)
@@ -701,25 +704,31 @@ static const char *sort_key_sql(const cat_query *q)
 static void query_page(sq *s, const cat_query *q, uint32_t limit)
 {
 	const char *key = sort_key_sql(q);
-	sq_add(s, "SELECT i.rid, i.item, i.version, i.withdrawn, %s, %s, ",
-	       q->fts ? "f.score" : "0.0", key);
-	sq_add(s, "%s", status_sql(s, q));
-	query_from_where(s, q, true);
-	bool desc = q->sort == ECCP__V1__SEARCH_SORT__SEARCH_SORT_RELEVANCE ||
-	            q->sort == ECCP__V1__SEARCH_SORT__SEARCH_SORT_NEWEST;
+	bool relevance = q->sort == ECCP__V1__SEARCH_SORT__SEARCH_SORT_RELEVANCE;
+	bool desc = relevance || q->sort == ECCP__V1__SEARCH_SORT__SEARCH_SORT_NEWEST;
 	/* Ties: ascending rowid with relevance and deadline, descending with
 	 * newest first, ascending with oldest first. */
 	bool rid_desc = q->sort == ECCP__V1__SEARCH_SORT__SEARCH_SORT_NEWEST;
+	const char *dir = desc ? "DESC" : "ASC", *rdir = rid_desc ? "DESC" : "ASC";
+	/* The page is picked from the small rows of items; only its own
+	 * rows' bodies are read. */
+	sq_add(s,
+	       "SELECT p.rid, b.item, p.version, p.withdrawn, p.score, p.key, p.status"
+	       " FROM (SELECT i.rid AS rid, i.version AS version,"
+	       " i.withdrawn AS withdrawn, %s AS score, %s AS key, %s AS status",
+	       q->fts ? "f.score" : "0.0", key, status_sql(s, q));
+	query_from_where(s, q, relevance);
 	if (q->after) {
-		int k = q->sort == ECCP__V1__SEARCH_SORT__SEARCH_SORT_RELEVANCE
-		            ? sq_double(s, q->after_score)
-		            : sq_int(s, q->after_key);
+		int k =
+		    relevance ? sq_double(s, q->after_score) : sq_int(s, q->after_key);
 		int r = sq_int(s, q->after_rid);
 		sq_add(s, " AND (%s %s ?%d OR (%s = ?%d AND i.rid %s ?%d))", key,
 		       desc ? "<" : ">", k, key, k, rid_desc ? "<" : ">", r);
 	}
-	sq_add(s, " ORDER BY %s %s, i.rid %s LIMIT %u", key, desc ? "DESC" : "ASC",
-	       rid_desc ? "DESC" : "ASC", limit + 1);
+	sq_add(s,
+	       " ORDER BY %s %s, i.rid %s LIMIT %u) p JOIN bodies b ON b.rid = p.rid"
+	       " ORDER BY p.key %s, p.rid %s",
+	       key, dir, rdir, limit + 1, dir, rdir);
 }
 
 /* ---- facets ------------------------------------------------------------------ */
@@ -918,8 +927,8 @@ static void hit_sources(eccp_rpc_call *call, Eccp__V1__SearchHit *h)
 {
 	sqlite3_stmt *st = eccp_store_stmt(
 	    call->store,
-	    "SELECT item FROM items WHERE duplicate_of = ?1 AND withdrawn = 0"
-	    " ORDER BY rid LIMIT 20");
+	    "SELECT b.item FROM items i JOIN bodies b ON b.rid = i.rid"
+	    " WHERE i.duplicate_of = ?1 AND i.withdrawn = 0 ORDER BY i.rid LIMIT 20");
 	if (st == NULL)
 		return;
 	sqlite3_bind_text(st, 1, h->item->id, -1, SQLITE_STATIC);
