@@ -701,7 +701,9 @@ static const char *sort_key_sql(const cat_query *q)
 }
 
 /* The page: SELECT ... ORDER BY key LIMIT n+1 after the token's position. */
-static void query_page(sq *s, const cat_query *q, uint32_t limit)
+/* With total, each row also carries the size of the whole result, counted
+ * in the same pass. */
+static void query_page(sq *s, const cat_query *q, uint32_t limit, bool total)
 {
 	const char *key = sort_key_sql(q);
 	bool relevance = q->sort == ECCP__V1__SEARCH_SORT__SEARCH_SORT_RELEVANCE;
@@ -713,10 +715,12 @@ static void query_page(sq *s, const cat_query *q, uint32_t limit)
 	/* The page is picked from the small rows of items; only its own
 	 * rows' bodies are read. */
 	sq_add(s,
-	       "SELECT p.rid, b.item, p.version, p.withdrawn, p.score, p.key, p.status"
-	       " FROM (SELECT i.rid AS rid, i.version AS version,"
-	       " i.withdrawn AS withdrawn, %s AS score, %s AS key, %s AS status",
-	       q->fts ? "f.score" : "0.0", key, status_sql(s, q));
+	       "SELECT p.rid, b.item, p.version, p.withdrawn, p.score, p.key, p.status,"
+	       " p.total FROM (SELECT i.rid AS rid, i.version AS version,"
+	       " i.withdrawn AS withdrawn, %s AS score, %s AS key, %s AS status, %s AS "
+	       "total",
+	       q->fts ? "f.score" : "0.0", key, status_sql(s, q),
+	       total ? "COUNT(*) OVER ()" : "0");
 	query_from_where(s, q, relevance);
 	if (q->after) {
 		int k =
@@ -904,24 +908,6 @@ static bool query_first_page(eccp_rpc_call *call, cat_query *q)
 	return true;
 }
 
-static uint64_t query_count(eccp_rpc_call *call, const cat_query *q, bool *ok)
-{
-	sq s = {.a = &call->arena};
-	sq_add(&s, "SELECT COUNT(*)");
-	query_from_where(&s, q, false);
-	sqlite3_stmt *st = sq_prepare(call, &s);
-	*ok = st != NULL;
-	if (st == NULL)
-		return 0;
-	uint64_t n = 0;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = (uint64_t)sqlite3_column_int64(st, 0);
-	else
-		*ok = store_failed(call);
-	sqlite3_finalize(st);
-	return n;
-}
-
 /* Other organisations' copies of an event shown once. */
 static void hit_sources(eccp_rpc_call *call, Eccp__V1__SearchHit *h)
 {
@@ -954,12 +940,12 @@ static void hit_sources(eccp_rpc_call *call, Eccp__V1__SearchHit *h)
 }
 
 /* One page of hits into r. */
-static bool query_run(eccp_rpc_call *call, cat_query *q, uint32_t limit,
+static bool query_run(eccp_rpc_call *call, cat_query *q, uint32_t limit, bool total,
                       Eccp__V1__SearchResponse *r)
 {
 	eccp_arena *a = &call->arena;
 	sq s = {.a = a};
-	query_page(&s, q, limit);
+	query_page(&s, q, limit, total);
 	sqlite3_stmt *st = sq_prepare(call, &s);
 	if (st == NULL)
 		return false;
@@ -976,6 +962,8 @@ static bool query_run(eccp_rpc_call *call, cat_query *q, uint32_t limit,
 		Eccp__V1__ContentItem *it = eccp__v1__content_item__unpack(
 		    eccp_arena_allocator(a), (size_t)sqlite3_column_bytes(st, 1),
 		    sqlite3_column_blob(st, 1));
+		if (total && r->n_hits == 0)
+			r->total = (uint64_t)sqlite3_column_int64(st, 7);
 		last_rid = sqlite3_column_int64(st, 0);
 		last_score = sqlite3_column_double(st, 4);
 		last_key = sqlite3_column_int64(st, 5);
@@ -1021,11 +1009,9 @@ void catalog_search(eccp_rpc_call *call)
 			r->facets = facets_message(&call->arena, &fc);
 			r->total = fc.total;
 		}
-	} else if (ok && !q.after) {
-		r->total = query_count(call, &q, &ok);
 	}
 	if (ok)
-		query_run(call, &q, limit, r);
+		query_run(call, &q, limit, !rq->facets && !q.after, r);
 	eccp_store_rollback(call->store);
 }
 
@@ -1123,7 +1109,7 @@ void catalog_calendar(eccp_rpc_call *call)
 	bool ok = query_first_page(call, &q);
 	while (ok && events < CALENDAR_MAX_EVENTS) {
 		Eccp__V1__SearchResponse page = ECCP__V1__SEARCH_RESPONSE__INIT;
-		ok = query_run(call, &q, SEARCH_MAX_LIMIT, &page);
+		ok = query_run(call, &q, SEARCH_MAX_LIMIT, false, &page);
 		for (size_t i = 0; ok && i < page.n_hits && events < CALENDAR_MAX_EVENTS;
 		     i++) {
 			const Eccp__V1__ContentItem *it = page.hits[i]->item;
