@@ -324,6 +324,17 @@ static void json_put_string(struct json_out *o, const char *s, size_t n)
 	json_putc(o, '"');
 }
 
+char *eccp_json_quote(const char *s)
+{
+	struct json_out o = {0};
+	json_put_string(&o, s, strlen(s));
+	if (o.oom) {
+		free(o.buf);
+		return NULL;
+	}
+	return o.buf;
+}
+
 /* The proto3 JSON name of a field: each '_' dropped and the letter after it
  * upper-cased, as protoc computes json_name (protobuf-c does not keep it). */
 static size_t json_camel(const char *name, char *out, size_t cap)

@@ -19,6 +19,9 @@ enum {
 /* Returns a malloc'd NUL-terminated JSON text, or NULL on allocation failure. */
 char *eccp_json_encode(const ProtobufCMessage *msg, int flags);
 
+/* s as a JSON string, quotes included (malloc'd; NULL when out of memory). */
+char *eccp_json_quote(const char *s);
+
 /* Parses text (len bytes, need not be NUL-terminated) into a new message of
  * type desc. Memory comes from alloc (NULL: malloc), exactly as
  * protobuf_c_message_unpack would allocate it, so the result is freed with

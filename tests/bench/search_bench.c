@@ -51,6 +51,7 @@
 #include "catalog.h"
 
 #include "config.h"
+#include "json.h"
 #include "rpc.h"
 #include "store.h"
 #include "util.h"
@@ -845,23 +846,6 @@ static int sb_copy(const char *from, const char *to, char *err, size_t errlen)
 	return rc == SQLITE_OK ? 0 : -1;
 }
 
-static void sb_json_str(const char *s, char *out, size_t cap)
-{
-	size_t n = 0;
-	for (; *s && n + 7 < cap; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\') {
-			out[n++] = '\\';
-			out[n++] = (char)ch;
-		} else if (ch < 0x20) {
-			n += (size_t)snprintf(out + n, cap - n, "\\u%04x", ch);
-		} else {
-			out[n++] = (char)ch;
-		}
-	}
-	out[n] = '\0';
-}
-
 int main(int argc, char **argv)
 {
 	eccp_config *cfg;
@@ -974,12 +958,13 @@ done:
 		       sb_pct(q->direct_ms, repeat, 0.99));
 	}
 	size_t n = failed ? 0 : SB_N * repeat;
-	char error[sizeof(err) * 6 + 8];
-	sb_json_str(err, error, sizeof(error));
+	char *error = eccp_json_quote(err);
 	printf("],\"samples\":%zu,\"rpc_p50_ms\":%.3f,\"rpc_p99_ms\":%.3f,"
-	       "\"direct_p50_ms\":%.3f,\"direct_p99_ms\":%.3f,\"error\":\"%s\"}\n",
+	       "\"direct_p50_ms\":%.3f,\"direct_p99_ms\":%.3f,\"error\":%s}\n",
 	       n, sb_pct(all_rpc, n, 0.50), sb_pct(all_rpc, n, 0.99),
-	       sb_pct(all_direct, n, 0.50), sb_pct(all_direct, n, 0.99), error);
+	       sb_pct(all_direct, n, 0.50), sb_pct(all_direct, n, 0.99),
+	       error ? error : "\"out of memory\"");
+	free(error);
 	for (size_t i = 0; qs != NULL && i < SB_N; i++) {
 		sb_plan_free(&qs[i].plan);
 		free(qs[i].next);

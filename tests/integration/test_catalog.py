@@ -34,13 +34,12 @@ import time
 import unittest
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-from eccp_harness import Cluster
+from eccp_harness import OK, Cluster, RpcTestCase, code
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ICAL_CHECK = os.path.join(HERE, "..", "unit", "ical_check.py")
 SYSTEM_PYTHON = "/usr/bin/python3"
 
-OK = "STATUS_CODE_OK"
 ORGS = (("org_alpha", "Alpha Cluster Flanders", "BE"),
         ("org_beta", "Beta Netzwerk Bayern", "DE"),
         ("org_gamma", "Gamma Klaster Łódzki", "PL"),
@@ -245,10 +244,6 @@ def write_jsonl(path, data):
             f.write(json.dumps({kind: body}, ensure_ascii=False) + "\n")
 
 
-def code(resp):
-    return resp.get("status", {}).get("code", OK)
-
-
 def facet_dict(lst):
     return {f["value"]: int(f["count"]) for f in (lst or [])}
 
@@ -261,32 +256,7 @@ def strip_request_id(resp):
 
 # ---- shared helpers ----------------------------------------------------------------
 
-class CatalogBase(unittest.TestCase):
-
-    def setUp(self):
-        self.t0 = time.monotonic()
-
-    def tearDown(self):
-        sys.stderr.write(" [%.1f s] " % (time.monotonic() - self.t0))
-
-    # ---- assertions on answers ----------------------------------------------------
-
-    def ok(self, resp, method):
-        """Asserts an OK answer and returns its method part."""
-        self.assertEqual(code(resp), OK, resp)
-        self.assertIn(method, resp, "an OK answer without its %s part: %r" % (method, resp))
-        return resp[method]
-
-    def fails(self, resp, status_code, message=None):
-        self.assertEqual(code(resp), "STATUS_CODE_" + status_code, resp)
-        st = resp["status"]
-        if message is not None:
-            self.assertIn(message, st.get("message", ""), resp)
-        return st
-
-    @staticmethod
-    def field_errors(status):
-        return [(e["field"], e["rule"]) for e in status.get("fieldErrors", [])]
+class CatalogBase(RpcTestCase):
 
     # ---- the platform -------------------------------------------------------------
 

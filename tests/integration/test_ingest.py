@@ -24,12 +24,11 @@ import time
 import unittest
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-from eccp_harness import Cluster, HarnessError, wait_until
+from eccp_harness import OK, Cluster, HarnessError, RpcTestCase, code, wait_until
 
 ORG_A = "org_alpha"
 ORG_B = "org_beta"
 
-OK = "STATUS_CODE_OK"
 KEY_RE = re.compile(r"^eccp_([0-9a-f]{16})_([0-9a-f]{32})$")
 TIME_RE = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$"
 
@@ -79,38 +78,7 @@ def org_create(org_id, name, country=""):
     return {"orgCreate": {"organisation": o}}
 
 
-def code(resp):
-    return resp.get("status", {}).get("code", OK)
-
-
-class Ingest(unittest.TestCase):
-
-    def setUp(self):
-        self.t0 = time.monotonic()
-
-    def tearDown(self):
-        sys.stderr.write(" [%.1f s] " % (time.monotonic() - self.t0))
-
-    # ---- assertions on answers ----------------------------------------------------
-
-    def ok(self, resp, method):
-        """Asserts an OK answer and returns its method part."""
-        self.assertEqual(code(resp), OK, resp)
-        self.assertIn(method, resp, resp)
-        return resp[method]
-
-    def fails(self, resp, status_code, message=None):
-        """Asserts the status code (and that the message contains message);
-        returns the status."""
-        self.assertEqual(code(resp), "STATUS_CODE_" + status_code, resp)
-        st = resp["status"]
-        if message is not None:
-            self.assertIn(message, st.get("message", ""), resp)
-        return st
-
-    @staticmethod
-    def field_errors(status):
-        return [(e["field"], e["rule"]) for e in status.get("fieldErrors", [])]
+class Ingest(RpcTestCase):
 
     # ---- the platform -------------------------------------------------------------
 

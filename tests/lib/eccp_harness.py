@@ -39,11 +39,12 @@ import sys
 import tempfile
 import threading
 import time
+import unittest
 import urllib.error
 import urllib.request
 
 __all__ = ["Cluster", "Daemon", "CliResult", "HarnessError", "free_ports",
-           "wait_until", "parse_metrics"]
+           "wait_until", "parse_metrics", "RpcTestCase", "OK", "code"]
 
 RESERVED_PORTS = range(7400, 7430)  # the development platform's defaults
 LOG_TAIL_LINES = 40
@@ -818,3 +819,42 @@ class Cluster:
         r = self.cli("list", kind, "--all", check=0, **kw)
         j = r.json
         return j["items"], int(j["total"])
+
+
+# ---- test cases that talk RPC ---------------------------------------------------------
+
+OK = "STATUS_CODE_OK"
+
+
+def code(resp):
+    """The status code of an eccp-rpc answer (proto3 JSON leaves OK out)."""
+    return resp.get("status", {}).get("code", OK)
+
+
+class RpcTestCase(unittest.TestCase):
+    """Times each test on stderr and checks eccp-rpc answers."""
+
+    def setUp(self):
+        self.t0 = time.monotonic()
+
+    def tearDown(self):
+        sys.stderr.write(" [%.1f s] " % (time.monotonic() - self.t0))
+
+    def ok(self, resp, method):
+        """Asserts an OK answer and returns its method part."""
+        self.assertEqual(code(resp), OK, resp)
+        self.assertIn(method, resp, "an OK answer without its %s part: %r" % (method, resp))
+        return resp[method]
+
+    def fails(self, resp, status_code, message=None):
+        """Asserts the status code (and that the message contains message);
+        returns the status."""
+        self.assertEqual(code(resp), "STATUS_CODE_" + status_code, resp)
+        st = resp["status"]
+        if message is not None:
+            self.assertIn(message, st.get("message", ""), resp)
+        return st
+
+    @staticmethod
+    def field_errors(status):
+        return [(e["field"], e["rule"]) for e in status.get("fieldErrors", [])]

@@ -11,6 +11,7 @@
  * number (for a batch: its first item and its size), so re-running the same
  * pump is idempotent. */
 #include "config.h"
+#include "json.h"
 #include "rpc.h"
 #include "util.h"
 #include "pump_item.h"
@@ -331,24 +332,6 @@ static int pump_wait_catalog(pump *p, const char *catalog_url, uint64_t *head_ou
 	return rc;
 }
 
-/* The error as a JSON string body: item messages may quote values. */
-static void pump_json_escape(const char *s, char *out, size_t cap)
-{
-	size_t n = 0;
-	for (; *s && n + 7 < cap; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\') {
-			out[n++] = '\\';
-			out[n++] = (char)ch;
-		} else if (ch < 0x20) {
-			n += (size_t)snprintf(out + n, cap - n, "\\u%04x", ch);
-		} else {
-			out[n++] = (char)ch;
-		}
-	}
-	out[n] = '\0';
-}
-
 int main(int argc, char **argv)
 {
 	eccp_config *cfg;
@@ -396,15 +379,16 @@ int main(int argc, char **argv)
 	uint64_t t2 = eccp_mono_ns();
 	double ack_s = pump_secs(t0, t1), all_s = pump_secs(t0, t2);
 	long long acked = atomic_load(&p.acked);
-	char error[sizeof(p.error) * 6 + 8];
-	pump_json_escape(p.error, error, sizeof(error));
+	/* Item messages may quote values. */
+	char *error = eccp_json_quote(p.error);
 	printf("{\"batch\":%d,\"acked\":%lld,\"retries\":%lld,"
 	       "\"ack_seconds\":%.3f,\"ack_rate\":%.1f,"
 	       "\"waited\":%s,\"head\":%llu,\"total_seconds\":%.3f,\"rate\":%.1f,"
-	       "\"error\":\"%s\"}\n",
+	       "\"error\":%s}\n",
 	       p.batch, acked, (long long)atomic_load(&p.retries), ack_s, acked / ack_s,
 	       waited ? "true" : "false", (unsigned long long)head, all_s, acked / all_s,
-	       error);
+	       error ? error : "\"out of memory\"");
+	free(error);
 	eccp_config_free(cfg);
 	return p.failed ? 1 : 0;
 }
