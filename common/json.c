@@ -332,6 +332,7 @@ char *eccp_json_quote(const char *s)
 		free(o.buf);
 		return NULL;
 	}
+	o.buf[o.len] = '\0'; /* json_put keeps room for it */
 	return o.buf;
 }
 

@@ -1396,6 +1396,29 @@ static void test_mutations(void **state)
 	}
 }
 
+/* A string quoted for JSON: quotes, backslashes and control characters
+ * escaped, everything else (UTF-8 too) as it is. */
+static void test_quote(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+	    {"", "\"\""},
+	    {"plain", "\"plain\""},
+	    {"say \"hi\"", "\"say \\\"hi\\\"\""},
+	    {"a\\b", "\"a\\\\b\""},
+	    {"line\nnext\ttab\x01", "\"line\\u000anext\\u0009tab\\u0001\""},
+	    {"Łódź café", "\"Łódź café\""},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *q = eccp_json_quote(cases[i].in);
+		assert_non_null(q);
+		assert_string_equal(q, cases[i].out);
+		free(q);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1403,6 +1426,7 @@ int main(void)
 	    cmocka_unit_test(test_every_reachable_type_is_listed),
 	    cmocka_unit_test(test_empty_messages),
 	    cmocka_unit_test(test_call_exact),
+	    cmocka_unit_test(test_quote),
 	    cmocka_unit_test(test_pretty_exact),
 	    cmocka_unit_test(test_defaults_flag),
 	    cmocka_unit_test(test_oneof_defaults),
