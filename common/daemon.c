@@ -142,7 +142,7 @@ static void daemon_build_options(eccp_daemon *d)
 		    d, (eccp_option){"origins", ECCP_OPT_STRING,
 		                     "ingest=tcp://127.0.0.1:7410", 0, 0,
 		                     "origins consumed, NAME=RPC-URL, comma-separated"});
-		daemon_add(d, (eccp_option){"replay-page", ECCP_OPT_INT, "1000", 1, 5000,
+		daemon_add(d, (eccp_option){"replay-page", ECCP_OPT_INT, "5000", 1, 5000,
 		                            "events per Replay request"});
 		daemon_add(d, (eccp_option){"stale-ms", ECCP_OPT_INT, "3000", 100, 600000,
 		                            "heartbeat silence before polling Replay"});

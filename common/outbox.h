@@ -26,7 +26,7 @@
 
 /* Replay pages: at most this many events and about this many bytes. */
 #define ECCP_REPLAY_MAX_EVENTS 5000
-#define ECCP_REPLAY_MAX_BYTES  (4u << 20)
+#define ECCP_REPLAY_MAX_BYTES  (16u << 20)
 
 typedef struct eccp_outbox eccp_outbox;
 

@@ -38,9 +38,11 @@ struct eccp_store {
  * Under writes without a pause the checkpointer never quite catches up with
  * the last frame, so at four times the threshold the writer finishes the
  * checkpoint itself (the thread has copied most of it by then) and the WAL
- * starts again: it stays below about 16 MiB whatever the load. */
-#define STORE_CKPT_PAGES      1000
-#define STORE_CKPT_SELF_PAGES (4 * STORE_CKPT_PAGES)
+ * starts again: it stays below four times the threshold whatever the load.
+ * The threshold (4000 pages, 16 MiB, by default) is larger than SQLite's
+ * 1000: pages changed again and again between checkpoints (index leaves,
+ * the tail of a table) are copied once instead of every time. */
+#define STORE_CKPT_PAGES 4000
 
 struct store_checkpointer {
 	pthread_t thread;
@@ -48,6 +50,7 @@ struct store_checkpointer {
 	pthread_cond_t cv;
 	sqlite3 *db;
 	bool pending, stop;
+	int pages;               /* the threshold */
 	unsigned long long runs; /* checkpoints done, for tests */
 };
 
@@ -79,7 +82,8 @@ static void *store_ckpt_main(void *arg)
 static int store_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 {
 	eccp_store *s = arg;
-	if (pages >= STORE_CKPT_SELF_PAGES) {
+	store_checkpointer *c = s->ckpt;
+	if (pages >= 4 * c->pages) {
 		/* RESTART, not PASSIVE: it waits (busy timeout) for the
 		 * thread's checkpoint under way and for readers of old frames
 		 * instead of giving up at once, and the next commit writes
@@ -88,8 +92,7 @@ static int store_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 		                          NULL);
 		return SQLITE_OK;
 	}
-	if (pages >= STORE_CKPT_PAGES) {
-		store_checkpointer *c = s->ckpt;
+	if (pages >= c->pages) {
 		pthread_mutex_lock(&c->mu);
 		c->pending = true;
 		pthread_cond_signal(&c->cv);
@@ -118,11 +121,12 @@ static void store_ckpt_stop(eccp_store *s)
 }
 
 /* 0, or -1 with the store left checkpointing by itself as SQLite does. */
-static int store_ckpt_start(eccp_store *s, const char *sync)
+static int store_ckpt_start(eccp_store *s, const char *sync, int pages)
 {
 	store_checkpointer *c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return -1;
+	c->pages = pages > 0 ? pages : STORE_CKPT_PAGES;
 	if (sqlite3_open_v2(s->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
 	                    NULL) != SQLITE_OK) {
 		sqlite3_close(c->db);
@@ -256,7 +260,8 @@ int eccp_store_open(const eccp_store_opts *o, eccp_store **out, char *err, size_
 	}
 	if (!ro && store_migrate(s, o, err, errlen) != 0)
 		goto fail;
-	if (!ro && strcmp(o->path, ":memory:") != 0 && store_ckpt_start(s, sync) != 0)
+	if (!ro && strcmp(o->path, ":memory:") != 0 &&
+	    store_ckpt_start(s, sync, o->checkpoint_pages) != 0)
 		eccp_warn("store %s: no checkpoint thread; checkpoints run on commit",
 		          o->path);
 	*out = s;

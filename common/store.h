@@ -33,6 +33,9 @@ typedef struct eccp_store_opts {
 	 * functions, FTS5 tokenizers). Non-zero (an SQLite code) fails the
 	 * open. */
 	int (*init)(sqlite3 *db);
+	/* WAL pages after which the store's thread checkpoints (0: 4000,
+	 * 16 MiB); at four times as many the writer checkpoints itself. */
+	int checkpoint_pages;
 } eccp_store_opts;
 
 /* Opens (creating the file and its directory if needed) and migrates. On

@@ -424,7 +424,14 @@ static void test_background_checkpoint(void **state)
 {
 	fx *f = *state;
 	static const char *const steps[] = {"CREATE TABLE t (x BLOB);"};
-	eccp_store *s = open_ok(f, steps, 1);
+	eccp_store_opts o = {.path = f->path,
+	                     .migrations = steps,
+	                     .n_migrations = 1,
+	                     .checkpoint_pages = 1000};
+	eccp_store *s = NULL;
+	char err[256] = "";
+	if (eccp_store_open(&o, &s, err, sizeof(err)) != 0)
+		fail_msg("open %s: %s", f->path, err);
 	assert_int_equal(eccp_store_checkpoints(s), 0);
 	char wal[160];
 	snprintf(wal, sizeof(wal), "%s-wal", f->path);
