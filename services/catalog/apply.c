@@ -34,9 +34,15 @@ typedef struct cat_doc {
 	size_t facets_len, facets_cap;
 } cat_doc;
 
+/* Seconds, within what RFC 3339 can write (the bus is trusted, but a
+ * figure that overflows later arithmetic is not worth trusting). */
 static int64_t ts_s(const Eccp__V1__Timestamp *t)
 {
-	return t != NULL ? t->seconds : 0;
+	if (t == NULL)
+		return 0;
+	return t->seconds < CAT_TIME_MIN   ? CAT_TIME_MIN
+	       : t->seconds > CAT_TIME_MAX ? CAT_TIME_MAX
+	                                   : t->seconds;
 }
 
 static bool ts_set(const Eccp__V1__Timestamp *t)

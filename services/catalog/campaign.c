@@ -101,6 +101,12 @@ static void campaign_check(eccp_rpc_call *call, Eccp__V1__Campaign *c)
 	    c->window_end->seconds < c->window_start->seconds)
 		eccp_rpc_field_error(call, "campaign.windowEnd", "end_after_start",
 		                     "must not be before windowStart");
+	if (c->n_kinds > CAMPAIGN_LIST_MAX || c->n_ecosystems > CAMPAIGN_LIST_MAX) {
+		eccp_rpc_field_error(call, "campaign", "max_items",
+		                     "at most %d kinds and %d ecosystems",
+		                     CAMPAIGN_LIST_MAX, CAMPAIGN_LIST_MAX);
+		return;
+	}
 	for (size_t i = 0; i < c->n_kinds; i++)
 		if (c->kinds[i] == 0 ||
 		    protobuf_c_enum_descriptor_get_value(

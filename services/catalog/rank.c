@@ -59,6 +59,8 @@ static int rank_compute(const Fts5ExtensionApi *api, Fts5Context *fts, int n_use
 		s->n = n_user;
 	if (s->n > RANK_MAX_TERMS)
 		s->n = RANK_MAX_TERMS;
+	if (s->n < 0)
+		s->n = 0;
 	for (int i = 0; i < s->n; i++) {
 		s->df[i] = 0;
 		rc = api->xQueryPhrase(fts, i, &s->df[i], rank_count_cb);
@@ -82,24 +84,29 @@ static char *rank_format(const rank_stats *s)
 	return out;
 }
 
-static bool rank_parse(const char *text, rank_stats *s)
+/* Statistics from a page token: only finite, non-negative figures, and one
+ * document count per phrase of the user's (n). A client can hand back
+ * anything; what does not fit is computed afresh. */
+static bool rank_parse(const char *text, int n, rank_stats *s)
 {
 	char *end;
 	s->rows = strtod(text, &end);
-	if (end == text)
+	if (end == text || !isfinite(s->rows) || s->rows < 0)
 		return false;
 	text = end;
 	s->avgdl = strtod(text, &end);
-	if (end == text || !(s->avgdl > 0))
+	if (end == text || !isfinite(s->avgdl) || !(s->avgdl > 0))
 		return false;
 	s->n = 0;
-	for (text = end; *text != '\0' && s->n < RANK_MAX_TERMS; text = end) {
+	for (text = end; *text != '\0'; text = end) {
+		if (s->n == n || s->n == RANK_MAX_TERMS)
+			return false;
 		s->df[s->n] = strtod(text, &end);
-		if (end == text)
+		if (end == text || !isfinite(s->df[s->n]) || s->df[s->n] < 0)
 			return false;
 		s->n++;
 	}
-	return true;
+	return s->n == n;
 }
 
 /* eccp_rank_stats(items_fts, n_user) */
@@ -133,11 +140,18 @@ static void rank_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_conte
 			return;
 		}
 		int n_user = argc > 0 ? sqlite3_value_int(argv[0]) : RANK_MAX_TERMS;
+		int phrases = api->xPhraseCount(fts);
+		if (n_user > phrases)
+			n_user = phrases;
+		if (n_user > RANK_MAX_TERMS)
+			n_user = RANK_MAX_TERMS;
+		if (n_user < 0)
+			n_user = 0;
 		const char *given = argc > 1 && sqlite3_value_type(argv[1]) == SQLITE_TEXT
 		                        ? (const char *)sqlite3_value_text(argv[1])
 		                        : NULL;
 		int rc = SQLITE_OK;
-		if (given == NULL || !rank_parse(given, s))
+		if (given == NULL || !rank_parse(given, n_user, s))
 			rc = rank_compute(api, fts, n_user, s);
 		if (rc == SQLITE_OK)
 			rc = api->xSetAuxdata(fts, s, sqlite3_free);
@@ -156,7 +170,8 @@ static void rank_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_conte
 		int phrase, col, off;
 		if (api->xInst(fts, i, &phrase, &col, &off) != SQLITE_OK)
 			break;
-		if (phrase < s->n && col >= 0 && col < 5)
+		if (phrase >= 0 && phrase < s->n && col >= 0 &&
+		    col < (int)(sizeof(rank_weight) / sizeof(rank_weight[0])))
 			freq[phrase] += rank_weight[col];
 	}
 	int len = 0;

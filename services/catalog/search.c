@@ -260,6 +260,14 @@ static void search_check(eccp_rpc_call *call, const Eccp__V1__SearchRequest *rq)
 			eccp_rpc_field_error(call, "search.text", "max_length",
 			                     "at most %d characters", SEARCH_MAX_TEXT);
 	}
+	if (rq->n_kinds > SEARCH_MAX_LIST || rq->n_ecosystems > SEARCH_MAX_LIST ||
+	    rq->n_call_statuses > SEARCH_MAX_LIST) {
+		eccp_rpc_field_error(call, "search", "max_items",
+		                     "kinds, ecosystems and callStatuses hold at most %d "
+		                     "entries each",
+		                     SEARCH_MAX_LIST);
+		return;
+	}
 	for (size_t i = 0; i < rq->n_kinds; i++)
 		if (!enum_ok(&eccp__v1__content_kind__descriptor, rq->kinds[i]))
 			eccp_rpc_field_error(call,
@@ -384,8 +392,8 @@ static bool token_read(eccp_arena *a, const char *tok, cat_query *q)
 	if (strcmp(f[0], "1") != 0 || strcmp(f[1], q->fingerprint) != 0)
 		return false;
 	char *end;
-	q->sort = (int)strtol(f[2], &end, 10);
-	if (*end != '\0')
+	/* The order is the request's; a token cannot change it. */
+	if (strtol(f[2], &end, 10) != q->sort || *end != '\0')
 		return false;
 	q->now = strtoll(f[3], &end, 10);
 	if (*end != '\0')
@@ -954,21 +962,25 @@ static bool query_run(eccp_rpc_call *call, cat_query *q, uint32_t limit, bool to
 	double last_score = 0;
 	int64_t last_key = 0, last_rid = 0;
 	bool more = false;
+	/* Rows, not hits, make the page: a row stored damaged is left out
+	 * (rather than failing the search) but still counts. */
+	uint32_t rows = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (r->n_hits == limit) {
+		if (rows == limit) {
 			more = true;
 			break;
 		}
+		if (total && rows == 0)
+			r->total = (uint64_t)sqlite3_column_int64(st, 7);
+		rows++;
 		Eccp__V1__ContentItem *it = eccp__v1__content_item__unpack(
 		    eccp_arena_allocator(a), (size_t)sqlite3_column_bytes(st, 1),
 		    sqlite3_column_blob(st, 1));
-		if (total && r->n_hits == 0)
-			r->total = (uint64_t)sqlite3_column_int64(st, 7);
 		last_rid = sqlite3_column_int64(st, 0);
 		last_score = sqlite3_column_double(st, 4);
 		last_key = sqlite3_column_int64(st, 5);
 		if (it == NULL)
-			continue; /* stored damaged: left out rather than failing all */
+			continue;
 		it->version = (uint64_t)sqlite3_column_int64(st, 2);
 		it->withdrawn = sqlite3_column_int(st, 3) != 0;
 		Eccp__V1__SearchHit *h = eccp_arena_alloc(a, sizeof(*h));
@@ -1090,6 +1102,7 @@ void catalog_calendar(eccp_rpc_call *call)
 	Eccp__V1__SearchRequest srq = rq->search ? *rq->search : empty;
 	srq.page_token = NULL;
 	srq.facets = false;
+	srq.limit = 0; /* every page is read */
 	if (srq.sort == ECCP__V1__SEARCH_SORT__SEARCH_SORT_UNSPECIFIED)
 		srq.sort = ECCP__V1__SEARCH_SORT__SEARCH_SORT_OLDEST;
 	cat_query q;
@@ -1148,6 +1161,9 @@ void catalog_calendar(eccp_rpc_call *call)
 			break;
 		/* continue after the last hit of this page */
 		ok = token_read(a, page.next_page_token, &q);
+		if (!ok)
+			eccp_rpc_error(call, ECCP__V1__STATUS_CODE__STATUS_CODE_INTERNAL,
+			               "calendar: could not page on");
 	}
 	eccp_store_rollback(call->store);
 	size_t len = 0;

@@ -866,6 +866,10 @@ class CatalogShared(CatalogBase):
              [("search.kinds[1]", "enum")]),
             ({"search": {"pageToken": "not-a-token"}}, [("search.pageToken", "page_token")]),
             ({"search": {"text": "x" * 501}}, [("search.text", "max_length")]),
+            # a long list costs the client a few bytes and must not cost the
+            # catalog more than a refusal
+            ({"search": {"ecosystems": ["ECOSYSTEM_DIGITAL"] * 4000}},
+             [("search", "max_items")]),
             # every error at once
             ({"search": {"countries": ["XX"], "limit": 501,
                          "windowStart": "2019-12-01T00:00:00Z",
@@ -896,6 +900,23 @@ class CatalogShared(CatalogBase):
                     self.assertEqual(sorted(self.field_errors(st)), sorted(want), st)
                     for e in st["fieldErrors"]:
                         self.assertTrue(e.get("message"), e)
+            with self.subTest("a page token edited by the client is refused or ignored"):
+                rq = {"text": "cluster", "sort": "SEARCH_SORT_RELEVANCE", "limit": 1}
+                first = self.search(c, **rq)
+                plain = bytes.fromhex(first["nextPageToken"]).decode()
+                fields = plain.split("|")
+                # more index statistics than the search has words, and NaN
+                for stats in (fields[7] + " 0x1p+0 0x1p+0 0x1p+0", "nan nan nan"):
+                    forged = "|".join(fields[:7] + [stats]).encode().hex()
+                    r = c.rpc("catalog", {"search": dict(rq, pageToken=forged)})
+                    self.assertEqual(code(r), OK, r)
+                # another order than the search's
+                forged = "|".join(fields[:2] + ["2"] + fields[3:]).encode().hex()
+                st = self.fails(c.rpc("catalog", {"search": dict(rq, pageToken=forged)}),
+                                "INVALID_ARGUMENT")
+                self.assertEqual(self.field_errors(st), [("search.pageToken", "page_token")])
+                # and the catalog still answers
+                self.assertEqual(self.search(c, **rq)["hits"], first["hits"])
             with self.subTest("the limits themselves are fine"):
                 self.assertEqual(len(self.search(c, limit=500)["hits"]), 29)
                 self.search(c, text="x" * 500)
