@@ -688,12 +688,16 @@ static void query_from_where(sq *s, const cat_query *q, bool with_score)
 	sq_add(s, " WHERE 1");
 	query_conds(s, q, "i", false);
 	/* Near-duplicate events show once: a copy is left out while its
-	 * original is part of the same result, and shown in its place when
-	 * the original is not (filtered out, withdrawn). */
-	sq_add(s, " AND (i.duplicate_of IS NULL OR NOT EXISTS (SELECT 1 FROM items o"
+	 * original is part of the same result; when the original is not
+	 * (filtered out, withdrawn), the first of its copies in the result
+	 * shows in its place. */
+	sq_add(s, " AND (i.duplicate_of IS NULL OR (NOT EXISTS (SELECT 1 FROM items o"
 	          " WHERE o.id = i.duplicate_of AND o.withdrawn = 0");
 	query_conds(s, q, "o", true);
-	sq_add(s, "))");
+	sq_add(s, ") AND NOT EXISTS (SELECT 1 FROM items o WHERE o.duplicate_of ="
+	          " i.duplicate_of AND o.rid < i.rid AND o.withdrawn = 0");
+	query_conds(s, q, "o", true);
+	sq_add(s, ")))");
 }
 
 static const char *sort_key_sql(const cat_query *q)
@@ -919,13 +923,22 @@ static bool query_first_page(eccp_rpc_call *call, cat_query *q)
 /* Other organisations' copies of an event shown once. */
 static void hit_sources(eccp_rpc_call *call, Eccp__V1__SearchHit *h)
 {
+	/* The original's copies; for a copy shown in its original's place,
+	 * the original (if not withdrawn) and the other copies. */
+	const Eccp__V1__Event *e = h->item->event;
+	const char *of =
+	    e != NULL && e->duplicate_of != NULL && e->duplicate_of[0] != '\0'
+	        ? e->duplicate_of
+	        : h->item->id;
 	sqlite3_stmt *st = eccp_store_stmt(
 	    call->store,
 	    "SELECT b.item FROM items i JOIN bodies b ON b.rid = i.rid"
-	    " WHERE i.duplicate_of = ?1 AND i.withdrawn = 0 ORDER BY i.rid LIMIT 20");
+	    " WHERE (i.duplicate_of = ?1 OR i.id = ?1) AND i.id <> ?2 AND i.withdrawn = 0"
+	    " ORDER BY i.rid LIMIT 20");
 	if (st == NULL)
 		return;
-	sqlite3_bind_text(st, 1, h->item->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, of, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, h->item->id, -1, SQLITE_STATIC);
 	size_t cap = 20;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		Eccp__V1__ContentItem *o = eccp__v1__content_item__unpack(

@@ -1049,6 +1049,41 @@ class Catalog(CatalogBase):
         self.ids[ext] = r["id"]
         self.ext[r["id"]] = ext
 
+    # ---- 9b -----------------------------------------------------------------------
+
+    def test_09b_copies_without_their_original(self):
+        """Three organisations publish one event; when the original is not in a
+        result, exactly one copy stands in for it, listing the others."""
+        def forum(ext, org, title, hour):
+            return event(ext, org, title, "2019-11-21T%02d:00:00+01:00" % hour,
+                         "2019-11-21T18:00:00+01:00", "Brussels", "BE", [ENERGY],
+                         url="https://%s.example.eu/forum" % ext)
+        data = [forum("f-alpha", "org_alpha", "Green Deal Matchmaking Forum", 9),
+                forum("f-beta", "org_beta", "GREEN DEAL matchmaking forum!", 10),
+                forum("f-gamma", "org_gamma", "Green deal: matchmaking forum", 11)]
+        c, j = self.start_platform(data)
+        with c:
+            self.assertEqual(j["duplicates"], 2, j)
+            ids = self.id_map(c)
+            a, b, g = ids["f-alpha"], ids["f-beta"], ids["f-gamma"]
+            hits = self.hits(c, text="forum")
+            self.assertEqual([h["item"]["id"] for h in hits], [a])
+            self.assertEqual([x["id"] for x in hits[0]["otherSources"]], [b, g])
+            # The original filtered out: one copy, listing the original and
+            # the other copy.
+            hits = self.hits(c, organisationIds=["org_beta", "org_gamma"])
+            self.assertEqual([h["item"]["id"] for h in hits], [b], hits)
+            self.assertEqual(sorted(x["id"] for x in hits[0]["otherSources"]),
+                             sorted([a, g]))
+            self.assertEqual(int(self.search(c, organisationIds=["org_beta", "org_gamma"])
+                                 ["total"]), 1)
+            # The original withdrawn: still one.
+            self.ok(c.rpc("ingest", {"withdraw": {"id": a}}), "withdraw")
+            c.wait_caught_up()
+            hits = self.hits(c, text="forum")
+            self.assertEqual([h["item"]["id"] for h in hits], [b], hits)
+            self.assertEqual([x["id"] for x in hits[0]["otherSources"]], [g])
+
     # ---- 4 ------------------------------------------------------------------------
 
     def test_04_paging_while_publishing(self):
