@@ -204,11 +204,17 @@ int cli_request(const cli_ctx *ctx, cli_service *s, const ProtobufCMessage *req,
                 const ProtobufCMessageDescriptor *resp_desc, eccp_arena *a,
                 ProtobufCMessage **out);
 
-/* One eccp-ingest call on an open service: fills request_id and credentials
- * (ctx->api_key), sends (retrying a timeout once), and checks that the reply
- * is OK and answers method want. Returns 0 with *resp, or -1 after reporting
- * on stderr; a status whose code is quiet is not reported but returned in
+/* One call of any service's method on an open service: fills the request's
+ * request_id and credentials (ctx->api_key), sends (retrying a timeout
+ * once), and checks that the reply is OK and answers method want (the
+ * response's oneof member). Returns 0 with *resp, or -1 after reporting on
+ * stderr; a status whose code is quiet is not reported but returned in
  * *code (which is OK otherwise), for the caller to word itself. */
+int cli_method_call(const cli_ctx *ctx, cli_service *svc, eccp_arena *a,
+                    ProtobufCMessage *req, const ProtobufCMessageDescriptor *resp_desc,
+                    unsigned want, Eccp__V1__StatusCode quiet, Eccp__V1__StatusCode *code,
+                    const ProtobufCMessage **resp);
+/* cli_method_call for eccp-ingest and eccp-catalog, typed. */
 int cli_ingest_call(const cli_ctx *ctx, cli_service *svc, eccp_arena *a,
                     Eccp__V1__IngestRequest *req,
                     Eccp__V1__IngestResponse__MethodCase want, Eccp__V1__StatusCode quiet,
@@ -220,15 +226,16 @@ bool cli_status_ok(const cli_service *s, const Eccp__V1__Status *status);
 /* The response's status; a missing one counts as OK (proto3 default). */
 Eccp__V1__StatusCode cli_status_code(const Eccp__V1__Status *status);
 
-/* ---- cmd_read.c ------------------------------------------------------ */
-
-/* One eccp-catalog call on an open service, like cli_ingest_call: fills
- * request_id and credentials, sends, and checks that the reply is OK and
- * answers method want. Returns 0 with *resp, or -1 after reporting on
- * stderr; a status whose code is quiet is not reported but returned in
- * *code (which is OK otherwise). */
 int cli_catalog_call(const cli_ctx *ctx, cli_service *svc, eccp_arena *a,
                      Eccp__V1__CatalogRequest *req,
+                     Eccp__V1__CatalogResponse__MethodCase want,
+                     Eccp__V1__StatusCode quiet, Eccp__V1__StatusCode *code,
+                     const Eccp__V1__CatalogResponse **resp);
+/* The same on ctx's ingest or catalog, opened and closed around the call. */
+int cli_ingest_once(const cli_ctx *ctx, eccp_arena *a, Eccp__V1__IngestRequest *req,
+                    Eccp__V1__IngestResponse__MethodCase want, Eccp__V1__StatusCode quiet,
+                    Eccp__V1__StatusCode *code, const Eccp__V1__IngestResponse **resp);
+int cli_catalog_once(const cli_ctx *ctx, eccp_arena *a, Eccp__V1__CatalogRequest *req,
                      Eccp__V1__CatalogResponse__MethodCase want,
                      Eccp__V1__StatusCode quiet, Eccp__V1__StatusCode *code,
                      const Eccp__V1__CatalogResponse **resp);

@@ -2,8 +2,11 @@
  * timeout), and turn failures and non-OK statuses into messages on stderr. */
 #include "cli.h"
 
+#include "eccp/v1/catalog.pb-c.h"
+
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The rpc client's messages read "<url>: <reason>" or "cannot connect to
@@ -149,35 +152,117 @@ int cli_request(const cli_ctx *ctx, cli_service *s, const ProtobufCMessage *req,
 	return rc;
 }
 
-int cli_ingest_call(const cli_ctx *ctx, cli_service *svc, eccp_arena *a,
-                    Eccp__V1__IngestRequest *req,
-                    Eccp__V1__IngestResponse__MethodCase want, Eccp__V1__StatusCode quiet,
-                    Eccp__V1__StatusCode *code, const Eccp__V1__IngestResponse **resp)
+/* Where the field called name of m is stored. */
+static void *cli_field_ptr(const ProtobufCMessage *m, const char *name)
 {
-	ProtobufCMessage *out;
+	const ProtobufCFieldDescriptor *f =
+	    protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name);
+	return f != NULL ? (char *)m + f->offset : NULL;
+}
+
+int cli_method_call(const cli_ctx *ctx, cli_service *svc, eccp_arena *a,
+                    ProtobufCMessage *req, const ProtobufCMessageDescriptor *resp_desc,
+                    unsigned want, Eccp__V1__StatusCode quiet, Eccp__V1__StatusCode *code,
+                    const ProtobufCMessage **resp)
+{
 	*code = ECCP__V1__STATUS_CODE__STATUS_CODE_OK;
-	cli_request_header(ctx, a, &req->request_id, &req->credentials);
-	if (cli_call_or_report(ctx, svc, &req->base,
-	                       &eccp__v1__ingest_response__descriptor, a, &out) != 0)
+	/* Every service's request and response carry these (common.proto). */
+	char **request_id = cli_field_ptr(req, "request_id");
+	Eccp__V1__Credentials **credentials = cli_field_ptr(req, "credentials");
+	if (request_id == NULL || credentials == NULL)
+		abort();
+	cli_request_header(ctx, a, request_id, credentials);
+	ProtobufCMessage *out;
+	if (cli_call_or_report(ctx, svc, req, resp_desc, a, &out) != 0)
 		return -1;
-	*resp = (const Eccp__V1__IngestResponse *)out;
-	*code = cli_status_code((*resp)->status);
+	*resp = out;
+	Eccp__V1__Status **status = cli_field_ptr(out, "status");
+	*code = cli_status_code(status != NULL ? *status : NULL);
 	if (*code != ECCP__V1__STATUS_CODE__STATUS_CODE_OK) {
 		if (*code != quiet)
-			cli_status_ok(svc, (*resp)->status);
+			cli_status_ok(svc, *status);
 		return -1;
 	}
-	/* An ingest that predates the method answers with another (or no)
+	/* A service that predates the method answers with another (or no)
 	 * member; naming the method beats printing nothing. */
-	if ((*resp)->method_case != want) {
-		const ProtobufCFieldDescriptor *f =
-		    protobuf_c_message_descriptor_get_field(
-		        &eccp__v1__ingest_response__descriptor, (unsigned)want);
+	const ProtobufCFieldDescriptor *f =
+	    protobuf_c_message_descriptor_get_field(resp_desc, want);
+	if (f == NULL ||
+	    *(const uint32_t *)((const char *)out + f->quantifier_offset) != want) {
 		fprintf(stderr, "eccp: %s: reply carries no %s result\n", svc->name,
 		        f != NULL ? f->name : "?");
 		return -1;
 	}
 	return 0;
+}
+
+/* cli_method_call on a service it opens and closes. */
+static int cli_method_once(const cli_ctx *ctx, cli_service *svc, eccp_arena *a,
+                           ProtobufCMessage *req,
+                           const ProtobufCMessageDescriptor *resp_desc, unsigned want,
+                           Eccp__V1__StatusCode quiet, Eccp__V1__StatusCode *code,
+                           const ProtobufCMessage **resp)
+{
+	*code = ECCP__V1__STATUS_CODE__STATUS_CODE_OK;
+	if (cli_open_or_report(svc) != 0)
+		return -1;
+	int rc = cli_method_call(ctx, svc, a, req, resp_desc, want, quiet, code, resp);
+	cli_service_close(svc);
+	return rc;
+}
+
+int cli_ingest_call(const cli_ctx *ctx, cli_service *svc, eccp_arena *a,
+                    Eccp__V1__IngestRequest *req,
+                    Eccp__V1__IngestResponse__MethodCase want, Eccp__V1__StatusCode quiet,
+                    Eccp__V1__StatusCode *code, const Eccp__V1__IngestResponse **resp)
+{
+	const ProtobufCMessage *m = NULL;
+	int rc = cli_method_call(ctx, svc, a, &req->base,
+	                         &eccp__v1__ingest_response__descriptor, want, quiet,
+	                         code, &m);
+	*resp = (const Eccp__V1__IngestResponse *)m;
+	return rc;
+}
+
+int cli_catalog_call(const cli_ctx *ctx, cli_service *svc, eccp_arena *a,
+                     Eccp__V1__CatalogRequest *req,
+                     Eccp__V1__CatalogResponse__MethodCase want,
+                     Eccp__V1__StatusCode quiet, Eccp__V1__StatusCode *code,
+                     const Eccp__V1__CatalogResponse **resp)
+{
+	const ProtobufCMessage *m = NULL;
+	int rc = cli_method_call(ctx, svc, a, &req->base,
+	                         &eccp__v1__catalog_response__descriptor, want, quiet,
+	                         code, &m);
+	*resp = (const Eccp__V1__CatalogResponse *)m;
+	return rc;
+}
+
+int cli_ingest_once(const cli_ctx *ctx, eccp_arena *a, Eccp__V1__IngestRequest *req,
+                    Eccp__V1__IngestResponse__MethodCase want, Eccp__V1__StatusCode quiet,
+                    Eccp__V1__StatusCode *code, const Eccp__V1__IngestResponse **resp)
+{
+	cli_service svc = {.name = "ingest", .url = ctx->ingest_url};
+	const ProtobufCMessage *m = NULL;
+	int rc = cli_method_once(ctx, &svc, a, &req->base,
+	                         &eccp__v1__ingest_response__descriptor, want, quiet,
+	                         code, &m);
+	*resp = (const Eccp__V1__IngestResponse *)m;
+	return rc;
+}
+
+int cli_catalog_once(const cli_ctx *ctx, eccp_arena *a, Eccp__V1__CatalogRequest *req,
+                     Eccp__V1__CatalogResponse__MethodCase want,
+                     Eccp__V1__StatusCode quiet, Eccp__V1__StatusCode *code,
+                     const Eccp__V1__CatalogResponse **resp)
+{
+	cli_service svc = {.name = "catalog", .url = ctx->catalog_url};
+	const ProtobufCMessage *m = NULL;
+	int rc = cli_method_once(ctx, &svc, a, &req->base,
+	                         &eccp__v1__catalog_response__descriptor, want, quiet,
+	                         code, &m);
+	*resp = (const Eccp__V1__CatalogResponse *)m;
+	return rc;
 }
 
 Eccp__V1__StatusCode cli_status_code(const Eccp__V1__Status *status)

@@ -8,21 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Open ingest, make one call, close: the shape of every command here. */
-static int cli_org_call(const cli_ctx *ctx, eccp_arena *a, Eccp__V1__IngestRequest *req,
-                        Eccp__V1__IngestResponse__MethodCase want,
-                        Eccp__V1__StatusCode quiet, Eccp__V1__StatusCode *code,
-                        const Eccp__V1__IngestResponse **resp)
-{
-	cli_service svc = {.name = "ingest", .url = ctx->ingest_url};
-	*code = ECCP__V1__STATUS_CODE__STATUS_CODE_OK;
-	if (cli_open_or_report(&svc) != 0)
-		return -1;
-	int rc = cli_ingest_call(ctx, &svc, a, req, want, quiet, code, resp);
-	cli_service_close(&svc);
-	return rc;
-}
-
 /* A Timestamp cell: "-" when unset. */
 static const char *cli_time_cell(eccp_arena *a, const Eccp__V1__Timestamp *ts)
 {
@@ -60,8 +45,8 @@ int cli_cmd_org_create(cli_ctx *ctx)
 
 	const Eccp__V1__IngestResponse *resp;
 	Eccp__V1__StatusCode code;
-	if (cli_org_call(ctx, &a, &req, ECCP__V1__INGEST_RESPONSE__METHOD_ORG_CREATE,
-	                 ECCP__V1__STATUS_CODE__STATUS_CODE_OK, &code, &resp) != 0)
+	if (cli_ingest_once(ctx, &a, &req, ECCP__V1__INGEST_RESPONSE__METHOD_ORG_CREATE,
+	                    ECCP__V1__STATUS_CODE__STATUS_CODE_OK, &code, &resp) != 0)
 		goto out;
 	const Eccp__V1__OrgCreateResponse *r = resp->org_create;
 	if (ctx->json) {
@@ -187,8 +172,8 @@ int cli_cmd_key_create(cli_ctx *ctx)
 
 	const Eccp__V1__IngestResponse *resp;
 	Eccp__V1__StatusCode code;
-	if (cli_org_call(ctx, &a, &req, ECCP__V1__INGEST_RESPONSE__METHOD_KEY_CREATE,
-	                 ECCP__V1__STATUS_CODE__STATUS_CODE_OK, &code, &resp) != 0)
+	if (cli_ingest_once(ctx, &a, &req, ECCP__V1__INGEST_RESPONSE__METHOD_KEY_CREATE,
+	                    ECCP__V1__STATUS_CODE__STATUS_CODE_OK, &code, &resp) != 0)
 		goto out;
 	const Eccp__V1__KeyCreateResponse *r = resp->key_create;
 	if (r->secret == NULL || r->secret[0] == '\0') {
@@ -231,8 +216,8 @@ int cli_cmd_key_list(cli_ctx *ctx)
 
 	const Eccp__V1__IngestResponse *resp;
 	Eccp__V1__StatusCode code;
-	if (cli_org_call(ctx, &a, &req, ECCP__V1__INGEST_RESPONSE__METHOD_KEY_LIST,
-	                 ECCP__V1__STATUS_CODE__STATUS_CODE_OK, &code, &resp) != 0)
+	if (cli_ingest_once(ctx, &a, &req, ECCP__V1__INGEST_RESPONSE__METHOD_KEY_LIST,
+	                    ECCP__V1__STATUS_CODE__STATUS_CODE_OK, &code, &resp) != 0)
 		goto out;
 	const Eccp__V1__KeyListResponse *r = resp->key_list;
 	if (ctx->json) {
@@ -288,8 +273,8 @@ int cli_cmd_key_revoke(cli_ctx *ctx)
 	const Eccp__V1__IngestResponse *resp;
 	Eccp__V1__StatusCode code;
 	int called =
-	    cli_org_call(ctx, &a, &req, ECCP__V1__INGEST_RESPONSE__METHOD_KEY_REVOKE,
-	                 ECCP__V1__STATUS_CODE__STATUS_CODE_NOT_FOUND, &code, &resp);
+	    cli_ingest_once(ctx, &a, &req, ECCP__V1__INGEST_RESPONSE__METHOD_KEY_REVOKE,
+	                    ECCP__V1__STATUS_CODE__STATUS_CODE_NOT_FOUND, &code, &resp);
 	if (code == ECCP__V1__STATUS_CODE__STATUS_CODE_NOT_FOUND)
 		fprintf(stderr, "not found: %s\n", id);
 	if (called != 0)

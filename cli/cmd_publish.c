@@ -103,15 +103,11 @@ int cli_cmd_publish(cli_ctx *ctx)
 	req.method_case = ECCP__V1__INGEST_REQUEST__METHOD_SUBMIT;
 	req.submit = &sub;
 
-	cli_service svc = {.name = "ingest", .url = ctx->ingest_url};
-	if (cli_open_or_report(&svc) != 0)
-		goto out;
 	const Eccp__V1__IngestResponse *resp;
 	Eccp__V1__StatusCode code;
 	int called =
-	    cli_ingest_call(ctx, &svc, &a, &req, ECCP__V1__INGEST_RESPONSE__METHOD_SUBMIT,
+	    cli_ingest_once(ctx, &a, &req, ECCP__V1__INGEST_RESPONSE__METHOD_SUBMIT,
 	                    ECCP__V1__STATUS_CODE__STATUS_CODE_OK, &code, &resp);
-	cli_service_close(&svc);
 	if (called != 0)
 		goto out;
 
@@ -149,15 +145,11 @@ int cli_cmd_withdraw(cli_ctx *ctx)
 	req.method_case = ECCP__V1__INGEST_REQUEST__METHOD_WITHDRAW;
 	req.withdraw = &wd;
 
-	cli_service svc = {.name = "ingest", .url = ctx->ingest_url};
-	if (cli_open_or_report(&svc) != 0)
-		goto out;
 	const Eccp__V1__IngestResponse *resp;
 	Eccp__V1__StatusCode code;
-	int called = cli_ingest_call(
-	    ctx, &svc, &a, &req, ECCP__V1__INGEST_RESPONSE__METHOD_WITHDRAW,
-	    ECCP__V1__STATUS_CODE__STATUS_CODE_NOT_FOUND, &code, &resp);
-	cli_service_close(&svc);
+	int called =
+	    cli_ingest_once(ctx, &a, &req, ECCP__V1__INGEST_RESPONSE__METHOD_WITHDRAW,
+	                    ECCP__V1__STATUS_CODE__STATUS_CODE_NOT_FOUND, &code, &resp);
 	/* Worded as `eccp get` words it. */
 	if (code == ECCP__V1__STATUS_CODE__STATUS_CODE_NOT_FOUND)
 		fprintf(stderr, "not found: %s\n", id);

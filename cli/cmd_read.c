@@ -10,48 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-int cli_catalog_call(const cli_ctx *ctx, cli_service *svc, eccp_arena *a,
-                     Eccp__V1__CatalogRequest *req,
-                     Eccp__V1__CatalogResponse__MethodCase want,
-                     Eccp__V1__StatusCode quiet, Eccp__V1__StatusCode *code,
-                     const Eccp__V1__CatalogResponse **resp)
-{
-	ProtobufCMessage *out;
-	*code = ECCP__V1__STATUS_CODE__STATUS_CODE_OK;
-	cli_request_header(ctx, a, &req->request_id, &req->credentials);
-	if (cli_call_or_report(ctx, svc, &req->base,
-	                       &eccp__v1__catalog_response__descriptor, a, &out) != 0)
-		return -1;
-	*resp = (const Eccp__V1__CatalogResponse *)out;
-	*code = cli_status_code((*resp)->status);
-	if (*code != ECCP__V1__STATUS_CODE__STATUS_CODE_OK) {
-		if (*code != quiet)
-			cli_status_ok(svc, (*resp)->status);
-		return -1;
-	}
-	/* A catalog that predates the method answers with another (or no)
-	 * member. */
-	if ((*resp)->method_case != want) {
-		const ProtobufCFieldDescriptor *f =
-		    protobuf_c_message_descriptor_get_field(
-		        &eccp__v1__catalog_response__descriptor, (unsigned)want);
-		fprintf(stderr, "eccp: %s: reply carries no %s result\n", svc->name,
-		        f != NULL ? f->name : "?");
-		return -1;
-	}
-	return 0;
-}
-
 int cli_cmd_get(cli_ctx *ctx)
 {
 	const char *id = ctx->argv[0];
 	eccp_arena a;
 	eccp_arena_init(&a);
 	int rc = CLI_EXIT_FAIL;
-	cli_service svc = {.name = "catalog", .url = ctx->catalog_url};
-	if (cli_open_or_report(&svc) != 0)
-		goto out;
-
 	Eccp__V1__GetRequest get = ECCP__V1__GET_REQUEST__INIT;
 	get.id = (char *)id;
 	Eccp__V1__CatalogRequest req = ECCP__V1__CATALOG_REQUEST__INIT;
@@ -60,9 +24,8 @@ int cli_cmd_get(cli_ctx *ctx)
 	const Eccp__V1__CatalogResponse *resp;
 	Eccp__V1__StatusCode code;
 	int called =
-	    cli_catalog_call(ctx, &svc, &a, &req, ECCP__V1__CATALOG_RESPONSE__METHOD_GET,
+	    cli_catalog_once(ctx, &a, &req, ECCP__V1__CATALOG_RESPONSE__METHOD_GET,
 	                     ECCP__V1__STATUS_CODE__STATUS_CODE_NOT_FOUND, &code, &resp);
-	cli_service_close(&svc);
 	const Eccp__V1__ContentItem *item =
 	    called == 0 && resp->get ? resp->get->item : NULL;
 	if (code == ECCP__V1__STATUS_CODE__STATUS_CODE_NOT_FOUND ||

@@ -663,15 +663,11 @@ int cli_cmd_stats(cli_ctx *ctx)
 	Eccp__V1__CatalogRequest req = ECCP__V1__CATALOG_REQUEST__INIT;
 	req.method_case = ECCP__V1__CATALOG_REQUEST__METHOD_STATS;
 	req.stats = &st;
-	cli_service svc = {.name = "catalog", .url = ctx->catalog_url};
-	if (cli_open_or_report(&svc) != 0)
-		goto out;
 	const Eccp__V1__CatalogResponse *resp;
 	Eccp__V1__StatusCode code;
-	int called = cli_catalog_call(
-	    ctx, &svc, &a, &req, ECCP__V1__CATALOG_RESPONSE__METHOD_STATS,
-	    ECCP__V1__STATUS_CODE__STATUS_CODE_OK, &code, &resp);
-	cli_service_close(&svc);
+	int called =
+	    cli_catalog_once(ctx, &a, &req, ECCP__V1__CATALOG_RESPONSE__METHOD_STATS,
+	                     ECCP__V1__STATUS_CODE__STATUS_CODE_OK, &code, &resp);
 	if (called != 0)
 		goto out;
 	if (ctx->json)
@@ -685,22 +681,6 @@ out:
 }
 
 /* ---- campaigns ---------------------------------------------------------------- */
-
-/* Open the catalog, make one call, close. */
-static int cli_campaign_call(const cli_ctx *ctx, eccp_arena *a,
-                             Eccp__V1__CatalogRequest *req,
-                             Eccp__V1__CatalogResponse__MethodCase want,
-                             Eccp__V1__StatusCode quiet, Eccp__V1__StatusCode *code,
-                             const Eccp__V1__CatalogResponse **resp)
-{
-	cli_service svc = {.name = "catalog", .url = ctx->catalog_url};
-	*code = ECCP__V1__STATUS_CODE__STATUS_CODE_OK;
-	if (cli_open_or_report(&svc) != 0)
-		return -1;
-	int rc = cli_catalog_call(ctx, &svc, a, req, want, quiet, code, resp);
-	cli_service_close(&svc);
-	return rc;
-}
 
 /* "name  value" rows of the campaign's set fields. */
 static void cli_campaign_rows(cli_table *t, const Eccp__V1__Campaign *c)
@@ -749,9 +729,9 @@ int cli_cmd_campaign_create(cli_ctx *ctx)
 	req.campaign_create = &cc;
 	const Eccp__V1__CatalogResponse *resp;
 	Eccp__V1__StatusCode code;
-	if (cli_campaign_call(ctx, &a, &req,
-	                      ECCP__V1__CATALOG_RESPONSE__METHOD_CAMPAIGN_CREATE,
-	                      ECCP__V1__STATUS_CODE__STATUS_CODE_OK, &code, &resp) != 0)
+	if (cli_catalog_once(ctx, &a, &req,
+	                     ECCP__V1__CATALOG_RESPONSE__METHOD_CAMPAIGN_CREATE,
+	                     ECCP__V1__STATUS_CODE__STATUS_CODE_OK, &code, &resp) != 0)
 		goto out;
 	const Eccp__V1__CampaignCreateResponse *r = resp->campaign_create;
 	if (ctx->json) {
@@ -795,9 +775,9 @@ int cli_cmd_campaign_list(cli_ctx *ctx)
 	req.campaign_list = &cl;
 	const Eccp__V1__CatalogResponse *resp;
 	Eccp__V1__StatusCode code;
-	if (cli_campaign_call(ctx, &a, &req,
-	                      ECCP__V1__CATALOG_RESPONSE__METHOD_CAMPAIGN_LIST,
-	                      ECCP__V1__STATUS_CODE__STATUS_CODE_OK, &code, &resp) != 0)
+	if (cli_catalog_once(ctx, &a, &req,
+	                     ECCP__V1__CATALOG_RESPONSE__METHOD_CAMPAIGN_LIST,
+	                     ECCP__V1__STATUS_CODE__STATUS_CODE_OK, &code, &resp) != 0)
 		goto out;
 	const Eccp__V1__CampaignListResponse *r = resp->campaign_list;
 	if (ctx->json) {
@@ -861,7 +841,7 @@ int cli_cmd_campaign_show(cli_ctx *ctx)
 	req.campaign_show = &cs;
 	const Eccp__V1__CatalogResponse *resp;
 	Eccp__V1__StatusCode code;
-	int called = cli_campaign_call(
+	int called = cli_catalog_once(
 	    ctx, &a, &req, ECCP__V1__CATALOG_RESPONSE__METHOD_CAMPAIGN_SHOW,
 	    ECCP__V1__STATUS_CODE__STATUS_CODE_NOT_FOUND, &code, &resp);
 	const Eccp__V1__CampaignShowResponse *r =
