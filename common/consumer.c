@@ -104,29 +104,29 @@ static int cons_write_cursor(eccp_consumer *c, cons_origin *o)
 static void cons_maybe_replay(eccp_consumer *c, cons_origin *o);
 static void cons_replay_from(eccp_consumer *c, cons_origin *o, uint64_t from);
 
-/* Applies the events of todo in one open transaction, in order. Fast: no
+/* Applies the events of batch in one open transaction, in order. Fast: no
  * savepoints, so the service's writes of a whole batch stay one unit (a
  * savepoint makes SQLite's FTS5 flush its pending index data, once per
  * event). Careful: each event in its own savepoint, so that an event the
  * service finds unusable (apply returns 1) is undone alone and skipped.
  * Returns 0; 1 when the fast pass met an unusable event (the caller rolls
  * back and runs the careful pass); -1 when the store failed. */
-static int cons_apply_all(eccp_consumer *c, const Eccp__V1__Envelope **todo,
+static int cons_apply_all(eccp_consumer *c, const Eccp__V1__Envelope **batch,
                           cons_origin **origin, size_t n, bool careful)
 {
 	eccp_store *st = c->o.store;
 	for (size_t i = 0; i < n; i++) {
 		if (careful && eccp_store_savepoint(st) != SQLITE_OK)
 			return -1;
-		int rc = c->o.apply(c->o.svc, st, todo[i]);
+		int rc = c->o.apply(c->o.svc, st, batch[i]);
 		if (rc < 0)
 			return -1;
 		if (rc > 0 && !careful)
 			return 1;
 		if (rc > 0) {
 			eccp_warn("bus: event %s/%llu (%s) could not be applied; skipped",
-			          origin[i]->name, (unsigned long long)todo[i]->seq,
-			          todo[i]->type ? todo[i]->type : "");
+			          origin[i]->name, (unsigned long long)batch[i]->seq,
+			          batch[i]->type ? batch[i]->type : "");
 			eccp_store_rollback_to(st);
 		} else if (careful && eccp_store_release(st) != SQLITE_OK) {
 			return -1;
@@ -147,10 +147,10 @@ static void cons_apply_batch(eccp_consumer *c, const Eccp__V1__Envelope **envs, 
 	bool failed = false;
 	uint64_t now = cons_now_ms();
 	size_t applied = 0;
-	const Eccp__V1__Envelope **todo = malloc((n ? n : 1) * sizeof(*todo));
+	const Eccp__V1__Envelope **batch = malloc((n ? n : 1) * sizeof(*batch));
 	cons_origin **origin = malloc((n ? n : 1) * sizeof(*origin));
-	if (todo == NULL || origin == NULL) {
-		free(todo);
+	if (batch == NULL || origin == NULL) {
+		free(batch);
 		free(origin);
 		eccp_error("bus: out of memory applying %zu event(s)", n);
 		for (size_t i = 0; i < c->n_origins; i++)
@@ -196,7 +196,7 @@ static void cons_apply_batch(eccp_consumer *c, const Eccp__V1__Envelope **envs, 
 		}
 		o->cursor = e->seq;
 		dirty[o - c->origins] = true;
-		todo[applied] = e;
+		batch[applied] = e;
 		origin[applied] = o;
 		applied++;
 	}
@@ -204,12 +204,13 @@ static void cons_apply_batch(eccp_consumer *c, const Eccp__V1__Envelope **envs, 
 	if (applied > 0) {
 		eccp_store *st = c->o.store;
 		failed = eccp_store_begin(st) != SQLITE_OK;
-		int rc = failed ? -1 : cons_apply_all(c, todo, origin, applied, false);
+		int rc = failed ? -1 : cons_apply_all(c, batch, origin, applied, false);
 		if (rc == 1) {
 			/* An unusable event: start again, each event on its own. */
 			eccp_store_rollback(st);
 			failed = eccp_store_begin(st) != SQLITE_OK;
-			rc = failed ? -1 : cons_apply_all(c, todo, origin, applied, true);
+			rc =
+			    failed ? -1 : cons_apply_all(c, batch, origin, applied, true);
 		}
 		failed = rc != 0;
 		for (size_t i = 0; i < c->n_origins && !failed; i++)
@@ -232,7 +233,7 @@ static void cons_apply_batch(eccp_consumer *c, const Eccp__V1__Envelope **envs, 
 			applied = 0;
 		}
 	}
-	free(todo);
+	free(batch);
 	free(origin);
 	atomic_fetch_add(&eccp_m.events_applied, applied);
 	if (replayed)

@@ -102,6 +102,13 @@ void eccp_status_set(eccp_arena *a, Eccp__V1__Status *st, Eccp__V1__StatusCode c
 /* A new, OK Status in a. */
 Eccp__V1__Status *eccp_status_new(eccp_arena *a);
 
+/* Whether a Timestamp is set: common.proto counts seconds 0 and nanos 0
+ * (and a missing message) as not set. */
+static inline bool eccp_timestamp_set(const Eccp__V1__Timestamp *t)
+{
+	return t != NULL && (t->seconds != 0 || t->nanos != 0);
+}
+
 typedef struct eccp_rpc_server eccp_rpc_server;
 
 typedef struct eccp_rpc_server_opts {

@@ -45,11 +45,6 @@ static int64_t ts_s(const Eccp__V1__Timestamp *t)
 	                                   : t->seconds;
 }
 
-static bool ts_set(const Eccp__V1__Timestamp *t)
-{
-	return t != NULL && (t->seconds != 0 || t->nanos != 0);
-}
-
 /* Joins up to n strings with spaces into the arena. */
 static char *join(eccp_arena *a, char **v, size_t n, const char *more1, const char *more2)
 {
@@ -202,7 +197,7 @@ static bool doc_of(const Eccp__V1__ContentItem *it, eccp_arena *a, cat_doc *d)
 		d->summary = n->summary;
 		d->body = n->body;
 		d->keywords = join(a, n->technologies, n->n_technologies, NULL, NULL);
-		if (ts_set(n->published_time)) {
+		if (eccp_timestamp_set(n->published_time)) {
 			d->date_s = ts_s(n->published_time);
 			d->dated = true;
 			d->start_s = d->end_s = d->date_s;
@@ -222,9 +217,10 @@ static bool doc_of(const Eccp__V1__ContentItem *it, eccp_arena *a, cat_doc *d)
 		d->date_s = ts_s(e->start_time);
 		d->dated = true;
 		d->start_s = d->date_s;
-		d->end_s = ts_set(e->end_time) && ts_s(e->end_time) > d->start_s
-		               ? ts_s(e->end_time)
-		               : d->start_s;
+		d->end_s =
+		    eccp_timestamp_set(e->end_time) && ts_s(e->end_time) > d->start_s
+		        ? ts_s(e->end_time)
+		        : d->start_s;
 		d->duplicate_of = e->duplicate_of;
 		ecosystems(d, a, e->ecosystems, e->n_ecosystems);
 		countries(d, a, &e->country, e->country && e->country[0] ? 1 : 0);
@@ -238,8 +234,8 @@ static bool doc_of(const Eccp__V1__ContentItem *it, eccp_arena *a, cat_doc *d)
 		d->body = c->body;
 		d->keywords =
 		    join(a, c->technologies, c->n_technologies, c->programme, NULL);
-		d->has_opening = ts_set(c->opening_time);
-		d->has_deadline = ts_set(c->deadline);
+		d->has_opening = eccp_timestamp_set(c->opening_time);
+		d->has_deadline = eccp_timestamp_set(c->deadline);
 		d->opening_s = ts_s(c->opening_time);
 		d->deadline_s = ts_s(c->deadline);
 		d->dated = true;

@@ -32,11 +32,6 @@ bool catalog_authenticate(eccp_rpc_call *call)
 	return true;
 }
 
-static bool ts_set(const Eccp__V1__Timestamp *t)
-{
-	return t != NULL && (t->seconds != 0 || t->nanos != 0);
-}
-
 /* "EU Cluster Weeks 2018/19" -> "eu-cluster-weeks-2018-19". */
 static char *campaign_slug(eccp_arena *a, const char *name)
 {
@@ -91,13 +86,13 @@ static void campaign_check(eccp_rpc_call *call, Eccp__V1__Campaign *c)
 		    call, "campaign.id", "id_format",
 		    "2 to 64 of a-z, 0-9, '-', '_', '.', starting with a "
 		    "letter or digit");
-	if (!ts_set(c->window_start))
+	if (!eccp_timestamp_set(c->window_start))
 		eccp_rpc_field_error(call, "campaign.windowStart", "required",
 		                     "the window's start is required");
-	if (!ts_set(c->window_end))
+	if (!eccp_timestamp_set(c->window_end))
 		eccp_rpc_field_error(call, "campaign.windowEnd", "required",
 		                     "the window's end is required");
-	if (ts_set(c->window_start) && ts_set(c->window_end) &&
+	if (eccp_timestamp_set(c->window_start) && eccp_timestamp_set(c->window_end) &&
 	    c->window_end->seconds < c->window_start->seconds)
 		eccp_rpc_field_error(call, "campaign.windowEnd", "end_after_start",
 		                     "must not be before windowStart");

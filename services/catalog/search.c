@@ -152,11 +152,6 @@ struct cat_query {
 	char fingerprint[17];
 };
 
-static bool ts_set(const Eccp__V1__Timestamp *t)
-{
-	return t != NULL && (t->seconds != 0 || t->nanos != 0);
-}
-
 /* Appends `"tokens"` (and * for a prefix) for one term or phrase of the
  * user's text: the same folding the index used, so what matches is what the
  * user typed. Returns false when the term has no token. */
@@ -308,11 +303,12 @@ static void search_check(eccp_rpc_call *call, const Eccp__V1__SearchRequest *rq)
 			    "a NUTS code or its start: two letters and up to "
 			    "three letters or digits, e.g. DE2 or FR101");
 	}
-	if (ts_set(rq->window_start) && ts_set(rq->window_end) &&
+	if (eccp_timestamp_set(rq->window_start) && eccp_timestamp_set(rq->window_end) &&
 	    rq->window_end->seconds < rq->window_start->seconds)
 		eccp_rpc_field_error(call, "search.windowEnd", "end_after_start",
 		                     "must not be before windowStart");
-	if (ts_set(rq->deadline_after) && ts_set(rq->deadline_before) &&
+	if (eccp_timestamp_set(rq->deadline_after) &&
+	    eccp_timestamp_set(rq->deadline_before) &&
 	    rq->deadline_before->seconds < rq->deadline_after->seconds)
 		eccp_rpc_field_error(call, "search.deadlineBefore", "end_after_start",
 		                     "must not be before deadlineAfter");
@@ -536,7 +532,7 @@ static bool query_init(eccp_rpc_call *call, const Eccp__V1__SearchRequest *rq,
 		                  : ECCP__V1__SEARCH_SORT__SEARCH_SORT_NEWEST;
 	if (q->sort == ECCP__V1__SEARCH_SORT__SEARCH_SORT_RELEVANCE && q->user == NULL)
 		q->sort = ECCP__V1__SEARCH_SORT__SEARCH_SORT_NEWEST;
-	q->now = ts_set(rq->as_of) ? rq->as_of->seconds : (int64_t)time(NULL);
+	q->now = eccp_timestamp_set(rq->as_of) ? rq->as_of->seconds : (int64_t)time(NULL);
 	search_fingerprint(rq, a, q->fingerprint);
 	if (rq->page_token != NULL && rq->page_token[0] != '\0' &&
 	    !token_read(a, rq->page_token, q)) {
@@ -573,12 +569,12 @@ static const char *status_sql(sq *s, const cat_query *q)
 static void window_filter(sq *s, const char *A, const Eccp__V1__Timestamp *from,
                           const Eccp__V1__Timestamp *to)
 {
-	if (!ts_set(from) && !ts_set(to))
+	if (!eccp_timestamp_set(from) && !eccp_timestamp_set(to))
 		return;
 	sq_add(s, " AND %s.start_s IS NOT NULL", A);
-	if (ts_set(to))
+	if (eccp_timestamp_set(to))
 		sq_add(s, " AND %s.start_s <= ?%d", A, sq_int(s, to->seconds));
-	if (ts_set(from))
+	if (eccp_timestamp_set(from))
 		sq_add(s, " AND %s.end_s >= ?%d", A, sq_int(s, from->seconds));
 }
 
@@ -638,10 +634,10 @@ static void query_conds(sq *s, const cat_query *q, const char *A, bool match)
 			sq_add(s, "%s%d", i ? ", " : "", (int)rq->call_statuses[i]);
 		sq_add(s, ")");
 	}
-	if (ts_set(rq->deadline_after))
+	if (eccp_timestamp_set(rq->deadline_after))
 		sq_add(s, " AND %s.deadline_s >= ?%d", A,
 		       sq_int(s, rq->deadline_after->seconds));
-	if (ts_set(rq->deadline_before))
+	if (eccp_timestamp_set(rq->deadline_before))
 		sq_add(s, " AND %s.deadline_s <= ?%d", A,
 		       sq_int(s, rq->deadline_before->seconds));
 	if (q->campaign != NULL) {
@@ -1051,7 +1047,7 @@ bool catalog_stats_of(eccp_rpc_call *call, const Eccp__V1__Campaign *campaign,
 	q.rq = &rq;
 	q.campaign = campaign;
 	query_match(&call->arena, &q);
-	q.now = ts_set(as_of) ? as_of->seconds : (int64_t)time(NULL);
+	q.now = eccp_timestamp_set(as_of) ? as_of->seconds : (int64_t)time(NULL);
 	q.max_rid = INT64_MAX;
 	facet_counts fc;
 	if (!facets_count(call, &q, &fc))

@@ -405,16 +405,11 @@ static void v_email(v_check *ck, const char *field, const char *s)
 		        "must be an e-mail address like name@example.org");
 }
 
-static bool v_time_set(const Eccp__V1__Timestamp *t)
-{
-	return t != NULL && (t->seconds != 0 || t->nanos != 0);
-}
-
 /* Returns true when t is set and valid, so that it can be compared. */
 static bool v_time(v_check *ck, const char *field, const Eccp__V1__Timestamp *t,
                    bool required)
 {
-	if (!v_time_set(t)) {
+	if (!eccp_timestamp_set(t)) {
 		if (required)
 			v_error(ck, field, "required", "%s is required", field);
 		return false;
