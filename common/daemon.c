@@ -252,9 +252,18 @@ static void daemon_became_ready(eccp_daemon *d)
 	          d->svc->request_desc ? eccp_config_str(d->cfg, "rpc-url") : "");
 }
 
-static void daemon_consumer_ready(void *arg)
+static void daemon_service_ready(void *arg)
 {
 	daemon_became_ready(arg);
+}
+
+static void daemon_consumer_ready(void *arg)
+{
+	eccp_daemon *d = arg;
+	if (d->svc->await_ready)
+		d->svc->await_ready(d->state, daemon_service_ready, d);
+	else
+		daemon_became_ready(d);
 }
 
 /* ---- stopping ------------------------------------------------------------- */

@@ -62,6 +62,10 @@ typedef struct eccp_service {
 	 * before anything is served; svc is handed to handlers as call->svc
 	 * and to apply. Strings of the config must be copied if kept. */
 	int (*init)(eccp_daemon *d, void **svc, char *err, size_t errlen);
+	/* Optional: called once the consumer has caught up, instead of
+	 * becoming ready at once; the service calls ready(arg) on the loop
+	 * thread when it has caught up too (e.g. an index built off the loop). */
+	void (*await_ready)(void *svc, void (*ready)(void *arg), void *arg);
 	void (*reload)(void *svc, const eccp_config *cfg);
 	/* Stopping: after the RPC server and consumer stopped, before the store
 	 * closes. May start asynchronous closes on the loop. */

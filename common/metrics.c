@@ -286,6 +286,32 @@ static void metrics_origin_gauges(metrics_buf *b, const char *svc)
 		free(rows[i].label);
 }
 
+eccp_service_gauge *eccp_metrics_gauge(const char *name, const char *help)
+{
+	int i = atomic_load(&eccp_m.n_gauges);
+	if (i >= ECCP_METRICS_MAX_GAUGES)
+		return NULL;
+	eccp_service_gauge *g = &eccp_m.gauges[i];
+	g->name = name;
+	g->help = help;
+	atomic_store(&g->value, 0);
+	atomic_store(&eccp_m.n_gauges, i + 1);
+	return g;
+}
+
+static void metrics_service_gauges(metrics_buf *b, const char *svc)
+{
+	int n = atomic_load(&eccp_m.n_gauges);
+	for (int i = 0; i < n; i++) {
+		const eccp_service_gauge *g = &eccp_m.gauges[i];
+		char name[128];
+		snprintf(name, sizeof(name), "eccp_%s", g->name);
+		metrics_family(b, name, "gauge", g->help);
+		metrics_printf(b, "%s{service=\"%s\"} %lld\n", name, svc,
+		               (long long)atomic_load(&g->value));
+	}
+}
+
 char *eccp_metrics_render(const char *service, double uptime_s, int ready)
 {
 	char *svc = metrics_escape(service != NULL ? service : "");
@@ -316,6 +342,7 @@ char *eccp_metrics_render(const char *service, double uptime_s, int ready)
 	metrics_counter(&b, svc, "eccp_events_applied_total", "Events applied.",
 	                &eccp_m.events_applied);
 	metrics_origin_gauges(&b, svc);
+	metrics_service_gauges(&b, svc);
 
 	metrics_family(&b, "eccp_uptime_seconds", "gauge",
 	               "Seconds since the admin endpoint started.");

@@ -12,6 +12,14 @@
 extern const double eccp_latency_bounds[ECCP_LATENCY_BUCKETS];
 
 #define ECCP_METRICS_MAX_ORIGINS 8
+#define ECCP_METRICS_MAX_GAUGES  8
+
+/* A gauge of a service's own (name without the "eccp_" prefix). */
+typedef struct eccp_service_gauge {
+	const char *name; /* NULL: slot unused; static strings */
+	const char *help;
+	atomic_llong value;
+} eccp_service_gauge;
 
 typedef struct eccp_origin_gauge {
 	char origin[32]; /* empty: slot unused */
@@ -33,6 +41,8 @@ typedef struct eccp_metrics {
 	atomic_ullong gaps_repaired; /* events applied from Replay */
 	atomic_ullong events_applied;
 	eccp_origin_gauge origins[ECCP_METRICS_MAX_ORIGINS];
+	eccp_service_gauge gauges[ECCP_METRICS_MAX_GAUGES];
+	atomic_int n_gauges;
 } eccp_metrics;
 
 /* The one instance of this process. */
@@ -44,6 +54,11 @@ void eccp_metrics_observe_latency_ns(uint64_t ns);
  * (call from one thread, the loop thread). NULL when all slots are used. */
 eccp_origin_gauge *eccp_metrics_origin(const char *origin);
 
+/* Registers a gauge rendered as eccp_<name>{service=..}; name and help must
+ * be static. Call at start, before the admin endpoint renders. NULL when
+ * every slot is taken. */
+eccp_service_gauge *eccp_metrics_gauge(const char *name, const char *help);
+
 /* Renders every metric, prefixed "eccp_", with a label service="<service>".
  * Returns a malloc'd NUL-terminated string. Names:
  *   eccp_rpc_requests_total, eccp_rpc_errors_total, eccp_rpc_bad_requests_total,
@@ -52,7 +67,8 @@ eccp_origin_gauge *eccp_metrics_origin(const char *origin);
  *   eccp_bus_messages_dropped_total, eccp_bus_duplicates_total,
  *   eccp_bus_gaps_repaired_total, eccp_events_applied_total,
  *   eccp_bus_cursor{origin=..}, eccp_bus_head{origin=..},
- *   eccp_bus_cursor_lag{origin=..}, eccp_uptime_seconds, eccp_ready. */
+ *   eccp_bus_cursor_lag{origin=..}, the service's gauges, eccp_uptime_seconds,
+ *   eccp_ready. */
 char *eccp_metrics_render(const char *service, double uptime_s, int ready);
 
 #endif

@@ -25,6 +25,8 @@ struct eccp_store {
 	int savepoints;
 	uint64_t mark; /* changes at every BEGIN and every rollback */
 	store_checkpointer *ckpt;
+	void (*on_commit)(void *arg);
+	void *on_commit_arg;
 };
 
 /* ---- checkpoints off the writer's thread ------------------------------ */
@@ -208,8 +210,19 @@ static int store_migrate(eccp_store *s, const eccp_store_opts *o, char *err,
 	return 0;
 }
 
+/* SQLite counts every allocation under one process-wide mutex unless told
+ * not to; with a writer, an indexer and readers on their own threads that
+ * mutex is contended, and nothing here reads the counts. */
+static pthread_once_t store_once = PTHREAD_ONCE_INIT;
+
+static void store_configure(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int eccp_store_open(const eccp_store_opts *o, eccp_store **out, char *err, size_t errlen)
 {
+	pthread_once(&store_once, store_configure);
 	eccp_store *s = calloc(1, sizeof(*s));
 	if (s == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -393,7 +406,16 @@ int eccp_store_begin(eccp_store *s)
 
 int eccp_store_commit(eccp_store *s)
 {
-	return store_step_done(s, "COMMIT");
+	int rc = store_step_done(s, "COMMIT");
+	if (rc == SQLITE_OK && s->on_commit)
+		s->on_commit(s->on_commit_arg);
+	return rc;
+}
+
+void eccp_store_on_commit(eccp_store *s, void (*fn)(void *arg), void *arg)
+{
+	s->on_commit = fn;
+	s->on_commit_arg = arg;
 }
 
 void eccp_store_rollback(eccp_store *s)

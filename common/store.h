@@ -72,6 +72,10 @@ bool eccp_store_in_txn(eccp_store *s);
  * computed from the store under one mark stays true while the mark does. */
 uint64_t eccp_store_txn_mark(eccp_store *s);
 
+/* Calls fn(arg) after every COMMIT of s that succeeded, on the committing
+ * thread (one hook per store; NULL removes it). */
+void eccp_store_on_commit(eccp_store *s, void (*fn)(void *arg), void *arg);
+
 /* Checkpoints the write connection's own thread has completed (0 for
  * read-only connections). A write connection checkpoints its WAL on that
  * thread, never inside a COMMIT. */

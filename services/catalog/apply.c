@@ -1,12 +1,14 @@
 /* Content events into the catalogue.
  *
- * An item is one row of items (what queries sort and count on), its packed
- * ContentItem in bodies, and one row of the full-text index items_fts under the
+ * An item is one row of items (what queries sort and count on) and its
+ * packed ContentItem in bodies. Each upsert also leaves a row in changes
+ * (with the packed item it replaced), from which the indexing thread
+ * (index.c) makes the item's row of the full-text index items_fts under the
  * same rowid: its text, and the words of what it can be filtered by (see
- * catalog_facet_word). An update replaces both; an event older than what is
- * stored (a lower version) changes nothing, so the order of updates cannot
- * roll an item back. A withdrawal only marks the row: queries leave it out,
- * calendars show it as cancelled. */
+ * catalog_facet_word). An update replaces the rows; an event older than
+ * what is stored (a lower version) changes nothing, so the order of updates
+ * cannot roll an item back. A withdrawal only marks the row: queries leave
+ * it out, calendars show it as cancelled. */
 #include "catalog.h"
 
 #include "countries.h"
@@ -278,29 +280,37 @@ static int step_done(sqlite3_stmt *w)
 }
 
 /* The index keeps no copy of the text, so a row is removed by handing it
- * the text it was made from: the previous body, still in items. */
-static int unindex(eccp_store *st, int64_t rid, const cat_doc *old)
+ * the text it was made from: the item it was made from. */
+int catalog_fts_write(eccp_store *ix, int64_t rid, const void *item, size_t len,
+                      bool remove)
 {
-	sqlite3_stmt *w = eccp_store_stmt(
-	    st, "INSERT INTO items_fts (items_fts, rowid, title, summary, body,"
-	        " keywords, facets) VALUES ('delete', ?1, ?2, ?3, ?4, ?5, ?6)");
-	if (w == NULL)
-		return -1;
-	sqlite3_bind_int64(w, 1, rid);
-	bind_texts(w, 2, old);
-	return step_done(w);
-}
-
-static int index_doc(eccp_store *st, int64_t rid, const cat_doc *d)
-{
-	sqlite3_stmt *w = eccp_store_stmt(
-	    st, "INSERT INTO items_fts (rowid, title, summary, body, keywords, facets)"
-	        " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-	if (w == NULL)
-		return -1;
-	sqlite3_bind_int64(w, 1, rid);
-	bind_texts(w, 2, d);
-	return step_done(w);
+	eccp_arena a;
+	eccp_arena_init(&a);
+	int ret = 1;
+	cat_doc d;
+	Eccp__V1__ContentItem *it =
+	    eccp__v1__content_item__unpack(eccp_arena_allocator(&a), len, item);
+	if (it != NULL && doc_of(it, &a, &d)) {
+		sqlite3_stmt *w =
+		    remove
+		        ? eccp_store_stmt(
+		              ix,
+		              "INSERT INTO items_fts (items_fts, rowid, title, summary,"
+		              " body, keywords, facets)"
+		              " VALUES ('delete', ?1, ?2, ?3, ?4, ?5, ?6)")
+		        : eccp_store_stmt(ix,
+		                          "INSERT INTO items_fts (rowid, title, summary,"
+		                          " body, keywords, facets)"
+		                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+		ret = -1;
+		if (w != NULL) {
+			sqlite3_bind_int64(w, 1, rid);
+			bind_texts(w, 2, &d);
+			ret = step_done(w);
+		}
+	}
+	eccp_arena_free(&a);
+	return ret;
 }
 
 /* ---- events --------------------------------------------------------------- */
@@ -313,14 +323,14 @@ static void bind_opt(sqlite3_stmt *w, int i, bool set, int64_t v)
 		sqlite3_bind_null(w, i);
 }
 
-static int apply_upsert(eccp_store *st, const Eccp__V1__ContentItem *it)
+static int apply_upsert(catalog *c, eccp_store *st, const Eccp__V1__ContentItem *it)
 {
 	if (it == NULL || it->id == NULL || it->id[0] == '\0')
 		return 1;
 	eccp_arena a;
 	eccp_arena_init(&a);
 	int ret = -1;
-	cat_doc d, old;
+	cat_doc d;
 	if (!doc_of(it, &a, &d)) {
 		ret = 1;
 		goto out;
@@ -334,15 +344,17 @@ static int apply_upsert(eccp_store *st, const Eccp__V1__ContentItem *it)
 	sqlite3_bind_text(q, 1, it->id, -1, SQLITE_STATIC);
 	int64_t rid = 0;
 	uint64_t version = 0;
-	Eccp__V1__ContentItem *prev = NULL;
+	void *old = NULL; /* the packed item this one replaces */
+	size_t old_len = 0;
 	int rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW) {
 		rid = sqlite3_column_int64(q, 0);
 		version = (uint64_t)sqlite3_column_int64(q, 1);
-		if (version < it->version)
-			prev = eccp__v1__content_item__unpack(
-			    eccp_arena_allocator(&a), (size_t)sqlite3_column_bytes(q, 2),
-			    sqlite3_column_blob(q, 2));
+		if (version < it->version) {
+			old_len = (size_t)sqlite3_column_bytes(q, 2);
+			old = eccp_arena_alloc(&a, old_len + 1);
+			memcpy(old, sqlite3_column_blob(q, 2), old_len);
+		}
 	}
 	sqlite3_reset(q);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -351,9 +363,22 @@ static int apply_upsert(eccp_store *st, const Eccp__V1__ContentItem *it)
 		ret = 0; /* what is stored is as new or newer */
 		goto out;
 	}
-	if (rid != 0 && prev != NULL && doc_of(prev, &a, &old) &&
-	    unindex(st, rid, &old) != 0)
+	/* A new item takes the next rowid (what SQLite would give it); the
+	 * change is numbered before the row is written, which records it. */
+	if (rid == 0)
+		rid =
+		    eccp_store_query_int(st, "SELECT MAX(rid) FROM items", false, 0, 0) +
+		    1;
+	sqlite3_stmt *wc =
+	    eccp_store_stmt(st, "INSERT INTO changes (rid, old) VALUES (?1, ?2)");
+	if (wc == NULL)
 		goto out;
+	sqlite3_bind_int64(wc, 1, rid);
+	if (old != NULL)
+		sqlite3_bind_blob(wc, 2, old, (int)old_len, SQLITE_STATIC);
+	if (step_done(wc) != 0)
+		goto out;
+	int64_t chg = sqlite3_last_insert_rowid(eccp_store_db(st));
 
 	size_t len = eccp__v1__content_item__get_packed_size(it);
 	uint8_t *buf = eccp_arena_alloc(&a, len ? len : 1);
@@ -361,9 +386,9 @@ static int apply_upsert(eccp_store *st, const Eccp__V1__ContentItem *it)
 	sqlite3_stmt *w = eccp_store_stmt(
 	    st, "INSERT INTO items (rid, id, kind, organisation_id, version, withdrawn,"
 	        " updated_ms, date_s, start_s, end_s, opening_s, deadline_s, nuts,"
-	        " europe, duplicate_of, eco, countries)"
+	        " europe, duplicate_of, eco, countries, chg)"
 	        " VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-	        " ?14, ?15, ?16)"
+	        " ?14, ?15, ?16, ?17)"
 	        " ON CONFLICT(rid) DO UPDATE SET kind = excluded.kind,"
 	        " organisation_id = excluded.organisation_id, version = excluded.version,"
 	        " withdrawn = 0, updated_ms = excluded.updated_ms,"
@@ -371,16 +396,14 @@ static int apply_upsert(eccp_store *st, const Eccp__V1__ContentItem *it)
 	        " end_s = excluded.end_s, opening_s = excluded.opening_s,"
 	        " deadline_s = excluded.deadline_s, nuts = excluded.nuts,"
 	        " europe = excluded.europe, duplicate_of = excluded.duplicate_of,"
-	        " eco = excluded.eco, countries = excluded.countries");
+	        " eco = excluded.eco, countries = excluded.countries,"
+	        " chg = excluded.chg");
 	sqlite3_stmt *wb =
 	    eccp_store_stmt(st, "INSERT INTO bodies (rid, item) VALUES (?1, ?2)"
 	                        " ON CONFLICT(rid) DO UPDATE SET item = excluded.item");
 	if (w == NULL || wb == NULL)
 		goto out;
-	if (rid != 0)
-		sqlite3_bind_int64(w, 1, rid);
-	else
-		sqlite3_bind_null(w, 1);
+	sqlite3_bind_int64(w, 1, rid);
 	sqlite3_bind_text(w, 2, it->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int(w, 3, it->kind);
 	sqlite3_bind_text(w, 4, it->organisation_id ? it->organisation_id : "", -1,
@@ -403,17 +426,14 @@ static int apply_upsert(eccp_store *st, const Eccp__V1__ContentItem *it)
 		sqlite3_bind_text(w, 14, d.duplicate_of, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(w, 15, d.eco_mask);
 	sqlite3_bind_text(w, 16, d.countries, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(w, 17, chg);
 	if (step_done(w) != 0)
 		goto out;
-	if (rid == 0)
-		rid = sqlite3_last_insert_rowid(eccp_store_db(st));
 	sqlite3_bind_int64(wb, 1, rid);
 	sqlite3_bind_blob(wb, 2, buf, (int)len, SQLITE_STATIC);
 	if (step_done(wb) != 0)
 		goto out;
-	if (index_doc(st, rid, &d) != 0)
-		goto out;
-	ret = 0;
+	ret = catalog_index_forget(c, st) == 0 ? 0 : -1;
 out:
 	eccp_arena_free(&a);
 	return ret;
@@ -434,10 +454,9 @@ static int apply_withdraw(eccp_store *st, const Eccp__V1__ContentWithdrawn *w)
 
 int catalog_apply(void *svc, eccp_store *st, const Eccp__V1__Envelope *env)
 {
-	(void)svc;
 	switch (env->payload_case) {
 	case ECCP__V1__ENVELOPE__PAYLOAD_CONTENT_UPSERTED:
-		return apply_upsert(st, env->content_upserted->item);
+		return apply_upsert(svc, st, env->content_upserted->item);
 	case ECCP__V1__ENVELOPE__PAYLOAD_CONTENT_WITHDRAWN:
 		return apply_withdraw(st, env->content_withdrawn);
 	default:

@@ -210,6 +210,7 @@ void catalog_campaign_create(eccp_rpc_call *call)
 void catalog_campaign_list(eccp_rpc_call *call)
 {
 	eccp_arena *a = &call->arena;
+	catalog_index_sync(call);
 	if (eccp_store_begin(call->store) != SQLITE_OK) {
 		eccp_rpc_error(call, ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
 		               "store error: %s", eccp_store_errmsg(call->store));
@@ -253,6 +254,7 @@ void catalog_campaign_show(eccp_rpc_call *call)
 		                     "id is required");
 		return;
 	}
+	catalog_index_sync(call);
 	if (eccp_store_begin(call->store) != SQLITE_OK) {
 		eccp_rpc_error(call, ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
 		               "store error: %s", eccp_store_errmsg(call->store));

@@ -9,9 +9,14 @@
 
 #include "eccp/v1/catalog.pb-c.h"
 
+typedef struct cat_index cat_index;
+
 typedef struct catalog {
 	eccp_daemon *d;
 	eccp_admin_key admin;
+	int index_wait_ms; /* --index-wait-ms */
+	cat_index *index;
+	uint64_t cleaned; /* changes deleted up to this one (loop thread) */
 } catalog;
 
 /* What an item can be filtered by is indexed as words of the full-text
@@ -43,10 +48,48 @@ char *catalog_facet_word(eccp_arena *a, int facet, const char *value);
 /* Applies one content event (inside the consumer's transaction). */
 int catalog_apply(void *svc, eccp_store *st, const Eccp__V1__Envelope *env);
 
+/* Writes one item's row of the full-text index (remove: deletes the row
+ * made from exactly this item). Returns 0, 1 when the packed item is
+ * unusable (nothing written), -1 when the store failed. */
+int catalog_fts_write(eccp_store *ix, int64_t rid, const void *item, size_t len,
+                      bool remove);
+
+/* ---- index.c ------------------------------------------------------------ */
+
+/* The full-text index lives in a store of its own next to the catalogue
+ * (catalog-index.db) and is written by a thread of its own, so that its
+ * cost (most of applying an event) runs beside the loop thread. */
+
+/* At init, on the loop thread: opens the index, rebuilds it when it does
+ * not belong to this catalogue, and starts the indexing thread. */
+int catalog_index_open(catalog *c, char *err, size_t errlen);
+/* The service's await_ready hook: ready once the index holds everything
+ * applied during catch-up. */
+void catalog_index_await(void *svc, void (*ready)(void *arg), void *arg);
+/* On a worker: waits up to timeout_ms until the index holds every change
+ * committed before the call. False on timeout. */
+bool catalog_index_wait(catalog *c, int timeout_ms);
+/* Before a query that reads the index: catalog_index_wait for the
+ * configured time (nothing when the call has no catalog). */
+void catalog_index_sync(eccp_rpc_call *call);
+/* The service's stop hook: stops the indexing thread. */
+void catalog_index_stop(void *svc);
+void catalog_index_close(catalog *c);
+/* On the loop thread, inside the applying transaction: drops the changes
+ * the index has made durable. */
+int catalog_index_forget(catalog *c, eccp_store *st);
+
 /* ---- rank.c ------------------------------------------------------------- */
 
-/* Per connection: the "eccp" tokenizer and the ranking functions. */
+/* Per connection of the index store: the "eccp" tokenizer and the ranking
+ * functions. */
+int catalog_fts_init(sqlite3 *db);
+/* Per connection of the catalogue: the same, and a read-only connection
+ * also attaches the index read-only (as "ix"; its tables are found by
+ * their unqualified names). */
 int catalog_store_init(sqlite3 *db);
+/* The index store's path for the catalogue's: X.db gives X-index.db. */
+bool catalog_index_path(const char *catalog_path, char *out, size_t cap);
 
 /* ---- search.c ----------------------------------------------------------- */
 

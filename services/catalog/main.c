@@ -59,10 +59,24 @@ static const char *const catalog_migrations[] = {
     " facets, content='', tokenize='eccp');"
     "INSERT INTO items_fts (items_fts, rank) VALUES ('hashsize', 16777216);"
     "INSERT INTO items_fts (items_fts, rank) VALUES ('automerge', 8);",
+    /* 4: the full-text index moves to a store of its own, written by a
+     * thread of its own (index.c); changes is what it has still to do.
+     * The index is built anew from the catalogue at the next start. */
+    "DROP TABLE items_fts;"
+    "ALTER TABLE items ADD COLUMN chg INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE changes ("
+    " chg INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " rid INTEGER NOT NULL,"
+    " old BLOB);" /* the packed item the change replaced */
+    "CREATE TABLE meta (k TEXT PRIMARY KEY, v ANY) WITHOUT ROWID;"
+    "INSERT INTO meta VALUES ('store_id', lower(hex(randomblob(16))));",
 };
 
 static const eccp_option catalog_options[] = {
     ECCP_ADMIN_KEY_OPTIONS,
+    {"index-wait-ms", ECCP_OPT_INT, "1000", 0, 60000,
+     "how long a search waits for the full-text index to hold every change "
+     "applied before the search arrived (0: answer from the index as it is)"},
 };
 
 static const eccp_rpc_method catalog_methods[] = {
@@ -96,6 +110,12 @@ static int catalog_init(eccp_daemon *d, void **state, char *err, size_t errlen)
 	if (!c->admin.set)
 		eccp_warn("no admin key configured: campaigns cannot be created "
 		          "(set ECCP_ADMIN_KEY or --admin-key-file)");
+	c->index_wait_ms = (int)eccp_config_int(eccp_daemon_config(d), "index-wait-ms");
+	if (catalog_index_open(c, err, errlen) != 0) {
+		catalog_index_close(c);
+		free(c);
+		return -1;
+	}
 	*state = c;
 	return 0;
 }
@@ -114,6 +134,7 @@ static void catalog_reload(void *state, const eccp_config *cfg)
 
 static void catalog_fini(void *state)
 {
+	catalog_index_close(state);
 	free(state);
 }
 
@@ -137,7 +158,9 @@ static const eccp_service catalog_service = {
     .n_topics = ECCP_ARRAY_LEN(catalog_topics),
     .apply = catalog_apply,
     .init = catalog_init,
+    .await_ready = catalog_index_await,
     .reload = catalog_reload,
+    .stop = catalog_index_stop,
     .fini = catalog_fini,
 };
 

@@ -201,7 +201,7 @@ static fts5_api *rank_fts5(sqlite3 *db)
 	return api;
 }
 
-int catalog_store_init(sqlite3 *db)
+int catalog_fts_init(sqlite3 *db)
 {
 	int rc = eccp_text_register(db);
 	if (rc != SQLITE_OK)
@@ -213,5 +213,36 @@ int catalog_store_init(sqlite3 *db)
 	if (rc == SQLITE_OK)
 		rc = api->xCreateFunction(api, "eccp_rank_stats", NULL, rank_stats_fn,
 		                          NULL);
+	return rc;
+}
+
+bool catalog_index_path(const char *catalog_path, char *out, size_t cap)
+{
+	size_t n = strlen(catalog_path);
+	if (n >= 3 && strcmp(catalog_path + n - 3, ".db") == 0)
+		n -= 3;
+	int w = snprintf(out, cap, "%.*s-index.db", (int)n, catalog_path);
+	return w > 0 && (size_t)w < cap;
+}
+
+int catalog_store_init(sqlite3 *db)
+{
+	int rc = catalog_fts_init(db);
+	if (rc != SQLITE_OK || sqlite3_db_readonly(db, "main") != 1)
+		return rc;
+	const char *main_path = sqlite3_db_filename(db, "main");
+	char path[4096];
+	if (main_path == NULL || !catalog_index_path(main_path, path, sizeof(path)))
+		return SQLITE_CANTOPEN;
+	sqlite3_stmt *st = NULL;
+	rc = sqlite3_prepare_v2(db, "ATTACH DATABASE ?1 AS ix", -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		rc = rc == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "PRAGMA ix.cache_size = -8192", NULL, NULL, NULL);
 	return rc;
 }

@@ -889,14 +889,18 @@ static bool store_failed(eccp_rpc_call *call)
 	return false;
 }
 
-/* Fixes what the first page fixes: the newest rowid, and for relevance the
- * index statistics. */
+/* Fixes what the first page fixes: the newest rowid the index has taken
+ * in (later pages see no newer item), and for relevance the index
+ * statistics. */
 static bool query_first_page(eccp_rpc_call *call, cat_query *q)
 {
 	if (q->after)
 		return true;
 	q->max_rid =
-	    eccp_store_query_int(call->store, "SELECT MAX(rid) FROM items", false, 0, 0);
+	    eccp_store_query_int(call->store,
+	                         "SELECT MIN((SELECT MAX(rid) FROM items),"
+	                         " (SELECT v FROM state WHERE k = 'through_rid'))",
+	                         false, 0, 0);
 	if (q->sort == ECCP__V1__SEARCH_SORT__SEARCH_SORT_RELEVANCE && q->n_user > 0) {
 		sqlite3_stmt *st = eccp_store_stmt(
 		    call->store, "SELECT eccp_rank_stats(items_fts, ?2) FROM items_fts"
@@ -1016,6 +1020,7 @@ void catalog_search(eccp_rpc_call *call)
 	if (!query_init(call, rq, &q))
 		return;
 	uint32_t limit = rq->limit ? rq->limit : SEARCH_DEFAULT_LIMIT;
+	catalog_index_sync(call);
 	/* One read transaction: the page, the total and the facets agree. */
 	if (eccp_store_begin(call->store) != SQLITE_OK) {
 		store_failed(call);
@@ -1071,6 +1076,7 @@ bool catalog_stats_of(eccp_rpc_call *call, const Eccp__V1__Campaign *campaign,
 void catalog_stats(eccp_rpc_call *call)
 {
 	const Eccp__V1__StatsRequest *rq = (const Eccp__V1__StatsRequest *)call->params;
+	catalog_index_sync(call);
 	if (eccp_store_begin(call->store) != SQLITE_OK) {
 		store_failed(call);
 		return;
@@ -1118,6 +1124,7 @@ void catalog_calendar(eccp_rpc_call *call)
 	if (!query_init(call, &srq, &q))
 		return;
 	q.calendar = true;
+	catalog_index_sync(call);
 	if (eccp_store_begin(call->store) != SQLITE_OK) {
 		store_failed(call);
 		return;

@@ -47,7 +47,8 @@
  *
  * --copy-from LIVE first copies the live store LIVE (the catalog may keep
  * running) into --store with SQLite's online backup, which reads one
- * consistent snapshot page by page. */
+ * consistent snapshot page by page, and its full-text index (LIVE's
+ * X-index.db) beside the copy, where the catalog's own code finds it. */
 #include "catalog.h"
 
 #include "config.h"
@@ -888,7 +889,16 @@ int main(int argc, char **argv)
 	}
 	if (copy_from[0] != '\0') {
 		uint64_t t = eccp_mono_ns();
-		if (sb_copy(copy_from, store_path, err, sizeof(err)) != 0)
+		/* the catalogue, then its full-text index beside it */
+		char ix_from[4096], ix_to[4096];
+		if (!catalog_index_path(copy_from, ix_from, sizeof(ix_from)) ||
+		    !catalog_index_path(store_path, ix_to, sizeof(ix_to))) {
+			snprintf(err, sizeof(err),
+			         "--store or --copy-from: path too long");
+			goto done;
+		}
+		if (sb_copy(copy_from, store_path, err, sizeof(err)) != 0 ||
+		    sb_copy(ix_from, ix_to, err, sizeof(err)) != 0)
 			goto done;
 		copy_s = (double)(eccp_mono_ns() - t) / 1e9;
 	}

@@ -1,0 +1,606 @@
+/* The full-text index, on a thread of its own.
+ *
+ * Making an item's row of the FTS5 index is most of what applying it costs.
+ * It runs here, beside the loop thread, in a store of its own
+ * (catalog-index.db: items_fts, what it holds per item, how far it got), so
+ * that the two cores share the work of consuming.
+ *
+ * The catalogue's applying transaction numbers every upsert in changes (chg,
+ * rid, the packed item it replaced) and records the item's newest number in
+ * items.chg. This thread reads the changes after the last one it made
+ * durable, in order, in one read transaction of the catalogue, and in one
+ * transaction of its own store, for each change:
+ *   - if the index holds a row for rid, it holds the text of the change
+ *     just before this one, which is what the change replaced (old): the
+ *     row is deleted with that text;
+ *   - if this is the item's newest change (items.chg <= chg), the item's
+ *     current body is indexed; otherwise a later change will do it (and
+ *     finds no row to delete).
+ * and moves "through" to the last change. Only then may the catalogue delete
+ * the changes it has done (catalog_index_forget), so a crash of either side
+ * loses nothing: the index store is synchronous=FULL, and at start whatever
+ * comes after "through" is done again.
+ *
+ * The index belongs to one catalogue (its store id) and one way of making
+ * rows (CAT_INDEX_FORMAT). If it does not, or if it is ahead of the
+ * catalogue (which lost its last commits in a power cut: the catalogue is
+ * synchronous=NORMAL), or behind what the catalogue still has, it is made
+ * again from every item.
+ *
+ * Searches wait (up to --index-wait-ms) until the index holds every change
+ * committed before they arrived, so what was applied can be found; the
+ * catalog becomes ready only once the index has caught up. */
+#include "catalog.h"
+
+#include "log.h"
+#include "metrics.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Bump when doc_of (apply.c) makes other words from the same item: a row
+ * can only be deleted with the words it was made of. */
+#define CAT_INDEX_FORMAT 1
+#define CAT_INDEX_BATCH  5000
+/* The catalogue deletes done changes in runs of at least this many. */
+#define CAT_FORGET_RUN 1024
+
+static const char *const index_migrations[] = {
+    /* 1 */
+    "CREATE VIRTUAL TABLE items_fts USING fts5(title, summary, body, keywords,"
+    " facets, content='', tokenize='eccp');"
+    "INSERT INTO items_fts (items_fts, rank) VALUES ('hashsize', 16777216);"
+    "INSERT INTO items_fts (items_fts, rank) VALUES ('automerge', 8);"
+    /* through: last change done; through_rid: highest rid done;
+     * format, store_id: what the index was made by and for */
+    "CREATE TABLE state (k TEXT PRIMARY KEY, v ANY) WITHOUT ROWID;",
+};
+
+struct cat_index {
+	catalog *c;
+	char path[4096];
+	eccp_store *ix;  /* the index, written by the thread */
+	eccp_store *src; /* the catalogue, read-only, read by the thread */
+	char store_id[64];
+
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t mu;
+	pthread_cond_t work; /* wanted moved, or stop */
+	pthread_cond_t done; /* through moved */
+	uint64_t wanted;     /* the catalogue's last committed change */
+	uint64_t through;    /* the last change the index holds durably */
+	bool stop;
+
+	/* loop thread */
+	uv_async_t progress;
+	bool async_open;
+	void (*ready)(void *arg);
+	void *ready_arg;
+	uint64_t ready_at;
+
+	eccp_service_gauge *lag;
+};
+
+static uint64_t catalog_last_change(eccp_store *st)
+{
+	return (uint64_t)eccp_store_query_int(
+	    st, "SELECT seq FROM sqlite_sequence WHERE name = 'changes'", false, 0, 0);
+}
+
+static void set_lag(cat_index *x)
+{
+	if (x->lag != NULL)
+		atomic_store(&x->lag->value, (long long)(x->wanted - x->through));
+}
+
+/* ---- the thread ---------------------------------------------------------- */
+
+static int state_set(eccp_store *ix, const char *k, int64_t v)
+{
+	sqlite3_stmt *st =
+	    eccp_store_stmt(ix, "INSERT OR REPLACE INTO state (k, v) VALUES (?1, ?2)");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, k, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, v);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int64_t state_int(eccp_store *ix, const char *k, int64_t dflt)
+{
+	sqlite3_stmt *st = eccp_store_stmt(ix, "SELECT v FROM state WHERE k = ?1");
+	if (st == NULL)
+		return dflt;
+	sqlite3_bind_text(st, 1, k, -1, SQLITE_STATIC);
+	int64_t v = dflt;
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) == SQLITE_INTEGER)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return v;
+}
+
+/* Whether the index holds a row for rid: FTS5 keeps each row's size in
+ * its docsize table under the row's id. */
+static int index_holds(eccp_store *ix, int64_t rid)
+{
+	sqlite3_stmt *q =
+	    eccp_store_stmt(ix, "SELECT 1 FROM items_fts_docsize WHERE id = ?1");
+	if (q == NULL)
+		return -1;
+	sqlite3_bind_int64(q, 1, rid);
+	int rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* One change into the index (inside its transaction). A first change
+ * (old NULL) finds no row: an item's row is only made by its changes. */
+static int index_change(eccp_store *ix, int64_t rid, const void *old, size_t old_len,
+                        bool newest, const void *item, size_t len)
+{
+	int rc;
+	if (old != NULL && (rc = index_holds(ix, rid)) != 0) {
+		if (rc < 0 || (rc = catalog_fts_write(ix, rid, old, old_len, true)) < 0)
+			return -1;
+		if (rc > 0) {
+			/* its row stays, with words of the version it replaced */
+			eccp_warn(
+			    "index: item %lld: the version it replaced is unreadable;"
+			    " its old words stay",
+			    (long long)rid);
+			return 0;
+		}
+	}
+	if (!newest || item == NULL)
+		return 0;
+	rc = catalog_fts_write(ix, rid, item, len, false);
+	if (rc > 0)
+		eccp_warn("index: item %lld is stored unreadable; not searchable",
+		          (long long)rid);
+	return rc < 0 ? -1 : 0;
+}
+
+/* A change as read from the catalogue. */
+typedef struct index_row {
+	int64_t chg, rid;
+	bool newest;
+	const void *old, *item;
+	size_t old_len, len;
+} index_row;
+
+static const void *blob_copy(eccp_arena *a, sqlite3_stmt *q, int col, size_t *len)
+{
+	*len = (size_t)sqlite3_column_bytes(q, col);
+	const void *b = sqlite3_column_blob(q, col);
+	if (b == NULL)
+		return NULL;
+	void *c = eccp_arena_alloc(a, *len + 1);
+	memcpy(c, b, *len);
+	return c;
+}
+
+/* Reads up to CAT_INDEX_BATCH changes after from, in a read transaction of
+ * the catalogue that ends at once: a reader that stayed while the rows are
+ * indexed would keep the catalogue's WAL from starting again. */
+static int index_read(cat_index *x, int64_t from, eccp_arena *a, index_row **out,
+                      size_t *n)
+{
+	eccp_store *src = x->src;
+	*n = 0;
+	if (eccp_store_begin(src) != SQLITE_OK)
+		return -1;
+	sqlite3_stmt *q = eccp_store_stmt(
+	    src, "SELECT c.chg, c.rid, c.old, i.chg, b.item FROM changes c"
+	         " LEFT JOIN items i ON i.rid = c.rid"
+	         " LEFT JOIN bodies b ON b.rid = c.rid AND i.chg <= c.chg"
+	         " WHERE c.chg > ?1 ORDER BY c.chg LIMIT ?2");
+	int rc = SQLITE_ERROR;
+	if (q != NULL) {
+		index_row *v = eccp_arena_alloc(a, CAT_INDEX_BATCH * sizeof(*v));
+		sqlite3_bind_int64(q, 1, from);
+		sqlite3_bind_int(q, 2, CAT_INDEX_BATCH);
+		while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+			index_row *r = &v[(*n)++];
+			r->chg = sqlite3_column_int64(q, 0);
+			r->rid = sqlite3_column_int64(q, 1);
+			r->newest = sqlite3_column_type(q, 3) != SQLITE_NULL &&
+			            sqlite3_column_int64(q, 3) <= r->chg;
+			r->old = blob_copy(a, q, 2, &r->old_len);
+			r->item = blob_copy(a, q, 4, &r->len);
+		}
+		sqlite3_reset(q);
+		*out = v;
+	}
+	if (rc != SQLITE_DONE)
+		eccp_error("index: reading the changes: %s", eccp_store_errmsg(src));
+	eccp_store_rollback(src);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Indexes up to CAT_INDEX_BATCH changes after from. Returns the last change
+ * done (from when there were none), or -1 when a store failed. */
+static int64_t index_batch(cat_index *x, int64_t from)
+{
+	eccp_store *ix = x->ix;
+	eccp_arena a;
+	eccp_arena_init(&a);
+	index_row *rows = NULL;
+	size_t n = 0;
+	int64_t last = from;
+	if (index_read(x, from, &a, &rows, &n) != 0) {
+		eccp_arena_free(&a);
+		return -1;
+	}
+	if (n == 0) {
+		eccp_arena_free(&a);
+		return last;
+	}
+	bool failed = eccp_store_begin(ix) != SQLITE_OK;
+	int64_t max_rid = failed ? 0 : state_int(ix, "through_rid", 0);
+	for (size_t i = 0; !failed && i < n; i++) {
+		const index_row *r = &rows[i];
+		if (index_change(ix, r->rid, r->old, r->old_len, r->newest, r->item,
+		                 r->len) != 0)
+			failed = true;
+		if (r->rid > max_rid)
+			max_rid = r->rid;
+	}
+	if (!failed) {
+		last = rows[n - 1].chg;
+		failed = state_set(ix, "through", last) != 0 ||
+		         state_set(ix, "through_rid", max_rid) != 0 ||
+		         eccp_store_commit(ix) != SQLITE_OK;
+	}
+	if (failed) {
+		eccp_error("index: %s", eccp_store_errmsg(ix));
+		last = -1;
+	}
+	eccp_store_rollback(ix); /* nothing done, or nothing left open */
+	eccp_arena_free(&a);
+	return last;
+}
+
+static void *index_thread(void *arg)
+{
+	cat_index *x = arg;
+	pthread_mutex_lock(&x->mu);
+	for (;;) {
+		while (!x->stop && x->through >= x->wanted)
+			pthread_cond_wait(&x->work, &x->mu);
+		if (x->stop)
+			break;
+		uint64_t from = x->through;
+		pthread_mutex_unlock(&x->mu);
+		int64_t last = index_batch(x, (int64_t)from);
+		if (last < 0) {
+			sleep(1); /* a failing store: try again */
+			pthread_mutex_lock(&x->mu);
+			continue;
+		}
+		pthread_mutex_lock(&x->mu);
+		if ((uint64_t)last == from) {
+			/* nothing after from although wanted is ahead: the catalogue's
+			 * counter moved by a transaction that rolled back */
+			x->wanted = from;
+		}
+		x->through = (uint64_t)last;
+		set_lag(x);
+		pthread_cond_broadcast(&x->done);
+		uv_async_send(&x->progress);
+	}
+	pthread_mutex_unlock(&x->mu);
+	return NULL;
+}
+
+/* ---- the loop side ------------------------------------------------------- */
+
+/* After every commit of the catalogue: the index has more to do. */
+static void index_committed(void *arg)
+{
+	catalog *c = arg;
+	cat_index *x = c->index;
+	uint64_t last = catalog_last_change(eccp_daemon_store(c->d));
+	pthread_mutex_lock(&x->mu);
+	if (last > x->wanted) {
+		x->wanted = last;
+		set_lag(x);
+		pthread_cond_signal(&x->work);
+	}
+	pthread_mutex_unlock(&x->mu);
+}
+
+static void index_progress(uv_async_t *h)
+{
+	cat_index *x = h->data;
+	if (x->ready == NULL)
+		return;
+	pthread_mutex_lock(&x->mu);
+	bool caught_up = x->through >= x->ready_at;
+	pthread_mutex_unlock(&x->mu);
+	if (caught_up) {
+		void (*ready)(void *) = x->ready;
+		x->ready = NULL;
+		eccp_info("index: caught up at change %llu",
+		          (unsigned long long)x->ready_at);
+		ready(x->ready_arg);
+	}
+}
+
+void catalog_index_await(void *svc, void (*ready)(void *arg), void *arg)
+{
+	catalog *c = svc;
+	cat_index *x = c->index;
+	x->ready = ready;
+	x->ready_arg = arg;
+	x->ready_at = catalog_last_change(eccp_daemon_store(c->d));
+	index_progress(&x->progress);
+}
+
+bool catalog_index_wait(catalog *c, int timeout_ms)
+{
+	cat_index *x = c->index;
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&x->mu);
+	uint64_t target = x->wanted;
+	int rc = 0;
+	while (x->through < target && !x->stop && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&x->done, &x->mu, &until);
+	bool ok = x->through >= target;
+	pthread_mutex_unlock(&x->mu);
+	return ok;
+}
+
+void catalog_index_sync(eccp_rpc_call *call)
+{
+	catalog *c = call->svc;
+	if (c == NULL || c->index == NULL || c->index_wait_ms <= 0)
+		return;
+	if (!catalog_index_wait(c, c->index_wait_ms))
+		eccp_debug("the index is more than %d ms behind: answering from what it "
+		           "holds",
+		           c->index_wait_ms);
+}
+
+int catalog_index_forget(catalog *c, eccp_store *st)
+{
+	cat_index *x = c->index;
+	pthread_mutex_lock(&x->mu);
+	uint64_t through = x->through;
+	pthread_mutex_unlock(&x->mu);
+	if (through < c->cleaned + CAT_FORGET_RUN)
+		return 0;
+	sqlite3_stmt *d = eccp_store_stmt(st, "DELETE FROM changes WHERE chg <= ?1");
+	if (d == NULL)
+		return -1;
+	sqlite3_bind_int64(d, 1, (int64_t)through);
+	int rc = sqlite3_step(d);
+	sqlite3_reset(d);
+	if (rc != SQLITE_DONE)
+		return -1;
+	/* if this transaction rolls back, the rows stay until the next run */
+	c->cleaned = through;
+	return 0;
+}
+
+/* ---- opening ------------------------------------------------------------- */
+
+static int index_store_open(cat_index *x, char *err, size_t errlen)
+{
+	eccp_store_opts o = {
+	    .path = x->path,
+	    .synchronous = "FULL",
+	    .migrations = index_migrations,
+	    .n_migrations = ECCP_ARRAY_LEN(index_migrations),
+	    .init = catalog_fts_init,
+	};
+	return eccp_store_open(&o, &x->ix, err, errlen);
+}
+
+/* Why the index cannot be used as it is, or NULL. */
+static const char *index_mismatch(cat_index *x, eccp_store *st, uint64_t *through)
+{
+	sqlite3_stmt *q =
+	    eccp_store_stmt(x->ix, "SELECT v FROM state WHERE k = 'store_id'");
+	if (q == NULL)
+		return "its state is unreadable";
+	bool same = sqlite3_step(q) == SQLITE_ROW &&
+	            sqlite3_column_type(q, 0) == SQLITE_TEXT &&
+	            strcmp((const char *)sqlite3_column_text(q, 0), x->store_id) == 0;
+	sqlite3_reset(q);
+	if (!same)
+		return "it is new or was made for another catalogue";
+	if (state_int(x->ix, "format", 0) != CAT_INDEX_FORMAT)
+		return "it was made by another version";
+	int64_t t = state_int(x->ix, "through", -1);
+	uint64_t last = catalog_last_change(st);
+	int64_t first = eccp_store_query_int(st, "SELECT MIN(chg) FROM changes", false, 0,
+	                                     (int64_t)last + 1);
+	if (t < 0 || (uint64_t)t > last)
+		return "it is ahead of the catalogue (which lost its last commits)";
+	if (t < first - 1)
+		return "changes it has not made are gone";
+	*through = (uint64_t)t;
+	return NULL;
+}
+
+/* Makes the index again from every item. */
+static int index_reset(cat_index *x, eccp_store *st, char *err, size_t errlen)
+{
+	eccp_store_close(x->ix);
+	x->ix = NULL;
+	char p[sizeof(x->path) + 8];
+	const char *sfx[] = {"", "-wal", "-shm"};
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "%s%s", x->path, sfx[i]);
+		if (unlink(p) != 0 && errno != ENOENT) {
+			snprintf(err, errlen, "removing %s: %s", p, strerror(errno));
+			return -1;
+		}
+	}
+	if (index_store_open(x, err, errlen) != 0)
+		return -1;
+	/* Every item becomes a change after the last one: none replaces
+	 * anything, and items.chg = 0 makes each the item's newest. */
+	uint64_t last = catalog_last_change(st);
+	if (eccp_store_begin(st) != SQLITE_OK ||
+	    eccp_store_exec(
+	        st, "DELETE FROM changes;"
+	            "UPDATE items SET chg = 0 WHERE chg <> 0;"
+	            "INSERT INTO changes (rid) SELECT rid FROM items ORDER BY rid;") !=
+	        SQLITE_OK ||
+	    eccp_store_commit(st) != SQLITE_OK) {
+		snprintf(err, errlen, "listing the items to index: %s",
+		         eccp_store_errmsg(st));
+		eccp_store_rollback(st);
+		return -1;
+	}
+	sqlite3_stmt *q =
+	    eccp_store_stmt(x->ix, "INSERT INTO state (k, v) VALUES ('store_id', ?1)");
+	if (q == NULL || eccp_store_begin(x->ix) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", x->path, eccp_store_errmsg(x->ix));
+		return -1;
+	}
+	sqlite3_bind_text(q, 1, x->store_id, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE || state_set(x->ix, "format", CAT_INDEX_FORMAT) != 0 ||
+	    state_set(x->ix, "through", (int64_t)last) != 0 ||
+	    eccp_store_commit(x->ix) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", x->path, eccp_store_errmsg(x->ix));
+		eccp_store_rollback(x->ix);
+		return -1;
+	}
+	return 0;
+}
+
+int catalog_index_open(catalog *c, char *err, size_t errlen)
+{
+	eccp_store *st = eccp_daemon_store(c->d);
+	cat_index *x = calloc(1, sizeof(*x));
+	if (x == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	x->c = c;
+	c->index = x;
+	pthread_mutex_init(&x->mu, NULL);
+	pthread_cond_init(&x->work, NULL);
+	pthread_cond_init(&x->done, NULL);
+	if (!catalog_index_path(eccp_store_path(st), x->path, sizeof(x->path))) {
+		snprintf(err, errlen, "the index's path is too long");
+		return -1;
+	}
+	sqlite3_stmt *q = eccp_store_stmt(st, "SELECT v FROM meta WHERE k = 'store_id'");
+	if (q == NULL || sqlite3_step(q) != SQLITE_ROW) {
+		if (q != NULL)
+			sqlite3_reset(q);
+		snprintf(err, errlen, "%s: no store id: %s", eccp_store_path(st),
+		         eccp_store_errmsg(st));
+		return -1;
+	}
+	snprintf(x->store_id, sizeof(x->store_id), "%s", sqlite3_column_text(q, 0));
+	sqlite3_reset(q);
+
+	if (index_store_open(x, err, errlen) != 0)
+		return -1;
+	uint64_t through = 0;
+	const char *why = index_mismatch(x, st, &through);
+	if (why != NULL) {
+		int64_t items =
+		    eccp_store_query_int(st, "SELECT COUNT(*) FROM items", false, 0, 0);
+		if (items > 0)
+			eccp_warn("index %s: %s; indexing all %lld items again", x->path,
+			          why, (long long)items);
+		if (index_reset(x, st, err, errlen) != 0)
+			return -1;
+		through = (uint64_t)state_int(x->ix, "through", 0);
+	}
+	eccp_store_opts so = {.path = eccp_store_path(st), .flags = ECCP_STORE_READONLY};
+	if (eccp_store_open(&so, &x->src, err, errlen) != 0)
+		return -1;
+	x->through = through;
+	x->wanted = catalog_last_change(st);
+	c->cleaned = 0;
+	x->lag = eccp_metrics_gauge("catalog_index_lag",
+	                            "Changes applied to the catalogue but not yet in its "
+	                            "full-text index.");
+	set_lag(x);
+	uv_async_init(eccp_daemon_loop(c->d), &x->progress, index_progress);
+	x->progress.data = x;
+	x->async_open = true;
+	eccp_store_on_commit(st, index_committed, c);
+	if (pthread_create(&x->thread, NULL, index_thread, x) != 0) {
+		snprintf(err, errlen, "cannot start the indexing thread");
+		return -1;
+	}
+	x->started = true;
+	return 0;
+}
+
+static void index_stop_thread(cat_index *x)
+{
+	if (!x->started)
+		return;
+	pthread_mutex_lock(&x->mu);
+	x->stop = true;
+	pthread_cond_broadcast(&x->work);
+	pthread_cond_broadcast(&x->done);
+	pthread_mutex_unlock(&x->mu);
+	pthread_join(x->thread, NULL);
+	x->started = false;
+}
+
+static void index_free(cat_index *x)
+{
+	eccp_store_close(x->src);
+	eccp_store_close(x->ix);
+	pthread_mutex_destroy(&x->mu);
+	pthread_cond_destroy(&x->work);
+	pthread_cond_destroy(&x->done);
+	free(x);
+}
+
+static void index_closed(uv_handle_t *h)
+{
+	index_free(h->data);
+}
+
+void catalog_index_stop(void *svc)
+{
+	catalog *c = svc;
+	cat_index *x = c->index;
+	if (x == NULL)
+		return;
+	eccp_store_on_commit(eccp_daemon_store(c->d), NULL, NULL);
+	index_stop_thread(x);
+}
+
+void catalog_index_close(catalog *c)
+{
+	cat_index *x = c->index;
+	if (x == NULL)
+		return;
+	catalog_index_stop(c);
+	c->index = NULL;
+	/* The progress handle is freed with x once the loop has closed it. */
+	if (x->async_open && !uv_is_closing((uv_handle_t *)&x->progress))
+		uv_close((uv_handle_t *)&x->progress, index_closed);
+	else
+		index_free(x);
+}
