@@ -27,6 +27,7 @@ struct eccp_store {
 	store_checkpointer *ckpt;
 	void (*on_commit)(void *arg);
 	void *on_commit_arg;
+	uint64_t committed_mark; /* the mark of the last transaction committed */
 };
 
 /* ---- checkpoints off the writer's thread ------------------------------ */
@@ -406,10 +407,19 @@ int eccp_store_begin(eccp_store *s)
 
 int eccp_store_commit(eccp_store *s)
 {
+	uint64_t mark = s->mark;
 	int rc = store_step_done(s, "COMMIT");
-	if (rc == SQLITE_OK && s->on_commit)
-		s->on_commit(s->on_commit_arg);
+	if (rc == SQLITE_OK) {
+		s->committed_mark = mark;
+		if (s->on_commit)
+			s->on_commit(s->on_commit_arg);
+	}
 	return rc;
+}
+
+uint64_t eccp_store_committed_mark(eccp_store *s)
+{
+	return s->committed_mark;
 }
 
 void eccp_store_on_commit(eccp_store *s, void (*fn)(void *arg), void *arg)

@@ -75,6 +75,9 @@ uint64_t eccp_store_txn_mark(eccp_store *s);
 /* Calls fn(arg) after every COMMIT of s that succeeded, on the committing
  * thread (one hook per store; NULL removes it). */
 void eccp_store_on_commit(eccp_store *s, void (*fn)(void *arg), void *arg);
+/* The transaction mark (eccp_store_txn_mark) that the last successful
+ * COMMIT ended: what was computed under it is now committed. */
+uint64_t eccp_store_committed_mark(eccp_store *s);
 
 /* Checkpoints the write connection's own thread has completed (0 for
  * read-only connections). A write connection checkpoints its WAL on that

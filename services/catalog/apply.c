@@ -262,14 +262,15 @@ static bool doc_of(const Eccp__V1__ContentItem *it, eccp_arena *a, cat_doc *d)
 
 /* ---- the full-text index -------------------------------------------------- */
 
-static void bind_texts(sqlite3_stmt *w, int first, const cat_doc *d)
+static cat_fts_doc fts_doc(const cat_doc *d)
 {
-	sqlite3_bind_text(w, first, d->title ? d->title : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(w, first + 1, d->summary ? d->summary : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(w, first + 2, d->body ? d->body : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(w, first + 3, d->keywords ? d->keywords : "", -1,
-	                  SQLITE_STATIC);
-	sqlite3_bind_text(w, first + 4, d->facets ? d->facets : "", -1, SQLITE_STATIC);
+	return (cat_fts_doc){
+	    .title = d->title ? d->title : "",
+	    .summary = d->summary ? d->summary : "",
+	    .body = d->body ? d->body : "",
+	    .keywords = d->keywords ? d->keywords : "",
+	    .facets = d->facets ? d->facets : "",
+	};
 }
 
 static int step_done(sqlite3_stmt *w)
@@ -281,6 +282,24 @@ static int step_done(sqlite3_stmt *w)
 
 /* The index keeps no copy of the text, so a row is removed by handing it
  * the text it was made from: the item it was made from. */
+int catalog_fts_put(eccp_store *ix, int64_t rid, const cat_fts_doc *d, bool remove)
+{
+	sqlite3_stmt *w =
+	    remove ? eccp_store_stmt(ix, "INSERT INTO items_fts (items_fts, rowid, title,"
+	                                 " summary, body, keywords, facets)"
+	                                 " VALUES ('delete', ?1, ?2, ?3, ?4, ?5, ?6)")
+	           : eccp_store_stmt(ix, "INSERT INTO items_fts (rowid, title, summary,"
+	                                 " body, keywords, facets)"
+	                                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+	if (w == NULL)
+		return -1;
+	sqlite3_bind_int64(w, 1, rid);
+	const char *t[5] = {d->title, d->summary, d->body, d->keywords, d->facets};
+	for (int i = 0; i < 5; i++)
+		sqlite3_bind_text(w, 2 + i, t[i], -1, SQLITE_STATIC);
+	return step_done(w);
+}
+
 int catalog_fts_write(eccp_store *ix, int64_t rid, const void *item, size_t len,
                       bool remove)
 {
@@ -291,23 +310,8 @@ int catalog_fts_write(eccp_store *ix, int64_t rid, const void *item, size_t len,
 	Eccp__V1__ContentItem *it =
 	    eccp__v1__content_item__unpack(eccp_arena_allocator(&a), len, item);
 	if (it != NULL && doc_of(it, &a, &d)) {
-		sqlite3_stmt *w =
-		    remove
-		        ? eccp_store_stmt(
-		              ix,
-		              "INSERT INTO items_fts (items_fts, rowid, title, summary,"
-		              " body, keywords, facets)"
-		              " VALUES ('delete', ?1, ?2, ?3, ?4, ?5, ?6)")
-		        : eccp_store_stmt(ix,
-		                          "INSERT INTO items_fts (rowid, title, summary,"
-		                          " body, keywords, facets)"
-		                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-		ret = -1;
-		if (w != NULL) {
-			sqlite3_bind_int64(w, 1, rid);
-			bind_texts(w, 2, &d);
-			ret = step_done(w);
-		}
+		cat_fts_doc f = fts_doc(&d);
+		ret = catalog_fts_put(ix, rid, &f, remove);
 	}
 	eccp_arena_free(&a);
 	return ret;
@@ -433,6 +437,10 @@ static int apply_upsert(catalog *c, eccp_store *st, const Eccp__V1__ContentItem 
 	sqlite3_bind_blob(wb, 2, buf, (int)len, SQLITE_STATIC);
 	if (step_done(wb) != 0)
 		goto out;
+	if (old == NULL) {
+		cat_fts_doc f = fts_doc(&d);
+		catalog_index_offer(c, st, chg, rid, it->id, it->version, &f);
+	}
 	ret = catalog_index_forget(c, st) == 0 ? 0 : -1;
 out:
 	eccp_arena_free(&a);

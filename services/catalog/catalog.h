@@ -48,9 +48,15 @@ char *catalog_facet_word(eccp_arena *a, int facet, const char *value);
 /* Applies one content event (inside the consumer's transaction). */
 int catalog_apply(void *svc, eccp_store *st, const Eccp__V1__Envelope *env);
 
+/* The text of one item's row of the full-text index. */
+typedef struct cat_fts_doc {
+	const char *title, *summary, *body, *keywords, *facets;
+} cat_fts_doc;
+
 /* Writes one item's row of the full-text index (remove: deletes the row
- * made from exactly this item). Returns 0, 1 when the packed item is
- * unusable (nothing written), -1 when the store failed. */
+ * made from exactly this text). Returns 0, or -1 when the store failed. */
+int catalog_fts_put(eccp_store *ix, int64_t rid, const cat_fts_doc *d, bool remove);
+/* The same from a packed item; 1 when it is unusable (nothing written). */
 int catalog_fts_write(eccp_store *ix, int64_t rid, const void *item, size_t len,
                       bool remove);
 
@@ -75,6 +81,11 @@ void catalog_index_sync(eccp_rpc_call *call);
 /* The service's stop hook: stops the indexing thread. */
 void catalog_index_stop(void *svc);
 void catalog_index_close(catalog *c);
+/* On the loop thread, inside the applying transaction: the text of a new
+ * item's row (change chg), handed to the indexing thread if the transaction
+ * commits, so that it need not read and decode the item again. */
+void catalog_index_offer(catalog *c, eccp_store *st, int64_t chg, int64_t rid,
+                         const char *id, uint64_t version, const cat_fts_doc *d);
 /* On the loop thread, inside the applying transaction: drops the changes
  * the index has made durable. */
 int catalog_index_forget(catalog *c, eccp_store *st);

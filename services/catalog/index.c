@@ -49,6 +49,9 @@
 #define CAT_INDEX_BATCH  5000
 /* The catalogue deletes done changes in runs of at least this many. */
 #define CAT_FORGET_RUN 1024
+/* Text handed over from the loop thread (index_prep) waits in at most this
+ * many bytes, and as many again in the transaction being applied. */
+#define CAT_PREP_MAX (8u << 20)
 
 static const char *const index_migrations[] = {
     /* 1 */
@@ -60,6 +63,25 @@ static const char *const index_migrations[] = {
      * format, store_id: what the index was made by and for */
     "CREATE TABLE state (k TEXT PRIMARY KEY, v ANY) WITHOUT ROWID;",
 };
+
+/* A new item's row made on the loop thread, which has decoded the item
+ * already (catalog_index_offer): the thread then neither reads the item
+ * from the catalogue nor decodes it again. Only a hint: the thread uses it
+ * when its change, rowid, id and version are those it reads from the
+ * catalogue, and reads the item otherwise. */
+typedef struct index_prep {
+	struct index_prep *next;
+	int64_t chg, rid;
+	uint64_t version;
+	size_t size;
+	char *id;
+	cat_fts_doc doc;
+} index_prep;
+
+typedef struct prep_list {
+	index_prep *head, *tail;
+	size_t bytes;
+} prep_list;
 
 struct cat_index {
 	catalog *c;
@@ -76,6 +98,13 @@ struct cat_index {
 	uint64_t wanted;     /* the catalogue's last committed change */
 	uint64_t through;    /* the last change the index holds durably */
 	bool stop;
+	prep_list queue;     /* committed hints, by change */
+	pthread_cond_t room; /* the queue shrank */
+	bool serving;        /* ready: a full queue drops hints, never waits */
+
+	/* loop thread: hints of the transaction being applied */
+	prep_list pending;
+	uint64_t pending_mark;
 
 	/* loop thread */
 	uv_async_t progress;
@@ -86,6 +115,72 @@ struct cat_index {
 
 	eccp_service_gauge *lag;
 };
+
+static void prep_free(prep_list *l)
+{
+	for (index_prep *p = l->head, *n; p != NULL; p = n) {
+		n = p->next;
+		free(p);
+	}
+	*l = (prep_list){0};
+}
+
+static void prep_append(prep_list *l, index_prep *p)
+{
+	p->next = NULL;
+	if (l->tail)
+		l->tail->next = p;
+	else
+		l->head = p;
+	l->tail = p;
+	l->bytes += p->size;
+}
+
+/* Appends all of from to to. */
+static void prep_move(prep_list *to, prep_list *from)
+{
+	if (from->head == NULL)
+		return;
+	if (to->tail)
+		to->tail->next = from->head;
+	else
+		to->head = from->head;
+	to->tail = from->tail;
+	to->bytes += from->bytes;
+	*from = (prep_list){0};
+}
+
+/* A change as read from the catalogue. */
+typedef struct index_row {
+	int64_t chg, rid;
+	bool newest;
+	const void *old, *item;
+	size_t old_len, len;
+	index_prep *prep; /* or the loop thread's text (owned) */
+} index_row;
+
+/* The thread: the hint for change chg, if one came; drops older ones. */
+static index_prep *prep_take(cat_index *x, int64_t chg)
+{
+	prep_list old = {0};
+	index_prep *found = NULL;
+	pthread_mutex_lock(&x->mu);
+	while (x->queue.head != NULL && x->queue.head->chg <= chg) {
+		index_prep *p = x->queue.head;
+		x->queue.head = p->next;
+		if (x->queue.head == NULL)
+			x->queue.tail = NULL;
+		x->queue.bytes -= p->size;
+		if (p->chg == chg && found == NULL)
+			found = p;
+		else
+			prep_append(&old, p);
+	}
+	pthread_cond_broadcast(&x->room);
+	pthread_mutex_unlock(&x->mu);
+	prep_free(&old);
+	return found;
+}
 
 static uint64_t catalog_last_change(eccp_store *st)
 {
@@ -144,9 +239,11 @@ static int index_holds(eccp_store *ix, int64_t rid)
 
 /* One change into the index (inside its transaction). A first change
  * (old NULL) finds no row: an item's row is only made by its changes. */
-static int index_change(eccp_store *ix, int64_t rid, const void *old, size_t old_len,
-                        bool newest, const void *item, size_t len)
+static int index_change(eccp_store *ix, const index_row *r)
 {
+	int64_t rid = r->rid;
+	const void *old = r->old, *item = r->item;
+	size_t old_len = r->old_len, len = r->len;
 	int rc;
 	if (old != NULL && (rc = index_holds(ix, rid)) != 0) {
 		if (rc < 0 || (rc = catalog_fts_write(ix, rid, old, old_len, true)) < 0)
@@ -160,7 +257,9 @@ static int index_change(eccp_store *ix, int64_t rid, const void *old, size_t old
 			return 0;
 		}
 	}
-	if (!newest || item == NULL)
+	if (r->prep != NULL)
+		return catalog_fts_put(ix, rid, &r->prep->doc, false);
+	if (!r->newest || item == NULL)
 		return 0;
 	rc = catalog_fts_write(ix, rid, item, len, false);
 	if (rc > 0)
@@ -168,14 +267,6 @@ static int index_change(eccp_store *ix, int64_t rid, const void *old, size_t old
 		          (long long)rid);
 	return rc < 0 ? -1 : 0;
 }
-
-/* A change as read from the catalogue. */
-typedef struct index_row {
-	int64_t chg, rid;
-	bool newest;
-	const void *old, *item;
-	size_t old_len, len;
-} index_row;
 
 static const void *blob_copy(eccp_arena *a, sqlite3_stmt *q, int col, size_t *len)
 {
@@ -199,26 +290,46 @@ static int index_read(cat_index *x, int64_t from, eccp_arena *a, index_row **out
 	if (eccp_store_begin(src) != SQLITE_OK)
 		return -1;
 	sqlite3_stmt *q = eccp_store_stmt(
-	    src, "SELECT c.chg, c.rid, c.old, i.chg, b.item FROM changes c"
+	    src, "SELECT c.chg, c.rid, c.old, i.chg, i.id, i.version FROM changes c"
 	         " LEFT JOIN items i ON i.rid = c.rid"
-	         " LEFT JOIN bodies b ON b.rid = c.rid AND i.chg <= c.chg"
 	         " WHERE c.chg > ?1 ORDER BY c.chg LIMIT ?2");
+	sqlite3_stmt *qb = eccp_store_stmt(src, "SELECT item FROM bodies WHERE rid = ?1");
 	int rc = SQLITE_ERROR;
-	if (q != NULL) {
+	if (q != NULL && qb != NULL) {
 		index_row *v = eccp_arena_alloc(a, CAT_INDEX_BATCH * sizeof(*v));
+		*out = v;
 		sqlite3_bind_int64(q, 1, from);
 		sqlite3_bind_int(q, 2, CAT_INDEX_BATCH);
 		while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 			index_row *r = &v[(*n)++];
+			memset(r, 0, sizeof(*r));
 			r->chg = sqlite3_column_int64(q, 0);
 			r->rid = sqlite3_column_int64(q, 1);
 			r->newest = sqlite3_column_type(q, 3) != SQLITE_NULL &&
 			            sqlite3_column_int64(q, 3) <= r->chg;
 			r->old = blob_copy(a, q, 2, &r->old_len);
-			r->item = blob_copy(a, q, 4, &r->len);
+			index_prep *p = prep_take(x, r->chg);
+			const char *id = (const char *)sqlite3_column_text(q, 4);
+			if (p != NULL && r->newest && p->rid == r->rid && id != NULL &&
+			    strcmp(p->id, id) == 0 &&
+			    p->version == (uint64_t)sqlite3_column_int64(q, 5)) {
+				r->prep = p;
+				continue;
+			}
+			free(p);
+			if (!r->newest)
+				continue;
+			sqlite3_bind_int64(qb, 1, r->rid);
+			int rb = sqlite3_step(qb);
+			if (rb == SQLITE_ROW)
+				r->item = blob_copy(a, qb, 0, &r->len);
+			sqlite3_reset(qb);
+			if (rb != SQLITE_ROW && rb != SQLITE_DONE) {
+				rc = rb;
+				break;
+			}
 		}
 		sqlite3_reset(q);
-		*out = v;
 	}
 	if (rc != SQLITE_DONE)
 		eccp_error("index: reading the changes: %s", eccp_store_errmsg(src));
@@ -237,6 +348,8 @@ static int64_t index_batch(cat_index *x, int64_t from)
 	size_t n = 0;
 	int64_t last = from;
 	if (index_read(x, from, &a, &rows, &n) != 0) {
+		for (size_t i = 0; i < n; i++)
+			free(rows[i].prep);
 		eccp_arena_free(&a);
 		return -1;
 	}
@@ -248,8 +361,7 @@ static int64_t index_batch(cat_index *x, int64_t from)
 	int64_t max_rid = failed ? 0 : state_int(ix, "through_rid", 0);
 	for (size_t i = 0; !failed && i < n; i++) {
 		const index_row *r = &rows[i];
-		if (index_change(ix, r->rid, r->old, r->old_len, r->newest, r->item,
-		                 r->len) != 0)
+		if (index_change(ix, r) != 0)
 			failed = true;
 		if (r->rid > max_rid)
 			max_rid = r->rid;
@@ -265,6 +377,8 @@ static int64_t index_batch(cat_index *x, int64_t from)
 		last = -1;
 	}
 	eccp_store_rollback(ix); /* nothing done, or nothing left open */
+	for (size_t i = 0; i < n; i++)
+		free(rows[i].prep);
 	eccp_arena_free(&a);
 	return last;
 }
@@ -303,19 +417,67 @@ static void *index_thread(void *arg)
 
 /* ---- the loop side ------------------------------------------------------- */
 
-/* After every commit of the catalogue: the index has more to do. */
+void catalog_index_offer(catalog *c, eccp_store *st, int64_t chg, int64_t rid,
+                         const char *id, uint64_t version, const cat_fts_doc *d)
+{
+	cat_index *x = c->index;
+	uint64_t mark = eccp_store_txn_mark(st);
+	if (x->pending.head != NULL && x->pending_mark != mark)
+		prep_free(&x->pending); /* made in a transaction rolled back since */
+	x->pending_mark = mark;
+	const char *s[6] = {id, d->title, d->summary, d->body, d->keywords, d->facets};
+	size_t len[6], size = sizeof(index_prep);
+	for (int i = 0; i < 6; i++)
+		size += (len[i] = strlen(s[i])) + 1;
+	if (x->pending.bytes + size > CAT_PREP_MAX)
+		return;
+	index_prep *p = malloc(size);
+	if (p == NULL)
+		return;
+	p->chg = chg;
+	p->rid = rid;
+	p->version = version;
+	p->size = size;
+	char *o = (char *)(p + 1);
+	const char **dst[6] = {(const char **)&p->id, &p->doc.title,    &p->doc.summary,
+	                       &p->doc.body,          &p->doc.keywords, &p->doc.facets};
+	for (int i = 0; i < 6; i++) {
+		memcpy(o, s[i], len[i] + 1);
+		*dst[i] = o;
+		o += len[i] + 1;
+	}
+	prep_append(&x->pending, p);
+}
+
+/* After every commit of the catalogue: the index has more to do, and the
+ * hints of the transaction join the queue. Before the catalog serves, a
+ * full queue holds up the loop thread (catching up, nothing else waits for
+ * it); afterwards the hints are dropped. */
 static void index_committed(void *arg)
 {
 	catalog *c = arg;
 	cat_index *x = c->index;
-	uint64_t last = catalog_last_change(eccp_daemon_store(c->d));
+	eccp_store *st = eccp_daemon_store(c->d);
+	uint64_t last = catalog_last_change(st);
+	prep_list hints = {0};
+	if (x->pending_mark == eccp_store_committed_mark(st))
+		hints = x->pending;
+	else
+		prep_free(&x->pending);
+	x->pending = (prep_list){0};
 	pthread_mutex_lock(&x->mu);
 	if (last > x->wanted) {
 		x->wanted = last;
 		set_lag(x);
 		pthread_cond_signal(&x->work);
 	}
+	while (hints.head != NULL && !x->serving && !x->stop &&
+	       x->queue.bytes + hints.bytes > CAT_PREP_MAX && x->through < x->wanted)
+		pthread_cond_wait(&x->room, &x->mu);
+	if (x->queue.bytes + hints.bytes <= CAT_PREP_MAX)
+		prep_move(&x->queue, &hints);
 	pthread_mutex_unlock(&x->mu);
+	prep_free(&hints);
 }
 
 static void index_progress(uv_async_t *h)
@@ -325,6 +487,8 @@ static void index_progress(uv_async_t *h)
 		return;
 	pthread_mutex_lock(&x->mu);
 	bool caught_up = x->through >= x->ready_at;
+	if (caught_up)
+		x->serving = true;
 	pthread_mutex_unlock(&x->mu);
 	if (caught_up) {
 		void (*ready)(void *) = x->ready;
@@ -502,6 +666,7 @@ int catalog_index_open(catalog *c, char *err, size_t errlen)
 	pthread_mutex_init(&x->mu, NULL);
 	pthread_cond_init(&x->work, NULL);
 	pthread_cond_init(&x->done, NULL);
+	pthread_cond_init(&x->room, NULL);
 	if (!catalog_index_path(eccp_store_path(st), x->path, sizeof(x->path))) {
 		snprintf(err, errlen, "the index's path is too long");
 		return -1;
@@ -561,6 +726,7 @@ static void index_stop_thread(cat_index *x)
 	x->stop = true;
 	pthread_cond_broadcast(&x->work);
 	pthread_cond_broadcast(&x->done);
+	pthread_cond_broadcast(&x->room);
 	pthread_mutex_unlock(&x->mu);
 	pthread_join(x->thread, NULL);
 	x->started = false;
@@ -573,6 +739,9 @@ static void index_free(cat_index *x)
 	pthread_mutex_destroy(&x->mu);
 	pthread_cond_destroy(&x->work);
 	pthread_cond_destroy(&x->done);
+	pthread_cond_destroy(&x->room);
+	prep_free(&x->queue);
+	prep_free(&x->pending);
 	free(x);
 }
 
