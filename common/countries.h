@@ -10,8 +10,9 @@
 typedef struct eccp_country {
 	const char *code; /* "DE" */
 	const char *name; /* "Germany" */
-	bool europe;	  /* geographically/politically European (incl. UK, NO, CH, UA, TR, …) */
-	bool eu;	  /* EU member state (27) */
+	bool europe; /* geographically/politically European (incl. UK, NO, CH, UA, TR, …)
+	              */
+	bool eu;     /* EU member state (27) */
 } eccp_country;
 
 /* The country with this code (exactly two upper-case letters), or NULL. */

@@ -8,7 +8,8 @@
 void eccp_sha256(const void *data, size_t len, uint8_t out[ECCP_SHA256_LEN])
 {
 	unsigned int n = 0;
-	if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1 || n != ECCP_SHA256_LEN)
+	if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1 ||
+	    n != ECCP_SHA256_LEN)
 		abort(); /* only fails without memory or a broken libcrypto */
 }
 
@@ -25,7 +26,7 @@ void eccp_sha256_hex(const void *data, size_t len, char out[2 * ECCP_SHA256_LEN 
 }
 
 void eccp_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
-		      uint8_t out[ECCP_SHA256_LEN])
+                      uint8_t out[ECCP_SHA256_LEN])
 {
 	unsigned int n = 0;
 	if (HMAC(EVP_sha256(), key, (int)key_len, data, len, out, &n) == NULL ||

@@ -12,7 +12,7 @@ void eccp_sha256(const void *data, size_t len, uint8_t out[ECCP_SHA256_LEN]);
 /* Lower-case hex of the SHA-256 of data, NUL-terminated. */
 void eccp_sha256_hex(const void *data, size_t len, char out[2 * ECCP_SHA256_LEN + 1]);
 void eccp_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
-		      uint8_t out[ECCP_SHA256_LEN]);
+                      uint8_t out[ECCP_SHA256_LEN]);
 /* Compares in time that depends only on len, never on where they differ. */
 bool eccp_ct_equal(const void *a, const void *b, size_t len);
 

@@ -259,7 +259,9 @@ int eccp_store_open(const eccp_store_opts *o, eccp_store **out, char *err, size_
 	         ro ? "" : "PRAGMA journal_mode = WAL;", sync,
 	         /* KiB: the writer keeps the hot pages of what it changes; a
 	          * reader, one of several, pages through what it reads. */
-	         ro ? -8192 : -32768);
+	         o->cache_kib > 0 ? -o->cache_kib
+	         : ro             ? -8192
+	                          : -32768);
 	char *msg = NULL;
 	if (sqlite3_exec(s->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", o->path,

@@ -36,6 +36,9 @@ typedef struct eccp_store_opts {
 	/* WAL pages after which the store's thread checkpoints (0: 4000,
 	 * 16 MiB); at four times as many the writer checkpoints itself. */
 	int checkpoint_pages;
+	/* Page cache in KiB (0: 32 MiB for a write connection, 8 MiB for a
+	 * read-only one). */
+	int cache_kib;
 } eccp_store_opts;
 
 /* Opens (creating the file and its directory if needed) and migrates. On

@@ -9,7 +9,7 @@ What it asserts, per round:
   * the catalog catches up (its cursor on ingest == ingest's head) within a
     deadline, and `eccp list call --all` returns exactly 20,000 calls whose
     external ids are exactly {PREFIX-0 .. PREFIX-19999}, each once, each at
-    version "1";
+    version "1"; searches through the full-text index count 20,000 too;
   * the repair path ran: eccp_bus_gaps_repaired_total > 0 on the catalog
     after the kills (its counters restart with the process, so this is the
     last incarnation's own count);
@@ -146,6 +146,19 @@ def one_round(rnd, rng, seed):
               "the catalog repaired no gap after the kills: the repair path never ran")
         check(c.metric("catalog", "eccp_bus_cursor", {"origin": "ingest"}) == COUNT,
               "catalog cursor metric is not %d" % COUNT)
+
+        # The full-text index (its own store, written by its own thread, killed
+        # with the catalog) holds every call exactly once: counted by a filter,
+        # by a word every call has, and by a word of one call.
+        for args, want in ((["--org", "org_pump", "--kind", "call"], COUNT),
+                           (["cooperation", "--kind", "call"], COUNT),
+                           (["pump", "%d" % (COUNT - 1)], 1)):
+            r = c.cli("search", *args, "--limit", "1", timeout=60)
+            check(r.rc == 0, "eccp search %s failed: %r" % (" ".join(args), r))
+            check(r.json["total"] == str(want), "eccp search %s: total %s, expected %d"
+                  % (" ".join(args), r.json["total"], want))
+        check(c.metric("catalog", "eccp_catalog_index_lag") == 0,
+              "the catalog's index lags after catching up")
 
         for name in ("catalog", "ingest", "broker"):
             d = c.daemons[name]

@@ -28,6 +28,7 @@ import collections
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -1297,16 +1298,29 @@ class Catalog(CatalogBase):
 
     # ---- 10 -----------------------------------------------------------------------
 
-    def test_10_rebuild_from_empty_store(self):
-        with self.platform() as c:
-            # some history to replay: an update, a withdrawal, a re-publication
-            self.submit(c, "news", dict(by_ext()["nw-strasse"][1],
-                                        title="Neue Stra\u00dfe er\u00f6ffnet"))
-            self.withdraw(c, self.ids["cl-boston"])
-            self.withdraw(c, self.ids["ca-cosme"])
-            self.submit(c, "call", dict(by_ext()["ca-cosme"][1], title="COSME call, reopened"))
-            head = c.wait_caught_up()
-            queries = [
+    def make_history(self, c):
+        """An update, a withdrawal, a re-publication."""
+        self.submit(c, "news", dict(by_ext()["nw-strasse"][1],
+                                    title="Neue Stra\u00dfe er\u00f6ffnet"))
+        self.withdraw(c, self.ids["cl-boston"])
+        self.withdraw(c, self.ids["ca-cosme"])
+        self.submit(c, "call", dict(by_ext()["ca-cosme"][1], title="COSME call, reopened"))
+        return c.wait_caught_up()
+
+    def answers(self, c, queries):
+        out = [strip_request_id(c.rpc("catalog", q)) for q in queries]
+        for q, r in zip(queries, out):
+            self.assertEqual(code(r), OK, (q, r))
+        return out
+
+    def assert_same_answers(self, c, queries, before):
+        after = self.answers(c, queries)
+        for q, b, a in zip(queries, before, after):
+            with self.subTest(query=json.dumps(q)[:100]):
+                self.assertEqual(a, b)
+
+    def catalogue_queries(self):
+        return [
                 {"stats": {}},
                 {"stats": {"asOf": "2019-02-01T00:00:00Z"}},
                 {"search": {"limit": 500, "facets": True, "asOf": "2019-02-01T00:00:00Z"}},
@@ -1322,9 +1336,12 @@ class Catalog(CatalogBase):
                 {"get": {"id": self.ids["ca-cosme"]}},
                 {"get": {"id": self.ids["cl-boston"]}},
             ]
-            before = [strip_request_id(c.rpc("catalog", q)) for q in queries]
-            for q, r in zip(queries, before):
-                self.assertEqual(code(r), OK, (q, r))
+
+    def test_10_rebuild_from_empty_store(self):
+        with self.platform() as c:
+            head = self.make_history(c)
+            queries = self.catalogue_queries()
+            before = self.answers(c, queries)
             # the history shows before the rebuild
             self.assertEqual(self.found(c, text="reopened"), {"ca-cosme"})
             self.assertNotIn("cl-boston", self.found(c, kinds=[CLUSTER]))
@@ -1337,11 +1354,98 @@ class Catalog(CatalogBase):
                 os.remove(os.path.join(store, name))
             c.catalog.start()
             self.assertEqual(c.wait_caught_up(), head)
-            after = [strip_request_id(c.rpc("catalog", q)) for q in queries]
-            for q, b, a in zip(queries, before, after):
-                with self.subTest(query=json.dumps(q)[:100]):
-                    self.assertEqual(a, b)
+            self.assert_same_answers(c, queries, before)
             self.assertTrue(any(n.startswith("catalog.db") for n in os.listdir(store)))
+            self.assertTrue(any(n.startswith("catalog-index.db") for n in os.listdir(store)))
+
+    # ---- 15, 16: the full-text index in its own store -------------------------------
+
+    def test_15_index_made_again_when_it_does_not_fit(self):
+        """The index (catalog-index.db) is made again from the catalogue when it
+        is lost, belongs to another catalogue, or is ahead of the catalogue (a
+        catalogue that lost its last commits); answers are the same after."""
+        with self.platform() as c:
+            self.make_history(c)
+            store = os.path.join(c.tmp, "catalog")
+
+            def files(prefix):
+                return [n for n in os.listdir(store) if n.startswith(prefix + ".db")
+                        or n.startswith(prefix + ".db-")]
+
+            def remove(prefix):
+                for n in files(prefix):
+                    os.remove(os.path.join(store, n))
+
+            def rebuilt(why):
+                msgs = [m for m in c.catalog.log_messages() if "indexing all" in m]
+                self.assertTrue(any(why in m for m in msgs), (why, msgs))
+
+            queries = self.catalogue_queries()
+            before = self.answers(c, queries)
+
+            # -- lost --
+            c.catalog.stop()
+            remove("catalog-index")
+            c.catalog.start()
+            c.wait_caught_up()
+            rebuilt("it is new")
+            self.assert_same_answers(c, queries, before)
+            self.assertEqual(c.catalog.metric("eccp_catalog_index_lag"), 0)
+
+            # -- ahead of the catalogue: the catalogue as it was, the index
+            # after more was applied (an update and a new event) --
+            c.catalog.stop()
+            saved = os.path.join(c.tmp, "catalog-saved")
+            os.makedirs(saved)
+            for n in files("catalog"):
+                shutil.copy(os.path.join(store, n), os.path.join(saved, n))
+            c.catalog.start()
+            ev = by_ext()["ev-munich"][1]
+            self.submit(c, "event", dict(ev, title="Zukunftsforum M\u00fcnchen"))
+            r = self.submit(c, "event", dict(ev, externalId="ev-extra",
+                                             title="Extraordinary forum",
+                                             startTime="2019-03-03T09:00:00Z",
+                                             endTime="2019-03-03T17:00:00Z", city="Graz",
+                                             country="AT"))
+            self.track(c, r, "ev-extra")
+            head = c.wait_caught_up()
+            self.assertEqual(self.found(c, text="extraordinary"), {"ev-extra"})
+            self.assertEqual(self.found(c, text="zukunftsforum"), {"ev-munich"})
+            queries = self.catalogue_queries() + [
+                {"search": {"text": "forum", "limit": 500}},
+                {"search": {"text": "mobilitatskongress"}}]
+            before = self.answers(c, queries)
+            c.catalog.stop()
+            remove("catalog")
+            for n in os.listdir(saved):
+                shutil.copy(os.path.join(saved, n), os.path.join(store, n))
+            c.catalog.start()
+            self.assertEqual(c.wait_caught_up(), head)
+            rebuilt("ahead of the catalogue")
+            self.assert_same_answers(c, queries, before)
+
+            # -- made for another catalogue: the catalogue rebuilt by replay
+            # beside the old index --
+            c.catalog.stop()
+            remove("catalog")
+            c.catalog.start()
+            self.assertEqual(c.wait_caught_up(), head)
+            rebuilt("another catalogue")
+            self.assert_same_answers(c, queries, before)
+
+    def test_16_search_sees_what_was_applied(self):
+        """Once the catalog has applied an item, searches find it: the index is
+        written on its own thread, and a search waits until it holds every
+        change applied before the search arrived."""
+        with self.platform() as c:
+            for rnd in range(3):
+                with self.subTest(round=rnd):
+                    c.pump(1500, clients=8, prefix="rw%d" % rnd, batch=100)
+                    c.wait_caught_up()
+                    r = self.search(c, organisationIds=["org_pump"], kinds=[CALL],
+                                    limit=1)
+                    self.assertEqual(int(r["total"]), 1500 * (rnd + 1), r)
+            self.assertEqual(c.catalog.metric("eccp_catalog_index_lag"), 0)
 
 
 if __name__ == "__main__":

@@ -314,6 +314,26 @@ static void test_label_escaping(void **state)
 	free(text);
 }
 
+/* A service's own gauges: rendered with help, type and value; slots run
+ * out cleanly. */
+static void test_service_gauges(void **state)
+{
+	(void)state;
+	eccp_service_gauge *g =
+	    eccp_metrics_gauge("catalog_index_lag", "Changes to index.");
+	assert_non_null(g);
+	atomic_store(&g->value, 42);
+	char *text = eccp_metrics_render("catalog", 0, 1);
+	assert_non_null(text);
+	assert_line(text, "# HELP eccp_catalog_index_lag Changes to index.");
+	assert_line(text, "# TYPE eccp_catalog_index_lag gauge");
+	assert_line(text, "eccp_catalog_index_lag{service=\"catalog\"} 42");
+	free(text);
+	for (int i = 1; i < ECCP_METRICS_MAX_GAUGES; i++)
+		assert_non_null(eccp_metrics_gauge("g", "h"));
+	assert_null(eccp_metrics_gauge("one_too_many", "h"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -326,6 +346,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_origin_lag, reset_metrics),
 	    cmocka_unit_test_setup(test_no_origins, reset_metrics),
 	    cmocka_unit_test_setup(test_label_escaping, reset_metrics),
+	    cmocka_unit_test_setup(test_service_gauges, reset_metrics),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -495,6 +495,53 @@ static void test_txn_mark(void **state)
 	eccp_store_close(s);
 }
 
+/* The commit hook runs after each successful COMMIT only, and
+ * eccp_store_committed_mark names the transaction it ended. */
+static void count_commit(void *arg)
+{
+	(*(int *)arg)++;
+}
+
+static void test_on_commit(void **state)
+{
+	fx *f = *state;
+	static const char *const steps[] = {"CREATE TABLE t (x INTEGER UNIQUE);"};
+	eccp_store *s = open_ok(f, steps, 1);
+	int commits = 0;
+	eccp_store_on_commit(s, count_commit, &commits);
+
+	assert_int_equal(eccp_store_begin(s), SQLITE_OK);
+	uint64_t m1 = eccp_store_txn_mark(s);
+	assert_int_equal(eccp_store_exec(s, "INSERT INTO t VALUES (1)"), SQLITE_OK);
+	assert_int_equal(eccp_store_commit(s), SQLITE_OK);
+	assert_int_equal(commits, 1);
+	assert_int_equal(eccp_store_committed_mark(s), m1);
+
+	/* rolled back: no call, the last committed mark stays */
+	assert_int_equal(eccp_store_begin(s), SQLITE_OK);
+	uint64_t m2 = eccp_store_txn_mark(s);
+	eccp_store_rollback(s);
+	assert_int_equal(commits, 1);
+	assert_int_equal(eccp_store_committed_mark(s), m1);
+
+	/* a savepoint rolled back inside: the mark after it is the one committed */
+	assert_int_equal(eccp_store_begin(s), SQLITE_OK);
+	assert_int_equal(eccp_store_savepoint(s), SQLITE_OK);
+	eccp_store_rollback_to(s);
+	uint64_t m3 = eccp_store_txn_mark(s);
+	assert_true(m3 != m1 && m3 != m2);
+	assert_int_equal(eccp_store_commit(s), SQLITE_OK);
+	assert_int_equal(commits, 2);
+	assert_int_equal(eccp_store_committed_mark(s), m3);
+
+	/* removed: no more calls */
+	eccp_store_on_commit(s, NULL, NULL);
+	assert_int_equal(eccp_store_begin(s), SQLITE_OK);
+	assert_int_equal(eccp_store_commit(s), SQLITE_OK);
+	assert_int_equal(commits, 2);
+	eccp_store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -518,6 +565,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_background_checkpoint, fx_setup,
 	                                    fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_txn_mark, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_on_commit, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_readonly_open_missing_file, fx_setup,
 	                                    fx_teardown),
 	};
