@@ -544,6 +544,9 @@ fail:
 		eccp_outbox_close(d->outbox);
 		d->outbox = NULL;
 	}
+	/* the service's threads stop before its handles close */
+	if (svc->stop && d->state)
+		svc->stop(d->state);
 	daemon_release_signals(d);
 	uv_walk(&d->loop, daemon_close_walk, NULL);
 	uv_run(&d->loop, UV_RUN_DEFAULT);

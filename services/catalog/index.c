@@ -17,15 +17,16 @@
  *     current body is indexed; otherwise a later change will do it (and
  *     finds no row to delete).
  * and moves "through" to the last change. Only then may the catalogue delete
- * the changes it has done (catalog_index_forget), so a crash of either side
- * loses nothing: the index store is synchronous=FULL, and at start whatever
- * comes after "through" is done again.
+ * the changes it has done (catalog_index_forget), so a crash of the process
+ * loses nothing: at start whatever comes after "through" is done again.
  *
  * The index belongs to one catalogue (its store id) and one way of making
  * rows (CAT_INDEX_FORMAT). If it does not, or if it is ahead of the
- * catalogue (which lost its last commits in a power cut: the catalogue is
- * synchronous=NORMAL), or behind what the catalogue still has, it is made
- * again from every item.
+ * catalogue, or behind the changes the catalogue still has, it is made again
+ * from every item. Both stores are synchronous=NORMAL, so a power cut may
+ * take the last commits of either; that is when the index can end up ahead
+ * or behind, and being made again is the price (an fsync per indexing
+ * transaction would be paid all the time, by ingest's fsyncs too).
  *
  * Segments are merged rarely while indexing and tidied when there is
  * nothing to index (index_tidy_step), as an LSM tree compacts in the
@@ -48,8 +49,10 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Bump when doc_of (apply.c) makes other words from the same item: a row
- * can only be deleted with the words it was made of. */
+/* Bump when the same item would make other words: doc_of and the facet
+ * words (apply.c), the "eccp" tokenizer and its folding (common/text.c), the
+ * country table. A row of a contentless index can only be deleted with the
+ * words it was made of; another format makes the index again. */
 #define CAT_INDEX_FORMAT 1
 #define CAT_INDEX_BATCH  5000
 /* Page caches: the index's writer appends segments and reads them back to
@@ -210,7 +213,9 @@ static uint64_t catalog_last_change(eccp_store *st)
 static void set_lag(cat_index *x)
 {
 	if (x->lag != NULL)
-		atomic_store(&x->lag->value, (long long)(x->wanted - x->through));
+		atomic_store(&x->lag->value, x->wanted > x->through
+		                                 ? (long long)(x->wanted - x->through)
+		                                 : 0);
 }
 
 /* ---- the thread ---------------------------------------------------------- */
@@ -268,12 +273,14 @@ static int index_change(eccp_store *ix, const index_row *r)
 		if (rc < 0 || (rc = catalog_fts_write(ix, rid, old, old_len, true)) < 0)
 			return -1;
 		if (rc > 0) {
-			/* its row stays, with words of the version it replaced */
-			eccp_warn(
+			/* The row cannot be deleted, and deleting it later with other
+			 * words would damage the index: it is made again at the next
+			 * start, and until then keeps the old words. */
+			eccp_error(
 			    "index: item %lld: the version it replaced is unreadable;"
-			    " its old words stay",
+			    " the index will be made again at the next start",
 			    (long long)rid);
-			return 0;
+			return state_set(ix, "format", 0);
 		}
 	}
 	if (r->prep != NULL)
@@ -300,14 +307,18 @@ static const void *blob_copy(eccp_arena *a, sqlite3_stmt *q, int col, size_t *le
 
 /* Reads up to CAT_INDEX_BATCH changes after from, in a read transaction of
  * the catalogue that ends at once: a reader that stayed while the rows are
- * indexed would keep the catalogue's WAL from starting again. */
+ * indexed would keep the catalogue's WAL from starting again. *seen is the
+ * catalogue's last change in that snapshot: what the batch decides (an item
+ * skipped because a later change will index it) holds only as long as the
+ * catalogue keeps that change. */
 static int index_read(cat_index *x, int64_t from, eccp_arena *a, index_row **out,
-                      size_t *n)
+                      size_t *n, uint64_t *seen)
 {
 	eccp_store *src = x->src;
 	*n = 0;
 	if (eccp_store_begin(src) != SQLITE_OK)
 		return -1;
+	*seen = catalog_last_change(src);
 	sqlite3_stmt *q = eccp_store_stmt(
 	    src, "SELECT c.chg, c.rid, c.old, i.chg, i.id, i.version FROM changes c"
 	         " LEFT JOIN items i ON i.rid = c.rid"
@@ -366,7 +377,8 @@ static int64_t index_batch(cat_index *x, int64_t from)
 	index_row *rows = NULL;
 	size_t n = 0;
 	int64_t last = from;
-	if (index_read(x, from, &a, &rows, &n) != 0) {
+	uint64_t seen = 0;
+	if (index_read(x, from, &a, &rows, &n, &seen) != 0) {
 		for (size_t i = 0; i < n; i++)
 			free(rows[i].prep);
 		eccp_arena_free(&a);
@@ -389,6 +401,7 @@ static int64_t index_batch(cat_index *x, int64_t from)
 		last = rows[n - 1].chg;
 		failed = state_set(ix, "through", last) != 0 ||
 		         state_set(ix, "through_rid", max_rid) != 0 ||
+		         state_set(ix, "seen", (int64_t)seen) != 0 ||
 		         eccp_store_commit(ix) != SQLITE_OK;
 	}
 	if (failed) {
@@ -527,9 +540,24 @@ static void index_committed(void *arg)
 		set_lag(x);
 		pthread_cond_signal(&x->work);
 	}
-	while (hints.head != NULL && !x->serving && !x->stop &&
+	/* hints the thread has gone past are of no use */
+	while (hints.head != NULL && (uint64_t)hints.head->chg <= x->through) {
+		index_prep *p = hints.head;
+		hints.head = p->next;
+		hints.bytes -= p->size;
+		free(p);
+	}
+	if (hints.head == NULL)
+		hints.tail = NULL;
+	/* a thread that fails to write cannot make room: wait a second at most,
+	 * then go on without the hints */
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 1;
+	int rc = 0;
+	while (hints.head != NULL && !x->serving && !x->stop && rc != ETIMEDOUT &&
 	       x->queue.bytes + hints.bytes > CAT_PREP_MAX && x->through < x->wanted)
-		pthread_cond_wait(&x->room, &x->mu);
+		rc = pthread_cond_timedwait(&x->room, &x->mu, &until);
 	if (x->queue.bytes + hints.bytes <= CAT_PREP_MAX)
 		prep_move(&x->queue, &hints);
 	pthread_mutex_unlock(&x->mu);
@@ -629,7 +657,7 @@ static int index_store_open(cat_index *x, char *err, size_t errlen)
 {
 	eccp_store_opts o = {
 	    .path = x->path,
-	    .synchronous = "FULL",
+	    .synchronous = "NORMAL",
 	    .migrations = index_migrations,
 	    .n_migrations = ECCP_ARRAY_LEN(index_migrations),
 	    .init = catalog_fts_init,
@@ -645,19 +673,20 @@ static const char *index_mismatch(cat_index *x, eccp_store *st, uint64_t *throug
 	    eccp_store_stmt(x->ix, "SELECT v FROM state WHERE k = 'store_id'");
 	if (q == NULL)
 		return "its state is unreadable";
-	bool same = sqlite3_step(q) == SQLITE_ROW &&
-	            sqlite3_column_type(q, 0) == SQLITE_TEXT &&
-	            strcmp((const char *)sqlite3_column_text(q, 0), x->store_id) == 0;
+	const unsigned char *id =
+	    sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_text(q, 0) : NULL;
+	bool same = id != NULL && strcmp((const char *)id, x->store_id) == 0;
 	sqlite3_reset(q);
 	if (!same)
 		return "it is new or was made for another catalogue";
 	if (state_int(x->ix, "format", 0) != CAT_INDEX_FORMAT)
 		return "it was made by another version";
 	int64_t t = state_int(x->ix, "through", -1);
+	int64_t seen = state_int(x->ix, "seen", -1);
 	uint64_t last = catalog_last_change(st);
 	int64_t first = eccp_store_query_int(st, "SELECT MIN(chg) FROM changes", false, 0,
 	                                     (int64_t)last + 1);
-	if (t < 0 || (uint64_t)t > last)
+	if (t < 0 || seen < t || (uint64_t)seen > last)
 		return "it is ahead of the catalogue (which lost its last commits)";
 	if (t < first - 1)
 		return "changes it has not made are gone";
@@ -707,6 +736,7 @@ static int index_reset(cat_index *x, eccp_store *st, char *err, size_t errlen)
 	sqlite3_reset(q);
 	if (rc != SQLITE_DONE || state_set(x->ix, "format", CAT_INDEX_FORMAT) != 0 ||
 	    state_set(x->ix, "through", (int64_t)last) != 0 ||
+	    state_set(x->ix, "seen", (int64_t)catalog_last_change(st)) != 0 ||
 	    eccp_store_commit(x->ix) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", x->path, eccp_store_errmsg(x->ix));
 		eccp_store_rollback(x->ix);
@@ -744,10 +774,15 @@ int catalog_index_open(catalog *c, char *err, size_t errlen)
 	snprintf(x->store_id, sizeof(x->store_id), "%s", sqlite3_column_text(q, 0));
 	sqlite3_reset(q);
 
-	if (index_store_open(x, err, errlen) != 0)
-		return -1;
+	/* The index is made from the catalogue: one that cannot be opened
+	 * (damaged, or from a newer version) is made again too. */
 	uint64_t through = 0;
-	const char *why = index_mismatch(x, st, &through);
+	char cannot[600];
+	const char *why = cannot;
+	if (index_store_open(x, err, errlen) != 0)
+		snprintf(cannot, sizeof(cannot), "it cannot be opened (%s)", err);
+	else
+		why = index_mismatch(x, st, &through);
 	if (why != NULL) {
 		int64_t items =
 		    eccp_store_query_int(st, "SELECT COUNT(*) FROM items", false, 0, 0);

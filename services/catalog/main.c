@@ -69,7 +69,7 @@ static const char *const catalog_migrations[] = {
     " rid INTEGER NOT NULL,"
     " old BLOB);" /* the packed item the change replaced */
     "CREATE TABLE meta (k TEXT PRIMARY KEY, v ANY) WITHOUT ROWID;"
-    "INSERT INTO meta VALUES ('store_id', lower(hex(randomblob(16))));",
+    "INSERT INTO meta VALUES ('store_id', 'c' || lower(hex(randomblob(16))));",
 };
 
 static const eccp_option catalog_options[] = {

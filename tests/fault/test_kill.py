@@ -157,6 +157,7 @@ def one_round(rnd, rng, seed):
             check(r.rc == 0, "eccp search %s failed: %r" % (" ".join(args), r))
             check(r.json["total"] == str(want), "eccp search %s: total %s, expected %d"
                   % (" ".join(args), r.json["total"], want))
+            log("eccp search %s: %s found" % (" ".join(args), r.json["total"]))
         check(c.metric("catalog", "eccp_catalog_index_lag") == 0,
               "the catalog's index lags after catching up")
 

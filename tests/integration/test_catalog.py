@@ -1362,8 +1362,9 @@ class Catalog(CatalogBase):
 
     def test_15_index_made_again_when_it_does_not_fit(self):
         """The index (catalog-index.db) is made again from the catalogue when it
-        is lost, belongs to another catalogue, or is ahead of the catalogue (a
-        catalogue that lost its last commits); answers are the same after."""
+        is lost, is ahead of the catalogue (a catalogue that lost its last
+        commits), belongs to another catalogue, or is damaged; answers are the
+        same after."""
         with self.platform() as c:
             self.make_history(c)
             store = os.path.join(c.tmp, "catalog")
@@ -1431,6 +1432,16 @@ class Catalog(CatalogBase):
             c.catalog.start()
             self.assertEqual(c.wait_caught_up(), head)
             rebuilt("another catalogue")
+            self.assert_same_answers(c, queries, before)
+
+            # -- damaged: not a database any more --
+            c.catalog.stop()
+            remove("catalog-index")
+            with open(os.path.join(store, "catalog-index.db"), "wb") as f:
+                f.write(b"this is not an SQLite database" * 1000)
+            c.catalog.start()
+            self.assertEqual(c.wait_caught_up(), head)
+            rebuilt("cannot be opened")
             self.assert_same_answers(c, queries, before)
 
     def test_16_search_sees_what_was_applied(self):
