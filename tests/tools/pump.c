@@ -16,6 +16,7 @@
 #include "util.h"
 #include "pump_item.h"
 
+#include "eccp/v1/catalog.pb-c.h"
 #include "eccp/v1/ingest.pb-c.h"
 
 #include <pthread.h>
@@ -294,6 +295,37 @@ static void *pump_client(void *arg)
 }
 
 /* Waits until the catalog's cursor on ingest reaches ingest's head. */
+/* How many items of --org a search finds (through the full-text index: the
+ * facet word of the organisation), or -1. */
+static long long pump_searchable(pump *p, eccp_rpc_client *cc, eccp_arena *a)
+{
+	char *orgs[1] = {(char *)p->org};
+	Eccp__V1__SearchRequest s = ECCP__V1__SEARCH_REQUEST__INIT;
+	s.organisation_ids = orgs;
+	s.n_organisation_ids = 1;
+	s.limit = 1;
+	Eccp__V1__CatalogRequest rq = ECCP__V1__CATALOG_REQUEST__INIT;
+	char rid[33];
+	eccp_rpc_request_id(rid);
+	rq.request_id = rid;
+	rq.method_case = ECCP__V1__CATALOG_REQUEST__METHOD_SEARCH;
+	rq.search = &s;
+	ProtobufCMessage *resp = NULL;
+	char err[256];
+	if (eccp_rpc_client_call(cc, &rq.base, &eccp__v1__catalog_response__descriptor,
+	                         eccp_arena_allocator(a), 5000, &resp, err,
+	                         sizeof(err)) != 0)
+		return -1;
+	Eccp__V1__CatalogResponse *r = (Eccp__V1__CatalogResponse *)resp;
+	if ((r->status && r->status->code != 0) ||
+	    r->method_case != ECCP__V1__CATALOG_RESPONSE__METHOD_SEARCH)
+		return -1;
+	return (long long)r->search->total;
+}
+
+/* Waits until the catalog has applied everything ingest has (its cursor on
+ * ingest reaches ingest's head) and a search finds at least as many items of
+ * --org as were acknowledged: the catalog's full-text index has them too. */
 static int pump_wait_catalog(pump *p, const char *catalog_url, uint64_t *head_out)
 {
 	char err[256];
@@ -318,7 +350,8 @@ static int pump_wait_catalog(pump *p, const char *catalog_url, uint64_t *head_ou
 		    eccp_rpc_info(cc, &a, 2000, &ic, err, sizeof(err)) == 0) {
 			for (size_t k = 0; k < ic->n_cursors; k++)
 				if (strcmp(ic->cursors[k]->origin, "ingest") == 0 &&
-				    ic->cursors[k]->seq >= head)
+				    ic->cursors[k]->seq >= head &&
+				    pump_searchable(p, cc, &a) >= atomic_load(&p->acked))
 					rc = 0;
 		}
 		eccp_arena_free(&a);
