@@ -198,3 +198,13 @@ void ingest_buckets_free(ingest *in)
 	free(in->buckets);
 	in->buckets = NULL;
 }
+
+void ingest_whoami(eccp_rpc_call *call)
+{
+	ingest_caller who;
+	if (!ingest_authenticate(call->svc, call, &who))
+		return;
+	Eccp__V1__WhoamiResponse *r = eccp_rpc_result(call);
+	r->admin = who.admin;
+	r->organisation_id = who.admin ? "" : (char *)who.org_id;
+}

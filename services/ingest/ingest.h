@@ -72,5 +72,6 @@ void ingest_org_list(eccp_rpc_call *call);   /* ECCP_RPC_LOOP */
 void ingest_key_create(eccp_rpc_call *call); /* ECCP_RPC_WRITE */
 void ingest_key_list(eccp_rpc_call *call);   /* ECCP_RPC_LOOP */
 void ingest_key_revoke(eccp_rpc_call *call); /* ECCP_RPC_WRITE */
+void ingest_whoami(eccp_rpc_call *call);     /* ECCP_RPC_READ */
 
 #endif

@@ -62,6 +62,7 @@ static const eccp_rpc_method ingest_methods[] = {
     {ECCP__V1__INGEST_REQUEST__METHOD_KEY_LIST, ECCP_RPC_LOOP, ingest_key_list, NULL},
     {ECCP__V1__INGEST_REQUEST__METHOD_KEY_REVOKE, ECCP_RPC_WRITE, ingest_key_revoke,
      NULL},
+    {ECCP__V1__INGEST_REQUEST__METHOD_WHOAMI, ECCP_RPC_READ, ingest_whoami, NULL},
 };
 
 /* The admin key (kept only as its hash) and the rate limit. */

@@ -318,8 +318,18 @@ class Ingest(RpcTestCase):
                          "keyRevoke")
             self.assertEqual(rv["key"]["id"], k2["key"]["id"])
             self.assertRegex(rv["key"].get("revokedTime", ""), TIME_RE)
+            # Whoami (for other services that take the platform's keys):
+            # the key's organisation, the admin, or the same refusals.
+            self.assertEqual(self.ok(c.rpc("ingest", {"whoami": {}}, key=key_a),
+                                     "whoami"), {"organisationId": ORG_A})
+            self.assertEqual(self.ok(c.rpc("ingest", {"whoami": {}}), "whoami"),
+                             {"admin": True})
+            self.fails(c.rpc("ingest", {"whoami": {}}, key=unknown), "UNAUTHENTICATED",
+                       "unknown API key")
             st = self.fails(self.submit(c, "call", a_call("alpha-3"), key=k2["secret"]),
                             "UNAUTHENTICATED", "revoked")
+            self.fails(c.rpc("ingest", {"whoami": {}}, key=k2["secret"]), "UNAUTHENTICATED",
+                       "revoked")
             self.assertIn(k2["key"]["id"], st["message"])
             self.fails(c.rpc("ingest", {"keyList": {}}, key=k2["secret"]), "UNAUTHENTICATED",
                        "revoked")
