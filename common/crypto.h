@@ -13,6 +13,10 @@ void eccp_sha256(const void *data, size_t len, uint8_t out[ECCP_SHA256_LEN]);
 void eccp_sha256_hex(const void *data, size_t len, char out[2 * ECCP_SHA256_LEN + 1]);
 void eccp_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
                       uint8_t out[ECCP_SHA256_LEN]);
+/* Standard base64 (RFC 4648, padded) of data into out, which has room for
+ * ECCP_BASE64_LEN(len) + 1 bytes; NUL-terminated. Returns the length. */
+#define ECCP_BASE64_LEN(n) (((n) + 2) / 3 * 4)
+size_t eccp_base64(const void *data, size_t len, char *out);
 /* Compares in time that depends only on len, never on where they differ. */
 bool eccp_ct_equal(const void *a, const void *b, size_t len);
 

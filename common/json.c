@@ -7,6 +7,8 @@
  * every syntax error is reported by offset whatever the schema says. */
 #include "json.h"
 
+#include "crypto.h"
+
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -370,23 +372,10 @@ static void json_put_name(struct json_out *o, const char *name)
 
 static void json_put_base64(struct json_out *o, const uint8_t *p, size_t n)
 {
-	static const char tab[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char q[4];
-
+	char q[ECCP_BASE64_LEN(48) + 1]; /* 48 bytes at a time */
 	json_putc(o, '"');
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)p[i] << 16;
-		if (i + 1 < n)
-			v |= (uint32_t)p[i + 1] << 8;
-		if (i + 2 < n)
-			v |= p[i + 2];
-		q[0] = tab[v >> 18];
-		q[1] = tab[(v >> 12) & 63];
-		q[2] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
-		q[3] = i + 2 < n ? tab[v & 63] : '=';
-		json_put(o, q, 4);
-	}
+	for (size_t i = 0; i < n; i += 48)
+		json_put(o, q, eccp_base64(p + i, n - i < 48 ? n - i : 48, q));
 	json_putc(o, '"');
 }
 

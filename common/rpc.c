@@ -176,6 +176,7 @@ typedef struct rpc_slot {
 	uv_work_t work;
 	bool decoded;
 	bool prepared; /* rpc_prepare's answer: false when the reply is decided */
+	bool resolved; /* a WRITE call's caller found by the resolve hook */
 	/* The packed response, when rpc_dedup_remember made it. */
 	const uint8_t *packed;
 	size_t packed_len;
@@ -249,6 +250,7 @@ static void rpc_slot_cb(void *arg)
 		atomic_fetch_add(&s->inflight, 1);
 		/* Decoding touches only this slot and never blocks: done here, on
 		 * nng's thread, it keeps the loop thread for the store. */
+		slot->resolved = false;
 		slot->prepared = rpc_prepare(slot);
 		rpc_enqueue(s, slot);
 		return;
@@ -461,6 +463,8 @@ static void rpc_work_cb(uv_work_t *w)
 	rpc_slot *slot = w->data;
 	eccp_rpc_server *s = slot->srv;
 	char err[256];
+	if (s->o.resolve != NULL && !s->o.resolve(&slot->call))
+		return;
 	eccp_store *ro = eccp_store_pool_take(s->o.readers, err, sizeof(err));
 	if (ro == NULL) {
 		eccp_rpc_error(&slot->call,
@@ -478,6 +482,24 @@ static void rpc_after_work_cb(uv_work_t *w, int status)
 {
 	(void)status;
 	rpc_reply(w->data);
+}
+
+/* A WRITE call's caller, found on the thread pool. */
+static void rpc_resolve_cb(uv_work_t *w)
+{
+	rpc_slot *slot = w->data;
+	slot->resolved = slot->srv->o.resolve(&slot->call);
+}
+
+static void rpc_after_resolve_cb(uv_work_t *w, int status)
+{
+	(void)status;
+	rpc_slot *slot = w->data;
+	if (!slot->resolved) {
+		rpc_reply(slot);
+		return;
+	}
+	rpc_enqueue(slot->srv, slot); /* back to the loop, to a group commit */
 }
 
 /* Looks up a remembered answer to this request id. */
@@ -647,6 +669,12 @@ static void rpc_async_cb(uv_async_t *h)
 			              rpc_after_work_cb);
 			break;
 		case ECCP_RPC_WRITE:
+			if (s->o.resolve != NULL && !slot->resolved) {
+				slot->work.data = slot;
+				uv_queue_work(s->o.loop, &slot->work, rpc_resolve_cb,
+				              rpc_after_resolve_cb);
+				break;
+			}
 			writes[n_writes++] = slot;
 			if (n_writes == ECCP_ARRAY_LEN(writes)) {
 				rpc_group_commit(s, writes, n_writes);

@@ -65,8 +65,8 @@ typedef struct eccp_rpc_call {
 	 * secret shown once): this response is remembered for resends instead
 	 * (same type as response, memory in the arena). */
 	ProtobufCMessage *remember_instead;
-	/* Set by the authenticate hook: who is calling ("admin", an
-	 * organisation id); remembered answers are kept per caller. */
+	/* Set by the authenticate or resolve hook: who is calling ("admin",
+	 * an organisation id); remembered answers are kept per caller. */
 	const char *caller;
 } eccp_rpc_call;
 
@@ -132,6 +132,12 @@ typedef struct eccp_rpc_server_opts {
 	 * even for a request id it used before. Returns false with the status
 	 * set. */
 	bool (*authenticate)(eccp_rpc_call *call);
+	/* Optional: finds out who is calling where that may block (asking
+	 * another service), on the thread pool: before a READ method runs, and
+	 * before a WRITE method joins a group commit (its remembered answer is
+	 * then looked up under the caller it sets). Returns false with the
+	 * status set to refuse the call. LOOP methods are not resolved. */
+	bool (*resolve)(eccp_rpc_call *call);
 } eccp_rpc_server_opts;
 
 int eccp_rpc_server_start(const eccp_rpc_server_opts *opts, eccp_rpc_server **out,

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -234,4 +235,63 @@ size_t eccp_utf8_len(const char *s, size_t len)
 	for (size_t i = 0; i < len; i++)
 		n += ((unsigned char)s[i] & 0xC0) != 0x80;
 	return n;
+}
+
+/* ---- URLs ------------------------------------------------------------ */
+
+static bool url_is_alnum(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* The host part of an http(s) URL: a bracketed IPv6 literal, or a name or
+ * IPv4 address of letters, digits, '-', '.', '_', '%' escapes and non-ASCII
+ * (internationalised names); then an optional numeric port. */
+static bool url_host(const char *h, size_t n)
+{
+	size_t i = 0;
+	if (n > 0 && h[0] == '[') {
+		for (i = 1; i < n && h[i] != ']'; i++)
+			if (!(url_is_alnum((unsigned char)h[i]) || h[i] == ':' ||
+			      h[i] == '.'))
+				return false;
+		if (i == n || i == 1)
+			return false;
+		i++;
+	} else {
+		for (; i < n && h[i] != ':'; i++) {
+			unsigned char c = (unsigned char)h[i];
+			if (!(url_is_alnum(c) || c == '-' || c == '.' || c == '_' ||
+			      c == '%' || c >= 0x80))
+				return false;
+		}
+		if (i == 0)
+			return false;
+	}
+	if (i == n)
+		return true;
+	if (h[i] != ':' || n - i - 1 > 5)
+		return false;
+	for (i++; i < n; i++)
+		if (h[i] < '0' || h[i] > '9')
+			return false;
+	return true;
+}
+
+bool eccp_url_ok(const char *s)
+{
+	const char *rest = NULL;
+	if (strncasecmp(s, "https://", 8) == 0)
+		rest = s + 8;
+	else if (strncasecmp(s, "http://", 7) == 0)
+		rest = s + 7;
+	if (rest == NULL || strchr(s, ' ') != NULL)
+		return false;
+	size_t alen = strcspn(rest, "/?#");
+	/* userinfo@ is allowed (if unwise); the host follows the last '@'. */
+	const char *host = rest;
+	for (size_t i = 0; i < alen; i++)
+		if (rest[i] == '@')
+			host = rest + i + 1;
+	return url_host(host, (size_t)(rest + alen - host));
 }

@@ -47,6 +47,11 @@ void eccp_arena_free(eccp_arena *a); /* frees everything; a can be reused */
 /* True when s[0..len) is valid UTF-8 (no overlongs, surrogates or code
  * points above U+10FFFF). */
 bool eccp_utf8_valid(const char *s, size_t len);
+/* An absolute http:// or https:// URL (scheme in any case, RFC 3986 3.1)
+ * with a host (a name, an IPv4 address or a bracketed IPv6 literal, and an
+ * optional numeric port) and no space: what a person or a webhook can
+ * follow. */
+bool eccp_url_ok(const char *s);
 /* Number of code points in valid UTF-8 text. */
 size_t eccp_utf8_len(const char *s, size_t len);
 

@@ -292,62 +292,12 @@ static bool v_is_alnum(unsigned char c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-/* The host part of an http(s) URL: a bracketed IPv6 literal, or a name or
- * IPv4 address of letters, digits, '-', '.', '_', '%' escapes and non-ASCII
- * (internationalised names); then an optional numeric port. */
-static bool v_url_host(const char *h, size_t n)
-{
-	size_t i = 0;
-	if (n > 0 && h[0] == '[') {
-		for (i = 1; i < n && h[i] != ']'; i++)
-			if (!(v_is_alnum((unsigned char)h[i]) || h[i] == ':' ||
-			      h[i] == '.'))
-				return false;
-		if (i == n || i == 1)
-			return false;
-		i++;
-	} else {
-		for (; i < n && h[i] != ':'; i++) {
-			unsigned char c = (unsigned char)h[i];
-			if (!(v_is_alnum(c) || c == '-' || c == '.' || c == '_' ||
-			      c == '%' || c >= 0x80))
-				return false;
-		}
-		if (i == 0)
-			return false;
-	}
-	if (i == n)
-		return true;
-	if (h[i] != ':' || n - i - 1 > 5)
-		return false;
-	for (i++; i < n; i++)
-		if (h[i] < '0' || h[i] > '9')
-			return false;
-	return true;
-}
-
-/* An absolute http(s) URL with a host: what a person or a webhook can follow.
- * The scheme is case-insensitive (RFC 3986 3.1). */
+/* An absolute http(s) URL with a host (eccp_url_ok). */
 static void v_url(v_check *ck, const char *field, const char *s)
 {
 	if (!v_text(ck, field, s, V_URL_MAX, 0))
 		return;
-	const char *rest = NULL;
-	if (strncasecmp(s, "https://", 8) == 0)
-		rest = s + 8;
-	else if (strncasecmp(s, "http://", 7) == 0)
-		rest = s + 7;
-	bool ok = rest != NULL && strchr(s, ' ') == NULL;
-	if (ok) {
-		size_t alen = strcspn(rest, "/?#");
-		/* userinfo@ is allowed (if unwise); the host follows the last '@'. */
-		const char *host = rest;
-		for (size_t i = 0; i < alen; i++)
-			if (rest[i] == '@')
-				host = rest + i + 1;
-		ok = v_url_host(host, (size_t)(rest + alen - host));
-	}
-	if (!ok)
+	if (!eccp_url_ok(s))
 		v_error(ck, field, "url",
 		        "must be an http:// or https:// URL with a host");
 }

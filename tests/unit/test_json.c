@@ -18,6 +18,7 @@
 #include "eccp/v1/common.pb-c.h"
 #include "eccp/v1/content.pb-c.h"
 #include "eccp/v1/ingest.pb-c.h"
+#include "eccp/v1/notification.pb-c.h"
 #include "json.h"
 #include "util.h"
 
@@ -189,6 +190,30 @@ static const ProtobufCMessageDescriptor *const all_messages[] = {
     &eccp__v1__key_revoke_request__descriptor,
     &eccp__v1__key_revoke_response__descriptor,
     &eccp__v1__ingest_response__descriptor,
+    &eccp__v1__whoami_request__descriptor,
+    &eccp__v1__whoami_response__descriptor,
+    &eccp__v1__subscription_filter__descriptor,
+    &eccp__v1__live_channel__descriptor,
+    &eccp__v1__webhook_channel__descriptor,
+    &eccp__v1__subscription__descriptor,
+    &eccp__v1__notification__descriptor,
+    &eccp__v1__delivery__descriptor,
+    &eccp__v1__subscribe_request__descriptor,
+    &eccp__v1__subscribe_response__descriptor,
+    &eccp__v1__subscription_list_request__descriptor,
+    &eccp__v1__subscription_list_response__descriptor,
+    &eccp__v1__subscription_show_request__descriptor,
+    &eccp__v1__subscription_show_response__descriptor,
+    &eccp__v1__subscription_change_request__descriptor,
+    &eccp__v1__subscription_change_response__descriptor,
+    &eccp__v1__fetch_request__descriptor,
+    &eccp__v1__fetch_response__descriptor,
+    &eccp__v1__deliveries_request__descriptor,
+    &eccp__v1__deliveries_response__descriptor,
+    &eccp__v1__redeliver_request__descriptor,
+    &eccp__v1__redeliver_response__descriptor,
+    &eccp__v1__notification_request__descriptor,
+    &eccp__v1__notification_response__descriptor,
     &test_all_descriptor,
 };
 
