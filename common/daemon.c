@@ -230,6 +230,7 @@ static int daemon_start_rpc(eccp_daemon *d, char *err, size_t errlen)
 	    .after_commit = daemon_after_commit,
 	    .after_commit_arg = d,
 	    .authenticate = s->authenticate,
+	    .resolve = s->resolve,
 	};
 	if (eccp_rpc_server_start(&o, &d->rpc, err, errlen) != 0)
 		return -1;

@@ -50,6 +50,9 @@ typedef struct eccp_service {
 	/* Optional: refuses a WRITE call's caller before a remembered answer
 	 * is looked up (see eccp_rpc_server_opts.authenticate). */
 	bool (*authenticate)(eccp_rpc_call *call);
+	/* Optional: finds the caller where that may block (see
+	 * eccp_rpc_server_opts.resolve). */
+	bool (*resolve)(eccp_rpc_call *call);
 
 	/* Bus. A publisher gets an outbox; a consumer (n_topics > 0) gets
 	 * apply called once per event, exactly once. */

@@ -31,6 +31,16 @@ uint64_t eccp_mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+void eccp_random_bytes(void *out, size_t n)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = getrandom((unsigned char *)out + got, n - got, 0);
+		if (r > 0)
+			got += (size_t)r;
+	}
+}
+
 void eccp_random_hex(char *out, size_t cap, size_t nbytes)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -39,12 +49,7 @@ void eccp_random_hex(char *out, size_t cap, size_t nbytes)
 		nbytes = sizeof(buf);
 	if (cap < 2 * nbytes + 1)
 		nbytes = cap > 0 ? (cap - 1) / 2 : 0;
-	size_t got = 0;
-	while (got < nbytes) {
-		ssize_t r = getrandom(buf + got, nbytes - got, 0);
-		if (r > 0)
-			got += (size_t)r;
-	}
+	eccp_random_bytes(buf, nbytes);
 	for (size_t i = 0; i < nbytes; i++) {
 		out[2 * i] = hex[buf[i] >> 4];
 		out[2 * i + 1] = hex[buf[i] & 15];

@@ -17,6 +17,8 @@ uint64_t eccp_mono_ns(void);
 /* Fills out with 2*nbytes lowercase hex characters of randomness from
  * getrandom(2) and a NUL. cap must be >= 2*nbytes+1. */
 void eccp_random_hex(char *out, size_t cap, size_t nbytes);
+/* n bytes of randomness from getrandom(2). */
+void eccp_random_bytes(void *out, size_t n);
 
 /* A new id: prefix + 19 hex characters that grow with time, e.g.
  * "call_19ac3f2e1b03f9c2a17". */

@@ -454,7 +454,8 @@ class Cluster:
     command line (e.g. catalog_args=["--stale-ms", "500"])."""
 
     def __init__(self, broker_args=(), ingest_args=(), catalog_args=(), bin=None,
-                 ready_deadline_s=20.0, log_level="info", name="eccp", orgs=()):
+                 ready_deadline_s=20.0, log_level="info", name="eccp", orgs=(),
+                 notification_args=()):
         self.bin = bin or bin_dir()
         for exe in ("eccp-broker", "eccp-ingest", "eccp-catalog", "eccp", "eccp-pump"):
             if not os.access(os.path.join(self.bin, exe), os.X_OK):
@@ -469,9 +470,10 @@ class Cluster:
                               "ECCP_API_KEY": self.admin_key})
         self._closed = False
         self.orgs = tuple(orgs)
-        p = free_ports(8)
+        p = free_ports(10)
         self.ports = dict(zip(("broker_admin", "bus_in", "bus_out", "ingest_admin",
-                               "ingest_rpc", "catalog_admin", "catalog_rpc", "spare"), p))
+                               "ingest_rpc", "catalog_admin", "catalog_rpc", "spare",
+                               "notification_admin", "notification_rpc"), p))
         self.bus_in_url = "tcp://127.0.0.1:%d" % p[1]
         self.bus_out_url = "tcp://127.0.0.1:%d" % p[2]
         self.ingest_url = "tcp://127.0.0.1:%d" % p[4]
@@ -495,8 +497,15 @@ class Cluster:
             "--origins", "ingest=" + self.ingest_url,
             "--data-dir", os.path.join(self.tmp, "catalog"),
             *catalog_args], p[5])
+        self.notification_url = "tcp://127.0.0.1:%d" % p[9]
+        self.notification = Daemon(self, "notification", [
+            self._exe("eccp-notification"), *common,
+            "--admin-url", "http://127.0.0.1:%d" % p[8],
+            "--rpc-url", self.notification_url, "--ingest", self.ingest_url,
+            "--data-dir", os.path.join(self.tmp, "notification"),
+            *notification_args], p[8])
         self.daemons = {"broker": self.broker, "ingest": self.ingest,
-                        "catalog": self.catalog}
+                        "catalog": self.catalog, "notification": self.notification}
         atexit.register(self.close)
 
     def _exe(self, name):
@@ -551,6 +560,8 @@ class Cluster:
         out = sys.stderr
         out.write("\n==== eccp_harness: %s; temp dir %s ====\n" % (why, self.tmp))
         for d in self.daemons.values():
+            if not d.starts:
+                continue
             state = "running pid %d" % d.pid if d.running else "exit %r" % (d.last_exit,)
             out.write("---- %s (%s; %d start(s)), last %d lines of %s ----\n%s\n"
                       % (d.name, state, d.starts, LOG_TAIL_LINES, d.log_path, d.log_tail()))
@@ -715,7 +726,8 @@ class Cluster:
     def rpc_argv(self, service, url=None, timeout_ms=5000, extra_hex=None):
         if not os.access(self._exe("eccp-rpc"), os.X_OK):
             raise HarnessError("eccp-rpc not found in %s (set ECCP_BIN_DIR)" % self.bin)
-        url = url or {"ingest": self.ingest_url, "catalog": self.catalog_url}.get(service)
+        url = url or {"ingest": self.ingest_url, "catalog": self.catalog_url,
+                      "notification": self.notification_url}.get(service)
         if url is None:
             raise HarnessError("rpc: no default endpoint for service %r; pass url" % service)
         argv = [self._exe("eccp-rpc"), "--url", url, "--service", service,

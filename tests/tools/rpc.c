@@ -13,6 +13,7 @@
 #include "util.h"
 
 #include "eccp/v1/catalog.pb-c.h"
+#include "eccp/v1/notification.pb-c.h"
 #include "eccp/v1/common.pb-c.h"
 #include "eccp/v1/ingest.pb-c.h"
 
@@ -22,7 +23,8 @@
 
 static const eccp_option rpc_options[] = {
     {"url", ECCP_OPT_STRING, "tcp://127.0.0.1:7410", 0, 0, "the daemon's RPC endpoint"},
-    {"service", ECCP_OPT_STRING, "ingest", 0, 0, "ingest, catalog or common"},
+    {"service", ECCP_OPT_STRING, "ingest", 0, 0,
+     "ingest, catalog, notification or common"},
     {"timeout-ms", ECCP_OPT_INT, "5000", 1, 600000, "how long to wait for the reply"},
     {"extra-hex", ECCP_OPT_STRING, "", 0, 0,
      "raw bytes (hex) appended to the packed request: unknown fields, for tests"},
@@ -36,6 +38,8 @@ static const struct {
      &eccp__v1__ingest_response__descriptor},
     {"catalog", &eccp__v1__catalog_request__descriptor,
      &eccp__v1__catalog_response__descriptor},
+    {"notification", &eccp__v1__notification_request__descriptor,
+     &eccp__v1__notification_response__descriptor},
     {"common", &eccp__v1__common_request__descriptor,
      &eccp__v1__common_response__descriptor},
 };
@@ -77,8 +81,8 @@ int main(int argc, char **argv)
 	while (k < ECCP_ARRAY_LEN(rpc_services) && strcmp(rpc_services[k].name, svc) != 0)
 		k++;
 	if (k == ECCP_ARRAY_LEN(rpc_services)) {
-		fprintf(stderr,
-		        "eccp-rpc: --service: must be ingest, catalog or common\n");
+		fprintf(stderr, "eccp-rpc: --service: must be ingest, catalog, "
+		                "notification or common\n");
 		eccp_config_free(cfg);
 		return 2;
 	}

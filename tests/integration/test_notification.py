@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""eccp-notification, subscriptions: who holds them (an organisation's key,
+checked by ingest, or the admin's), what they may say (every bad filter,
+channel and reminder refused with the field and the rule, nothing stored),
+and pause, resume and delete.
+
+Each test starts its own broker, ingest and notification daemon on free
+loopback ports (tests/lib/eccp_harness.py); requests go through eccp-rpc as
+proto3 JSON. Run by ctest as integration.notification.
+"""
+
+import os
+import re
+import sys
+import unittest
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from eccp_harness import Cluster, RpcTestCase
+
+ORG_A = "org_alpha"
+ORG_B = "org_beta"
+CALL = "CONTENT_KIND_CALL"
+EVENT = "CONTENT_KIND_EVENT"
+TIME_RE = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$"
+
+
+def live(**flt):
+    return {"filter": flt, "live": {}}
+
+
+class Notification(RpcTestCase):
+
+    def platform(self, **kw):
+        c = Cluster(**kw)
+        c.start_all("broker", "ingest", "notification")
+        return c
+
+    def keys(self, c, *orgs):
+        out = []
+        for org in orgs:
+            self.ok(c.rpc("ingest", {"orgCreate": {"organisation": {
+                "id": org, "name": org.title(), "country": "DE"}}}), "orgCreate")
+            out.append(self.ok(c.rpc("ingest", {"keyCreate": {"organisationId": org}}),
+                               "keyCreate")["secret"])
+        return out
+
+    def subscribe(self, c, sub, key=None, request_id=None):
+        rq = {"subscribe": {"subscription": sub}}
+        if request_id:
+            rq["requestId"] = request_id
+        return c.rpc("notification", rq, key=key)
+
+    def listed(self, c, key=None):
+        r = self.ok(c.rpc("notification", {"subscriptionList": {}}, key=key),
+                    "subscriptionList")
+        return [s["id"] for s in r.get("subscriptions", [])]
+
+    def change(self, c, sid, change, key=None):
+        return c.rpc("notification", {"subscriptionChange": {"id": sid, "change": change}},
+                     key=key)
+
+    def test_subscriptions_and_who_holds_them(self):
+        with self.platform() as c:
+            key_a, key_b = self.keys(c, ORG_A, ORG_B)
+            flt = {"kinds": [CALL], "ecosystems": ["ECOSYSTEM_RENEWABLE_ENERGY"],
+                   "countries": ["DE", "AT"], "programmes": ["Horizon Europe"],
+                   "keywords": ["green hydrogen", "electrolysis"],
+                   "technologies": ["Wasserstoff"], "minBudgetEur": "100000"}
+            # -- an organisation's live subscription; the owner is the key's --
+            r = self.ok(self.subscribe(c, dict(live(**flt), owner=ORG_B,
+                                               reminderDays=[7, 1]), key=key_a),
+                        "subscribe")
+            s = r["subscription"]
+            self.assertRegex(s["id"], r"^sub_[0-9a-f]{19}$")
+            self.assertEqual(s["owner"], ORG_A, "the owner is the key's organisation")
+            self.assertEqual(s["filter"], flt)
+            self.assertEqual(s["reminderDays"], [7, 1])
+            self.assertRegex(s["createdTime"], TIME_RE)
+            self.assertNotIn("paused", s)
+            self.assertNotIn("secret", r, "a live subscription has no secret")
+            sid = s["id"]
+
+            # -- a webhook: a secret is made and shown once --
+            w = self.ok(self.subscribe(c, {"webhook": {"url": "https://hooks.example.org/eccp"}},
+                                       key=key_a), "subscribe")
+            self.assertRegex(w["secret"], r"^whsec_[A-Za-z0-9+/]{32}$")
+            self.assertEqual(w["subscription"]["webhook"], {"url": "https://hooks.example.org/eccp"})
+            shown = self.ok(c.rpc("notification", {"subscriptionShow": {"id": w["subscription"]["id"]}},
+                                  key=key_a), "subscriptionShow")
+            self.assertNotIn("secret", shown["subscription"]["webhook"])
+            # a secret of one's own is kept (and not shown again either)
+            mine = "whsec_" + "A" * 40
+            w2 = self.ok(self.subscribe(c, {"webhook": {"url": "http://127.0.0.1:9/x",
+                                                        "secret": mine}}, key=key_b),
+                         "subscribe")
+            self.assertEqual(w2["secret"], mine)
+
+            # -- each sees its own; the admin sees all --
+            self.assertEqual(self.listed(c, key=key_a), [sid, w["subscription"]["id"]])
+            self.assertEqual(self.listed(c, key=key_b), [w2["subscription"]["id"]])
+            self.assertEqual(len(self.listed(c)), 3)
+            # another's is not found, whatever is asked of it
+            for rq in ({"subscriptionShow": {"id": sid}},
+                       {"subscriptionChange": {"id": sid, "change": "CHANGE_PAUSE"}},
+                       {"subscriptionChange": {"id": sid, "change": "CHANGE_DELETE"}}):
+                self.fails(c.rpc("notification", rq, key=key_b), "NOT_FOUND", sid)
+            self.assertIn(sid, self.listed(c, key=key_a))
+
+            # -- pause, resume, delete --
+            p = self.ok(self.change(c, sid, "CHANGE_PAUSE", key=key_a), "subscriptionChange")
+            self.assertIs(p["subscription"]["paused"], True)
+            got = self.ok(c.rpc("notification", {"subscriptionShow": {"id": sid}}, key=key_a),
+                          "subscriptionShow")["subscription"]
+            self.assertIs(got.get("paused"), True)
+            p = self.ok(self.change(c, sid, "CHANGE_RESUME", key=key_a), "subscriptionChange")
+            self.assertNotIn("paused", p["subscription"])
+            # the admin may act on anyone's
+            self.ok(self.change(c, sid, "CHANGE_PAUSE"), "subscriptionChange")
+            self.ok(self.change(c, sid, "CHANGE_DELETE", key=key_a), "subscriptionChange")
+            self.fails(c.rpc("notification", {"subscriptionShow": {"id": sid}}, key=key_a),
+                       "NOT_FOUND")
+            self.assertEqual(self.listed(c, key=key_a), [w["subscription"]["id"]])
+            self.fails(self.change(c, "sub_nope", "CHANGE_PAUSE", key=key_a), "NOT_FOUND")
+            st = self.fails(self.change(c, w["subscription"]["id"], "CHANGE_UNSPECIFIED",
+                                        key=key_a), "INVALID_ARGUMENT")
+            self.assertEqual(self.field_errors(st), [("subscriptionChange.change", "enum")])
+
+            # -- a resent request gets the first answer, no second subscription --
+            a1 = self.ok(self.subscribe(c, live(), key=key_b, request_id="sub-once"), "subscribe")
+            a2 = self.ok(self.subscribe(c, live(), key=key_b, request_id="sub-once"), "subscribe")
+            self.assertEqual(a1["subscription"]["id"], a2["subscription"]["id"])
+            self.assertEqual(len(self.listed(c, key=key_b)), 2)
+
+            # -- the admin's own, and one for an organisation --
+            m = self.ok(self.subscribe(c, live()), "subscribe")["subscription"]
+            self.assertNotIn("owner", m)
+            m = self.ok(self.subscribe(c, dict(live(), owner=ORG_B)), "subscribe")
+            self.assertEqual(m["subscription"]["owner"], ORG_B)
+            self.assertIn(m["subscription"]["id"], self.listed(c, key=key_b))
+
+    def test_bad_subscriptions_refused_with_every_error(self):
+        with self.platform() as c:
+            cases = [
+                ({}, [("subscription.channel", "required")]),
+                (live(kinds=["CONTENT_KIND_UNSPECIFIED"]),
+                 [("subscription.filter.kinds", "enum")]),
+                (live(countries=["XX", "de"]),
+                 [("subscription.filter.countries", "iso3166")] * 2),
+                (live(keywords=["", "!!!", "ok"]),
+                 [("subscription.filter.keywords[0]", "words"),
+                  ("subscription.filter.keywords[1]", "words")]),
+                (live(technologies=["x" * 201]),
+                 [("subscription.filter.technologies[0]", "max_length")]),
+                (live(programmes=["Horizon\u0007Europe"]),
+                 [("subscription.filter.programmes[0]", "utf8")]),
+                (live(technologies=["t%d" % i for i in range(51)]),
+                 [("subscription.filter.technologies", "max_items")]),
+                (live(minBudgetEur="-1"), [("subscription.filter.minBudgetEur", "non_negative")]),
+                (live(kinds=[EVENT], minBudgetEur="5"),
+                 [("subscription.filter.minBudgetEur", "calls_only")]),
+                ({"webhook": {"url": "ftp://example.org/x"}},
+                 [("subscription.webhook.url", "url")]),
+                ({"webhook": {"url": "https://example.org/x", "secret": "short"}},
+                 [("subscription.webhook.secret", "format")]),
+                (dict(live(), reminderDays=[0, 400]),
+                 [("subscription.reminderDays", "range")] * 2),
+                (dict(live(), reminderDays=[7, 7]), [("subscription.reminderDays", "unique")]),
+                (dict(live(), reminderDays=[1, 2, 3, 4, 5, 6]),
+                 [("subscription.reminderDays", "max_items")]),
+                (dict(live(kinds=[EVENT]), reminderDays=[3]),
+                 [("subscription.reminderDays", "calls_only")]),
+                # every error at once
+                ({"filter": {"countries": ["XX"], "minBudgetEur": "-5"},
+                  "webhook": {"url": "not a url"}, "reminderDays": [0]},
+                 [("subscription.filter.countries", "iso3166"),
+                  ("subscription.filter.minBudgetEur", "non_negative"),
+                  ("subscription.webhook.url", "url"),
+                  ("subscription.reminderDays", "range")]),
+            ]
+            for sub, want in cases:
+                with self.subTest(sub=str(sub)[:80]):
+                    st = self.fails(self.subscribe(c, sub), "INVALID_ARGUMENT")
+                    self.assertEqual(self.field_errors(st), want, st)
+            st = self.fails(c.rpc("notification", {"subscribe": {}}), "INVALID_ARGUMENT")
+            self.assertEqual(self.field_errors(st), [("subscription", "required")])
+            self.assertEqual(self.listed(c), [], "a refused subscription was stored")
+
+    def test_keys_are_checked_by_ingest(self):
+        with self.platform(notification_args=["--key-cache-s", "0"]) as c:
+            (key_a,) = self.keys(c, ORG_A)
+            self.fails(self.subscribe(c, live(), key=""), "UNAUTHENTICATED", "API key is required")
+            self.fails(self.subscribe(c, live(), key="eccp_" + "0" * 16 + "_" + "1" * 32),
+                       "UNAUTHENTICATED", "unknown API key")
+            self.fails(c.rpc("notification", {"subscriptionList": {}}, key="nonsense"),
+                       "UNAUTHENTICATED", "unknown API key")
+            k2 = self.ok(c.rpc("ingest", {"keyCreate": {"label": "second"}}, key=key_a),
+                         "keyCreate")
+            self.ok(self.subscribe(c, live(), key=k2["secret"]), "subscribe")
+            self.ok(c.rpc("ingest", {"keyRevoke": {"keyId": k2["key"]["id"]}}), "keyRevoke")
+            self.fails(self.subscribe(c, live(), key=k2["secret"]), "UNAUTHENTICATED", "revoked")
+            self.fails(c.rpc("notification", {"subscriptionList": {}}, key=k2["secret"]),
+                       "UNAUTHENTICATED", "revoked")
+            # ingest away: an organisation's key cannot be checked, the admin's can
+            c.ingest.stop()
+            st = self.fails(self.subscribe(c, live(), key=key_a), "UNAVAILABLE")
+            self.assertIn("cannot check the API key", st["message"])
+            self.ok(self.subscribe(c, live()), "subscribe")
+            c.ingest.start()
+            self.ok(self.subscribe(c, live(), key=key_a), "subscribe")
+            self.assertEqual(len(self.listed(c, key=key_a)), 2)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
