@@ -1,5 +1,7 @@
 #include "adminkey.h"
 
+#include "log.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -46,4 +48,15 @@ bool eccp_admin_key_is(const eccp_admin_key *k, const char *key)
 	uint8_t h[ECCP_SHA256_LEN];
 	eccp_sha256(key, strlen(key), h);
 	return eccp_ct_equal(h, k->hash, sizeof(h));
+}
+
+void eccp_admin_key_reload(const eccp_config *cfg, eccp_admin_key *k)
+{
+	char err[256];
+	eccp_admin_key next;
+	if (eccp_admin_key_load(cfg, &next, err, sizeof(err)) != 0) {
+		eccp_error("SIGHUP: admin key kept: %s", err);
+		return;
+	}
+	*k = next;
 }

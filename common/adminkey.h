@@ -29,6 +29,9 @@ typedef struct eccp_admin_key {
  * missing or empty file are errors (-1 with a message naming the option). */
 int eccp_admin_key_load(const eccp_config *cfg, eccp_admin_key *k, char *err,
                         size_t errlen);
+/* On SIGHUP: loads the key again into k; when that fails, logs why and
+ * keeps the key k had. */
+void eccp_admin_key_reload(const eccp_config *cfg, eccp_admin_key *k);
 /* Whether key is the admin key (false when none is set). */
 bool eccp_admin_key_is(const eccp_admin_key *k, const char *key);
 

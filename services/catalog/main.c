@@ -122,14 +122,7 @@ static int catalog_init(eccp_daemon *d, void **state, char *err, size_t errlen)
 
 static void catalog_reload(void *state, const eccp_config *cfg)
 {
-	catalog *c = state;
-	char err[256];
-	eccp_admin_key k;
-	if (eccp_admin_key_load(cfg, &k, err, sizeof(err)) != 0) {
-		eccp_error("SIGHUP: admin key kept: %s", err);
-		return;
-	}
-	c->admin = k;
+	eccp_admin_key_reload(cfg, &((catalog *)state)->admin);
 }
 
 static void catalog_fini(void *state)

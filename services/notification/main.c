@@ -64,14 +64,7 @@ static int notif_init(eccp_daemon *d, void **state, char *err, size_t errlen)
 
 static void notif_reload(void *state, const eccp_config *cfg)
 {
-	notif *n = state;
-	char err[256];
-	eccp_admin_key k;
-	if (eccp_admin_key_load(cfg, &k, err, sizeof(err)) != 0) {
-		eccp_error("SIGHUP: admin key kept: %s", err);
-		return;
-	}
-	n->admin = k;
+	eccp_admin_key_reload(cfg, &((notif *)state)->admin);
 }
 
 static void notif_fini(void *state)
