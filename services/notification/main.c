@@ -18,12 +18,31 @@ static const char *const notif_migrations[] = {
     " paused INTEGER NOT NULL DEFAULT 0,"
     " created_ms INTEGER NOT NULL);"
     "CREATE INDEX subscriptions_owner ON subscriptions (owner, created_ms);",
+    /* 2: notifications, each once per (subscription, item, version, kind),
+     * numbered per subscription; the content events consumed */
+    ECCP_CURSOR_SCHEMA
+    "ALTER TABLE subscriptions ADD COLUMN last_seq INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE notifications ("
+    " sub_id TEXT NOT NULL,"
+    " seq INTEGER NOT NULL,"
+    " item_id TEXT NOT NULL,"
+    " version INTEGER NOT NULL,"
+    " kind INTEGER NOT NULL,"
+    " notification BLOB NOT NULL,"
+    " created_ms INTEGER NOT NULL,"
+    " PRIMARY KEY (sub_id, seq)) WITHOUT ROWID;"
+    "CREATE UNIQUE INDEX notifications_once"
+    " ON notifications (sub_id, item_id, version, kind);"
+    "CREATE INDEX notifications_item ON notifications (item_id, sub_id);",
 };
 
 static const eccp_option notif_options[] = {
     ECCP_ADMIN_KEY_OPTIONS,
     {"ingest", ECCP_OPT_STRING, "tcp://127.0.0.1:7410", 0, 0,
      "ingest's RPC endpoint, which checks organisation keys (Whoami)"},
+    {"live-url", ECCP_OPT_STRING, "tcp://127.0.0.1:7441", 0, 0,
+     "where live notifications are published (PUB; topic "
+     "eccp.v1.notification.<subscription id>)"},
     {"key-cache-s", ECCP_OPT_INT, "30", 0, 3600,
      "seconds a checked key is remembered (a revoked key is refused at most "
      "this long after its revocation)"},
@@ -38,7 +57,10 @@ static const eccp_rpc_method notif_methods[] = {
      notif_sub_show, NULL},
     {ECCP__V1__NOTIFICATION_REQUEST__METHOD_SUBSCRIPTION_CHANGE, ECCP_RPC_WRITE,
      notif_sub_change, NULL},
+    {ECCP__V1__NOTIFICATION_REQUEST__METHOD_FETCH, ECCP_RPC_READ, notif_fetch, NULL},
 };
+
+static const char *const notif_topics[] = {"eccp.v1.content."};
 
 static int notif_init(eccp_daemon *d, void **state, char *err, size_t errlen)
 {
@@ -58,8 +80,22 @@ static int notif_init(eccp_daemon *d, void **state, char *err, size_t errlen)
 		return -1;
 	}
 	n->key_cache_ms = eccp_config_int(cfg, "key-cache-s") * 1000;
+	if (notif_index_load(n, err, errlen) != 0 ||
+	    notif_live_open(n, eccp_config_str(cfg, "live-url"), err, errlen) != 0) {
+		notif_live_close(n);
+		nf_index_free(n->index);
+		eccp_rpc_client_close(n->ingest);
+		pthread_mutex_destroy(&n->mu);
+		free(n);
+		return -1;
+	}
 	*state = n;
 	return 0;
+}
+
+static void notif_stop(void *state)
+{
+	notif_live_close(state);
 }
 
 static void notif_reload(void *state, const eccp_config *cfg)
@@ -70,6 +106,8 @@ static void notif_reload(void *state, const eccp_config *cfg)
 static void notif_fini(void *state)
 {
 	notif *n = state;
+	notif_live_close(n);
+	nf_index_free(n->index);
 	eccp_rpc_client_close(n->ingest);
 	pthread_mutex_destroy(&n->mu);
 	free(n);
@@ -89,8 +127,12 @@ static const eccp_service notif_service = {
     .methods = notif_methods,
     .n_methods = ECCP_ARRAY_LEN(notif_methods),
     .resolve = notif_resolve,
+    .topics = notif_topics,
+    .n_topics = ECCP_ARRAY_LEN(notif_topics),
+    .apply = notif_apply,
     .init = notif_init,
     .reload = notif_reload,
+    .stop = notif_stop,
     .fini = notif_fini,
 };
 

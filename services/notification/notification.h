@@ -5,6 +5,7 @@
 
 #include "adminkey.h"
 #include "daemon.h"
+#include "match.h"
 #include "rpc.h"
 
 #include "eccp/v1/notification.pb-c.h"
@@ -23,8 +24,12 @@ typedef struct notif_key {
 	bool admin;
 } notif_key;
 
+struct notif_live;
+
 typedef struct notif {
 	eccp_daemon *d;
+	nf_index *index;         /* loop thread: subscriptions by rowid */
+	struct notif_live *live; /* loop thread: the live PUB socket */
 	eccp_admin_key admin;
 	eccp_rpc_client *ingest; /* Whoami */
 	int64_t key_cache_ms;
@@ -40,5 +45,22 @@ void notif_subscribe(eccp_rpc_call *call);  /* WRITE */
 void notif_sub_list(eccp_rpc_call *call);   /* READ */
 void notif_sub_show(eccp_rpc_call *call);   /* READ */
 void notif_sub_change(eccp_rpc_call *call); /* WRITE */
+/* The subscription id if the caller may see it (its owner or the admin);
+ * NOT_FOUND (or a field error) set on the call otherwise. */
+Eccp__V1__Subscription *notif_sub_load(eccp_rpc_call *call, const char *id);
+
+/* ---- notify.c ------------------------------------------------------------- */
+
+/* The matching index: loaded at init from the store; a subscription joins
+ * when it is created (by its rowid) and leaves when a match finds it gone. */
+int notif_index_load(notif *n, char *err, size_t errlen);
+int notif_index_add(notif *n, int64_t rowid, const Eccp__V1__Subscription *s);
+/* Applies one content event (inside the consumer's transaction). */
+int notif_apply(void *svc, eccp_store *st, const Eccp__V1__Envelope *env);
+/* The live PUB socket; notifications go out after the commit that stored
+ * them. */
+int notif_live_open(notif *n, const char *url, char *err, size_t errlen);
+void notif_live_close(notif *n);
+void notif_fetch(eccp_rpc_call *call); /* READ */
 
 #endif

@@ -285,13 +285,14 @@ static Eccp__V1__Subscription *sub_row(eccp_rpc_call *call, sqlite3_stmt *q)
 	Eccp__V1__Subscription *s = eccp__v1__subscription__unpack(
 	    eccp_arena_allocator(&call->arena), (size_t)sqlite3_column_bytes(q, 0),
 	    sqlite3_column_blob(q, 0));
-	if (s != NULL)
+	if (s != NULL) {
 		s->paused = sqlite3_column_int(q, 1) != 0;
+		s->last_seq = (uint64_t)sqlite3_column_int64(q, 2);
+	}
 	return s;
 }
 
-/* The subscription id if the caller may see it; NOT_FOUND otherwise. */
-static Eccp__V1__Subscription *sub_load(eccp_rpc_call *call, const char *id)
+Eccp__V1__Subscription *notif_sub_load(eccp_rpc_call *call, const char *id)
 {
 	if (id == NULL || id[0] == '\0') {
 		eccp_rpc_field_error(call, "id", "required",
@@ -299,7 +300,8 @@ static Eccp__V1__Subscription *sub_load(eccp_rpc_call *call, const char *id)
 		return NULL;
 	}
 	sqlite3_stmt *q = eccp_store_stmt(
-	    call->store, "SELECT sub, paused, owner FROM subscriptions WHERE id = ?1");
+	    call->store,
+	    "SELECT sub, paused, last_seq, owner FROM subscriptions WHERE id = ?1");
 	if (q == NULL) {
 		store_failed(call);
 		return NULL;
@@ -308,7 +310,7 @@ static Eccp__V1__Subscription *sub_load(eccp_rpc_call *call, const char *id)
 	Eccp__V1__Subscription *s = NULL;
 	const char *org = caller_org(call);
 	if (sqlite3_step(q) == SQLITE_ROW &&
-	    (org == NULL || strcmp((const char *)sqlite3_column_text(q, 2), org) == 0))
+	    (org == NULL || strcmp((const char *)sqlite3_column_text(q, 3), org) == 0))
 		s = sub_row(call, q);
 	sqlite3_reset(q);
 	if (s == NULL)
@@ -381,6 +383,17 @@ void notif_subscribe(eccp_rpc_call *call)
 		store_failed(call);
 		return;
 	}
+	/* The index takes it by rowid at once (on the loop thread, as the
+	 * consumer): were this transaction rolled back, the next subscription
+	 * would take the same rowid and replace it, and a match finds no row. */
+	if (notif_index_add(call->svc,
+	                    sqlite3_last_insert_rowid(eccp_store_db(call->store)),
+	                    &s) != 0) {
+		eccp_rpc_error(call,
+		               ECCP__V1__STATUS_CODE__STATUS_CODE_RESOURCE_EXHAUSTED,
+		               "out of memory for the matching index");
+		return;
+	}
 	Eccp__V1__SubscribeResponse *r = eccp_rpc_result(call);
 	r->subscription =
 	    eccp__v1__subscription__unpack(eccp_arena_allocator(a), len, buf);
@@ -391,7 +404,7 @@ void notif_sub_list(eccp_rpc_call *call)
 {
 	const char *org = caller_org(call);
 	sqlite3_stmt *q = eccp_store_stmt(
-	    call->store, "SELECT sub, paused FROM subscriptions"
+	    call->store, "SELECT sub, paused, last_seq FROM subscriptions"
 	                 " WHERE ?1 IS NULL OR owner = ?1 ORDER BY created_ms, id");
 	if (q == NULL) {
 		store_failed(call);
@@ -426,7 +439,7 @@ void notif_sub_show(eccp_rpc_call *call)
 {
 	const Eccp__V1__SubscriptionShowRequest *rq =
 	    (const Eccp__V1__SubscriptionShowRequest *)call->params;
-	Eccp__V1__Subscription *s = sub_load(call, rq->id);
+	Eccp__V1__Subscription *s = notif_sub_load(call, rq->id);
 	if (s == NULL)
 		return;
 	Eccp__V1__SubscriptionShowResponse *r = eccp_rpc_result(call);
@@ -444,7 +457,7 @@ void notif_sub_change(eccp_rpc_call *call)
 		    "must be CHANGE_PAUSE, CHANGE_RESUME or CHANGE_DELETE");
 		return;
 	}
-	Eccp__V1__Subscription *s = sub_load(call, rq->id);
+	Eccp__V1__Subscription *s = notif_sub_load(call, rq->id);
 	if (s == NULL)
 		return;
 	sqlite3_stmt *w;

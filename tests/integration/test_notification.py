@@ -11,11 +11,13 @@ proto3 JSON. Run by ctest as integration.notification.
 
 import os
 import re
+import subprocess
 import sys
+import time
 import unittest
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-from eccp_harness import Cluster, RpcTestCase
+from eccp_harness import Cluster, RpcTestCase, wait_until
 
 ORG_A = "org_alpha"
 ORG_B = "org_beta"
@@ -26,6 +28,16 @@ TIME_RE = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$"
 
 def live(**flt):
     return {"filter": flt, "live": {}}
+
+
+def a_call(ext, **kw):
+    c = {"externalId": ext, "title": "Call %s for cluster cooperation" % ext,
+         "summary": "Support for clusters.", "url": "https://example.org/calls/%s" % ext,
+         "programme": "COSME", "openingTime": "2030-01-15T09:00:00Z",
+         "deadline": "2030-03-28T17:00:00Z", "totalBudgetEur": "2000000",
+         "eligibleCountries": ["BE", "DE"], "ecosystems": ["ECOSYSTEM_DIGITAL"]}
+    c.update(kw)
+    return c
 
 
 class Notification(RpcTestCase):
@@ -208,6 +220,99 @@ class Notification(RpcTestCase):
             c.ingest.start()
             self.ok(self.subscribe(c, live(), key=key_a), "subscribe")
             self.assertEqual(len(self.listed(c, key=key_a)), 2)
+
+
+class Delivery(RpcTestCase):
+    """Content published through ingest becomes notifications: stored with
+    a per-subscription number, fetched by their subscriber, sent live."""
+
+    def notifications(self, c, sid, after=0, key=None):
+        r = self.ok(c.rpc("notification", {"fetch": {"subscriptionId": sid,
+                                                    "afterSeq": str(after)}}, key=key),
+                    "fetch")
+        return r.get("notifications", []), int(r.get("lastSeq", "0"))
+
+    def caught_up(self, c):
+        head = c.ingest_head()
+        wait_until(lambda: c.notification.metric(
+            "eccp_bus_cursor", {"origin": "ingest"}, default=0) >= head, 20,
+            "the notification daemon to apply ingest's head %d" % head)
+
+    def test_new_updated_withdrawn_paused_and_live(self):
+        with Cluster() as c:
+            c.start_all("broker", "ingest", "notification")
+            c.register_org("org_alpha", "Alpha")
+            cosme = self.ok(c.rpc("notification", {"subscribe": {"subscription": live(
+                programmes=["cosme"], countries=["DE"])}}), "subscribe")["subscription"]["id"]
+            h2 = self.ok(c.rpc("notification", {"subscribe": {"subscription": live(
+                keywords=["green hydrogen"])}}), "subscribe")["subscription"]["id"]
+            events = self.ok(c.rpc("notification", {"subscribe": {"subscription": live(
+                kinds=["CONTENT_KIND_EVENT"])}}), "subscribe")["subscription"]["id"]
+
+            # a listener on the live socket, before anything is published
+            topic = "eccp.v1.notification." + cosme
+            sub = subprocess.Popen(
+                ["nngcat", "--sub0", "--dial", c.notification_live_url, "--subscribe",
+                 topic, "--raw", "--recv-timeout", "20", "--count", "3"],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            time.sleep(0.5)
+
+            def submit(body, kind="call"):
+                return self.ok(c.rpc("ingest", {"submit": {kind: dict(
+                    body, organisationId="org_alpha")}}), "submit")
+
+            first = submit(a_call("c1"))
+            submit(a_call("c2", programme="Horizon Europe"))  # matches no one
+            h = submit(a_call("c3", programme="Interreg", title="Green Hydrogen Valleys"))
+            self.caught_up(c)
+            got, last = self.notifications(c, cosme)
+            self.assertEqual([(n["seq"], n["kind"], n["item"]["id"]) for n in got],
+                             [("1", "NOTIFICATION_KIND_NEW", first["id"])])
+            self.assertEqual(last, 1)
+            self.assertEqual(got[0]["item"]["call"]["title"], "Call c1 for cluster cooperation")
+            self.assertEqual(got[0]["subscriptionId"], cosme)
+            got, _ = self.notifications(c, h2)
+            self.assertEqual([n["item"]["id"] for n in got], [h["id"]])
+            self.assertEqual(self.notifications(c, events)[0], [])
+
+            # an update, told to whoever was told; a withdrawal likewise
+            submit(a_call("c1", deadline="2030-04-30T17:00:00Z"))
+            self.ok(c.rpc("ingest", {"withdraw": {"id": first["id"]}}), "withdraw")
+            self.caught_up(c)
+            got, last = self.notifications(c, cosme)
+            self.assertEqual([(n["seq"], n["kind"], n["item"]["id"], n["item"]["version"])
+                              for n in got],
+                             [("1", "NOTIFICATION_KIND_NEW", first["id"], "1"),
+                              ("2", "NOTIFICATION_KIND_UPDATED", first["id"], "2"),
+                              ("3", "NOTIFICATION_KIND_WITHDRAWN", first["id"], "3")])
+            self.assertEqual(got[1]["item"]["call"]["deadline"], "2030-04-30T17:00:00Z")
+            self.assertIs(got[2]["item"]["withdrawn"], True)
+            self.assertEqual(last, 3)
+            self.assertEqual([n["seq"] for n in self.notifications(c, cosme, after=2)[0]],
+                             ["3"])
+
+            # the live socket carried the same three, in order
+            out, err = sub.communicate(timeout=30)
+            self.assertEqual(out.count(topic.encode() + b"\0"), 3, (out[:200], err))
+            self.assertIn(first["id"].encode(), out)
+
+            # paused: nothing meanwhile; resumed: told again
+            self.ok(c.rpc("notification", {"subscriptionChange": {
+                "id": cosme, "change": "CHANGE_PAUSE"}}), "subscriptionChange")
+            submit(a_call("c4"))
+            self.caught_up(c)
+            self.assertEqual(self.notifications(c, cosme)[1], 3)
+            self.ok(c.rpc("notification", {"subscriptionChange": {
+                "id": cosme, "change": "CHANGE_RESUME"}}), "subscriptionChange")
+            c5 = submit(a_call("c5"))
+            self.caught_up(c)
+            got, last = self.notifications(c, cosme, after=3)
+            self.assertEqual([(n["seq"], n["item"]["id"]) for n in got], [("4", c5["id"])])
+
+            # a restart makes nothing twice
+            c.notification.restart()
+            self.caught_up(c)
+            self.assertEqual(self.notifications(c, cosme)[1], 4)
 
 
 if __name__ == "__main__":

@@ -498,10 +498,13 @@ class Cluster:
             "--data-dir", os.path.join(self.tmp, "catalog"),
             *catalog_args], p[5])
         self.notification_url = "tcp://127.0.0.1:%d" % p[9]
+        self.notification_live_url = "tcp://127.0.0.1:%d" % p[7]
         self.notification = Daemon(self, "notification", [
             self._exe("eccp-notification"), *common,
             "--admin-url", "http://127.0.0.1:%d" % p[8],
             "--rpc-url", self.notification_url, "--ingest", self.ingest_url,
+            "--live-url", self.notification_live_url,
+            "--bus-out", self.bus_out_url, "--origins", "ingest=" + self.ingest_url,
             "--data-dir", os.path.join(self.tmp, "notification"),
             *notification_args], p[8])
         self.daemons = {"broker": self.broker, "ingest": self.ingest,
