@@ -46,13 +46,14 @@ static const cli_opt cli_opts[CLI_OPT_COUNT] = {
                      "follow the pages to the end"},
     [CLI_OPT_NAME] = {"name", "NAME", NULL, NULL, "org create,campaign create",
                       "the organisation's or campaign's name (required)"},
-    [CLI_OPT_COUNTRY] = {"country", "CC", NULL, NULL, "org create,search,campaign create",
+    [CLI_OPT_COUNTRY] = {"country", "CC", NULL, NULL,
+                         "org create,search,campaign create,subscribe",
                          "country, ISO 3166-1 alpha-2 (e.g. BE); search and campaign "
                          "create take a list: DE,FR"},
     [CLI_OPT_ID] = {"id", "ID", NULL, NULL, "org create,campaign create",
                     "its id (default: assigned, for a campaign made from the name; "
                     "an existing organisation's id updates it)"},
-    [CLI_OPT_ORG] = {"org", "ORG", NULL, NULL, "key create,key list,search",
+    [CLI_OPT_ORG] = {"org", "ORG", NULL, NULL, "key create,key list,search,subscribe",
                      "organisation id (key create, key list: default the key's own; "
                      "search: a list, ORG[,ORG])"},
     [CLI_OPT_LABEL] = {"label", "LABEL", NULL, NULL, "key create",
@@ -61,12 +62,14 @@ static const cli_opt cli_opts[CLI_OPT_COUNT] = {
                        "items per SubmitBatch request, 1..1000"},
     [CLI_OPT_RETRIES] = {"retries", "N", NULL, "10", "import",
                          "resends of a batch that failed, 0..1000"},
-    [CLI_OPT_KIND] = {"kind", "KIND[,KIND]", NULL, NULL, "search,campaign create",
+    [CLI_OPT_KIND] = {"kind", "KIND[,KIND]", NULL, NULL,
+                      "search,campaign create,subscribe",
                       "content kinds: cluster, news, event, call (campaign default: "
                       "event)"},
-    [CLI_OPT_ECOSYSTEM] = {"ecosystem", "E[,E]", NULL, NULL, "search,campaign create",
+    [CLI_OPT_ECOSYSTEM] = {"ecosystem", "E[,E]", NULL, NULL,
+                           "search,campaign create,subscribe",
                            "industrial ecosystems, e.g. digital, agri-food, health"},
-    [CLI_OPT_TECHNOLOGY] = {"technology", "T[,T]", NULL, NULL, "search",
+    [CLI_OPT_TECHNOLOGY] = {"technology", "T[,T]", NULL, NULL, "search,subscribe",
                             "technologies, e.g. \"artificial intelligence\""},
     [CLI_OPT_NUTS] = {"nuts", "PREFIX", NULL, NULL, "search",
                       "clusters whose NUTS region starts with PREFIX (e.g. DE2)"},
@@ -76,7 +79,7 @@ static const cli_opt cli_opts[CLI_OPT_COUNT] = {
                     "end of the date window (a date alone: until 23:59:59Z)"},
     [CLI_OPT_STATUS] = {"status", "S[,S]", NULL, NULL, "search",
                         "calls that are forthcoming, open or closed"},
-    [CLI_OPT_PROGRAMME] = {"programme", "P[,P]", NULL, NULL, "search",
+    [CLI_OPT_PROGRAMME] = {"programme", "P[,P]", NULL, NULL, "search,subscribe",
                            "calls of these programmes, e.g. \"Horizon Europe\""},
     [CLI_OPT_DEADLINE_AFTER] = {"deadline-after", "DATE", NULL, NULL, "search",
                                 "calls with a deadline at or after DATE"},
@@ -93,8 +96,29 @@ static const cli_opt cli_opts[CLI_OPT_COUNT] = {
                         "status"},
     [CLI_OPT_AS_OF] = {"as-of", "DATE", NULL, NULL, "search,stats,campaign show",
                        "the time call statuses are computed at (default: now)"},
-    [CLI_OPT_KEYWORD] = {"keyword", "K[,K]", NULL, NULL, "campaign create",
+    [CLI_OPT_KEYWORD] = {"keyword", "K[,K]", NULL, NULL, "campaign create,subscribe",
                          "members mention at least one of these keywords"},
+    [CLI_OPT_NOTIFICATION] = {"notification", "URL", "ECCP_NOTIFICATION_URL",
+                              "tcp://127.0.0.1:7440", NULL,
+                              "eccp-notification RPC endpoint"},
+    [CLI_OPT_LIVE_URL] = {"live-url", "URL", "ECCP_LIVE_URL", "tcp://127.0.0.1:7441",
+                          "listen", "eccp-notification's live PUB endpoint"},
+    [CLI_OPT_LIVE] = {"live", NULL, NULL, NULL, "subscribe",
+                      "be told live (eccp listen ID)"},
+    [CLI_OPT_WEBHOOK] = {"webhook", "URL", NULL, NULL, "subscribe",
+                         "be told by a signed HTTP POST to URL"},
+    [CLI_OPT_SECRET] = {"secret", "whsec_...", NULL, NULL, "subscribe",
+                        "the webhook's signing secret (default: one is made and "
+                        "shown once)"},
+    [CLI_OPT_MIN_BUDGET] = {"min-budget", "EUR", NULL, NULL, "subscribe",
+                            "calls with a total budget of at least EUR"},
+    [CLI_OPT_REMIND] = {"remind", "DAYS[,DAYS]", NULL, NULL, "subscribe",
+                        "remind so many days before a call's deadline"},
+    [CLI_OPT_AFTER] = {"after", "SEQ", NULL, NULL, "listen",
+                       "print the notifications after this number first (default: "
+                       "only new ones)"},
+    [CLI_OPT_MAX] = {"max", "N", NULL, NULL, "listen",
+                     "exit after printing N notifications"},
     [CLI_OPT_HELP] = {"help", NULL, NULL, NULL, NULL, "show help and exit"},
     [CLI_OPT_VERSION] = {"version", NULL, NULL, NULL, NULL, "show the version and exit"},
 };
@@ -352,6 +376,7 @@ static int cli_resolve(cli_ctx *ctx)
 	long v;
 	ctx->ingest_url = ctx->opt[CLI_OPT_INGEST];
 	ctx->catalog_url = ctx->opt[CLI_OPT_CATALOG];
+	ctx->notification_url = ctx->opt[CLI_OPT_NOTIFICATION];
 	ctx->broker_admin_url = ctx->opt[CLI_OPT_BROKER_ADMIN];
 	ctx->api_key = ctx->opt[CLI_OPT_KEY];
 

@@ -56,6 +56,15 @@ enum {
 	CLI_OPT_FACETS,
 	CLI_OPT_AS_OF,
 	CLI_OPT_KEYWORD,
+	CLI_OPT_NOTIFICATION,
+	CLI_OPT_LIVE_URL,
+	CLI_OPT_LIVE,
+	CLI_OPT_WEBHOOK,
+	CLI_OPT_SECRET,
+	CLI_OPT_MIN_BUDGET,
+	CLI_OPT_REMIND,
+	CLI_OPT_AFTER,
+	CLI_OPT_MAX,
 	CLI_OPT_HELP,
 	CLI_OPT_VERSION,
 	CLI_OPT_COUNT
@@ -70,6 +79,7 @@ typedef struct cli_ctx {
 	bool given[CLI_OPT_COUNT]; /* set by a flag */
 	const char *ingest_url;
 	const char *catalog_url;
+	const char *notification_url;
 	const char *broker_admin_url;
 	const char *api_key;
 	int timeout_ms;
@@ -131,6 +141,10 @@ int cli_cmd_stats(cli_ctx *ctx);
 int cli_cmd_campaign_create(cli_ctx *ctx);
 int cli_cmd_campaign_list(cli_ctx *ctx);
 int cli_cmd_campaign_show(cli_ctx *ctx);
+int cli_cmd_subscribe(cli_ctx *ctx);
+int cli_cmd_subscriptions(cli_ctx *ctx);
+int cli_cmd_unsubscribe(cli_ctx *ctx);
+int cli_cmd_listen(cli_ctx *ctx);
 
 /* ---- args.c ---------------------------------------------------------- */
 
@@ -225,6 +239,17 @@ int cli_ingest_call(const cli_ctx *ctx, cli_service *svc, eccp_arena *a,
 bool cli_status_ok(const cli_service *s, const Eccp__V1__Status *status);
 /* The response's status; a missing one counts as OK (proto3 default). */
 Eccp__V1__StatusCode cli_status_code(const Eccp__V1__Status *status);
+
+/* Comma-separated option values (cmd_search.c), each returning 0 or the
+ * exit status of a usage error: the list, trimmed (cli_split); values of
+ * enum d; content kinds (--kind); ISO countries in upper case (--country). */
+int cli_split(const cli_ctx *ctx, eccp_arena *a, size_t opt, const char *flag,
+              char ***out, size_t *n);
+int cli_enum_list(const cli_ctx *ctx, eccp_arena *a, size_t opt, const char *flag,
+                  const ProtobufCEnumDescriptor *d, int **out, size_t *n);
+int cli_kind_list(const cli_ctx *ctx, eccp_arena *a, Eccp__V1__ContentKind **out,
+                  size_t *n);
+int cli_country_list(const cli_ctx *ctx, eccp_arena *a, char ***out, size_t *n);
 
 int cli_catalog_call(const cli_ctx *ctx, cli_service *svc, eccp_arena *a,
                      Eccp__V1__CatalogRequest *req,

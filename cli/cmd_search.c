@@ -23,8 +23,8 @@
 /* Option opt's comma-separated value as a list in the arena, each element
  * trimmed of spaces; n 0 when the option was not given. An empty element is
  * a usage error. Returns 0 or the exit status. */
-static int cli_split(const cli_ctx *ctx, eccp_arena *a, size_t opt, const char *flag,
-                     char ***out, size_t *n)
+int cli_split(const cli_ctx *ctx, eccp_arena *a, size_t opt, const char *flag,
+              char ***out, size_t *n)
 {
 	*out = NULL;
 	*n = 0;
@@ -100,8 +100,8 @@ static const char *cli_enum_choices(const ProtobufCEnumDescriptor *d, eccp_arena
 
 /* Option opt as a list of values of enum d, stored as protobuf-c stores
  * repeated enums (int-sized). Returns 0 or the exit status. */
-static int cli_enum_list(const cli_ctx *ctx, eccp_arena *a, size_t opt, const char *flag,
-                         const ProtobufCEnumDescriptor *d, int **out, size_t *n)
+int cli_enum_list(const cli_ctx *ctx, eccp_arena *a, size_t opt, const char *flag,
+                  const ProtobufCEnumDescriptor *d, int **out, size_t *n)
 {
 	char **names;
 	int rc = cli_split(ctx, a, opt, flag, &names, n);
@@ -120,8 +120,8 @@ static int cli_enum_list(const cli_ctx *ctx, eccp_arena *a, size_t opt, const ch
 	return 0;
 }
 
-static int cli_kind_list(const cli_ctx *ctx, eccp_arena *a, Eccp__V1__ContentKind **out,
-                         size_t *n)
+int cli_kind_list(const cli_ctx *ctx, eccp_arena *a, Eccp__V1__ContentKind **out,
+                  size_t *n)
 {
 	char **names;
 	int rc = cli_split(ctx, a, CLI_OPT_KIND, "--kind", &names, n);
@@ -143,7 +143,7 @@ static int cli_kind_list(const cli_ctx *ctx, eccp_arena *a, Eccp__V1__ContentKin
 }
 
 /* --country as upper-case ISO 3166-1 alpha-2 codes. */
-static int cli_country_list(const cli_ctx *ctx, eccp_arena *a, char ***out, size_t *n)
+int cli_country_list(const cli_ctx *ctx, eccp_arena *a, char ***out, size_t *n)
 {
 	int rc = cli_split(ctx, a, CLI_OPT_COUNTRY, "--country", out, n);
 	for (size_t i = 0; rc == 0 && i < *n; i++) {

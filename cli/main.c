@@ -577,6 +577,68 @@ const cli_command cli_commands[] = {
         .run = cli_cmd_campaign_show,
     },
     {
+        .name = "subscribe",
+        .args = "--live | --webhook URL [--secret S]",
+        .argnames = "",
+        .min_args = 0,
+        .max_args = 0,
+        .summary = "Be told about new calls (or other content) that fit a filter",
+        .details =
+            "The filter: --kind (default: call), --ecosystem, --technology,\n"
+            "--country, --programme, --keyword (words or phrases, matched as the\n"
+            "catalog's search matches them) and --min-budget EUR (calls); every\n"
+            "one that is given must hold. --remind DAYS[,DAYS] also reminds so many\n"
+            "days before a call's deadline. The channel: --live (read with\n"
+            "`eccp listen ID`) or --webhook URL (a signed HTTP POST; the secret is\n"
+            "made and shown once unless --secret gives one). The subscription is\n"
+            "the key's organisation's; the admin may name another with --org.\n"
+            "\n"
+            "Prints the subscription (and the secret, once). JSON: the\n"
+            "SubscribeResponse: {\"subscription\":{\"id\":…,\"owner\":…,\"filter\":{…},\n"
+            "\"live\":{}|\"webhook\":{\"url\":…},\"reminderDays\":[…],\n"
+            "\"createdTime\":…},\"secret\":…}.\n",
+        .run = cli_cmd_subscribe,
+    },
+    {
+        .name = "subscriptions",
+        .args = "",
+        .argnames = "",
+        .min_args = 0,
+        .max_args = 0,
+        .summary = "List your subscriptions (the admin: everyone's)",
+        .details = "One row per subscription: id, owner, channel, paused, how many\n"
+                   "notifications it has had, and its filter. JSON: the\n"
+                   "SubscriptionListResponse {\"subscriptions\":[…]}.\n",
+        .run = cli_cmd_subscriptions,
+    },
+    {
+        .name = "unsubscribe",
+        .args = "ID",
+        .argnames = "ID",
+        .min_args = 1,
+        .max_args = 1,
+        .summary = "Delete a subscription",
+        .details = "Prints \"deleted ID\". JSON: the SubscriptionChangeResponse with\n"
+                   "the subscription as it was.\n",
+        .run = cli_cmd_unsubscribe,
+    },
+    {
+        .name = "listen",
+        .args = "ID",
+        .argnames = "ID",
+        .min_args = 1,
+        .max_args = 1,
+        .summary = "Print a live subscription's notifications as JSON lines",
+        .details =
+            "One Notification per line ({\"id\":…,\"subscriptionId\":…,\"seq\":…,\n"
+            "\"kind\":\"NOTIFICATION_KIND_NEW\",\"item\":{…},\"time\":…}), in\n"
+            "order of seq, each once: it starts after --after SEQ (default: the\n"
+            "newest there is), fetches what it missed whenever the numbers skip or\n"
+            "the socket is quiet for a second (after a disconnect or a restart of\n"
+            "either side), and stops on Ctrl-C or after --max N.\n",
+        .run = cli_cmd_listen,
+    },
+    {
         .name = "status",
         .args = "",
         .argnames = "",

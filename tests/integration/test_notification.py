@@ -9,6 +9,7 @@ loopback ports (tests/lib/eccp_harness.py); requests go through eccp-rpc as
 proto3 JSON. Run by ctest as integration.notification.
 """
 
+import json
 import os
 import re
 import subprocess
@@ -313,6 +314,60 @@ class Delivery(RpcTestCase):
             c.notification.restart()
             self.caught_up(c)
             self.assertEqual(self.notifications(c, cosme)[1], 4)
+
+    def test_cli_subscribe_listen_unsubscribe(self):
+        with Cluster() as c:
+            c.start_all("broker", "ingest", "notification")
+            c.register_org("org_alpha", "Alpha")
+            r = c.cli("subscribe", "--live", "--programme", "COSME", "--country", "de",
+                      "--remind", "7,1", check=0)
+            s = r.json["subscription"]
+            self.assertEqual((s["filter"], s["reminderDays"]),
+                             ({"countries": ["DE"], "programmes": ["COSME"]}, [7, 1]))
+            sid = s["id"]
+            self.assertEqual([x["id"] for x in c.cli("subscriptions", check=0)
+                              .json["subscriptions"]], [sid])
+
+            def submit(ext):
+                return self.ok(c.rpc("ingest", {"submit": {"call": dict(
+                    a_call(ext), organisationId="org_alpha")}}), "submit")["id"]
+
+            listen = ["listen", sid, "--live-url", c.notification_live_url]
+            p = c.cli_start(*listen, "--max", "2")
+            time.sleep(0.5)
+            ids = [submit("l1"), submit("l2")]
+            r = c.cli_finish(p, timeout=30)
+            self.assertEqual(r.rc, 0, r)
+            lines = [json.loads(x) for x in r.out.splitlines()]
+            self.assertEqual([(x["seq"], x["kind"], x["item"]["id"]) for x in lines],
+                             [("1", "NOTIFICATION_KIND_NEW", ids[0]),
+                              ("2", "NOTIFICATION_KIND_NEW", ids[1])])
+
+            # away while one more came, and the service restarted meanwhile:
+            # --after 2 prints it first, then the next live one
+            ids.append(submit("l3"))
+            c.notification.restart()
+            p = c.cli_start(*listen, "--after", "2", "--max", "2")
+            time.sleep(0.5)
+            ids.append(submit("l4"))
+            r = c.cli_finish(p, timeout=30)
+            self.assertEqual(r.rc, 0, r)
+            self.assertEqual([(json.loads(x)["seq"], json.loads(x)["item"]["id"])
+                              for x in r.out.splitlines()],
+                             [("3", ids[2]), ("4", ids[3])])
+
+            # usage and refusals
+            for args in (("subscribe",), ("subscribe", "--live", "--webhook", "https://x.org"),
+                         ("subscribe", "--live", "--secret", "whsec_x"),
+                         ("subscribe", "--live", "--min-budget", "lots")):
+                self.assertEqual(c.cli(*args).rc, 2, args)
+            r = c.cli("subscribe", "--live", "--country", "XX")
+            self.assertEqual(r.rc, 1, r)
+            self.assertIn("subscription.filter.countries", r.err)
+            r = c.cli("unsubscribe", sid, check=0)
+            self.assertEqual(r.json["subscription"]["id"], sid)
+            self.assertEqual(c.cli("subscriptions", check=0).json.get("subscriptions", []), [])
+            self.assertEqual(c.cli("unsubscribe", sid).rc, 1)
 
 
 if __name__ == "__main__":

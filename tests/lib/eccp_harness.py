@@ -573,6 +573,7 @@ class Cluster:
     # -- the CLI --
     def cli_argv(self, *args):
         return [self._exe("eccp"), "--ingest", self.ingest_url, "--catalog", self.catalog_url,
+                "--notification", self.notification_url,
                 "--broker-admin", self.broker.admin_url, *args]
 
     def cli(self, *args, input=None, timeout=60.0, check=None):
