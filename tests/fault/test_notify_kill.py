@@ -1,9 +1,8 @@
 #!/usr/bin/env python3
 """Fault test: SIGKILL the notification daemon twice (the first while it is
-still notifying) while
-eccp-pump publishes a burst of 1,000 calls, with 100 live subscriptions and a
-listener (`eccp listen`) on one of them, then prove every notification is
-there exactly once.
+still notifying) while eccp-pump publishes a burst of 1,000 calls, with 100
+live subscriptions and a listener (`eccp listen`) on one of them, then prove
+every notification is there exactly once.
 
 The subscriptions: 50 want every call (programme COSME, which every pumped
 call has) and 50 want one call each (keyword "<k>": the call titled "Pump
