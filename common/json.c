@@ -1375,21 +1375,6 @@ static int json_read_real(struct json_in *in, bool is_float, void *dst)
 	return 0;
 }
 
-static int json_b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+' || c == '-')
-		return 62;
-	if (c == '/' || c == '_')
-		return 63;
-	return -1;
-}
-
 /* Standard or URL-safe base64, padded or not. */
 static int json_read_bytes(struct json_in *in, ProtobufCBinaryData *bd)
 {
@@ -1400,41 +1385,21 @@ static int json_read_bytes(struct json_in *in, ProtobufCBinaryData *bd)
 		return json_fail(in, "expected a base64 string");
 	if (json_read_string(in, &s, &n))
 		return -1;
-	const unsigned char *u = (const unsigned char *)s;
-	size_t pad = 0;
-	while (n > 0 && u[n - 1] == '=' && pad < 2) {
-		n--;
-		pad++;
-	}
-	if ((pad > 0 && (n + pad) % 4 != 0) || n % 4 == 1)
+	long out_len = eccp_base64_decode(s, n, NULL);
+	if (out_len < 0)
 		return json_fail(in, "invalid base64");
-	for (size_t i = 0; i < n; i++)
-		if (json_b64val(u[i]) < 0)
-			return json_fail(in, "invalid base64");
-	size_t out_len = n / 4 * 3 + (n % 4 == 0 ? 0 : n % 4 - 1);
 	if (out_len == 0) {
 		/* Like protobuf_c_message_unpack: empty bytes own no memory. */
 		bd->len = 0;
 		bd->data = NULL;
 		return 0;
 	}
-	uint8_t *out = json_alloc(in, out_len);
+	uint8_t *out = json_alloc(in, (size_t)out_len);
 	if (out == NULL)
 		return -1;
-	size_t o = 0;
-	uint32_t acc = 0;
-	int bits = 0;
-	for (size_t i = 0; i < n; i++) {
-		acc = acc << 6 | (uint32_t)json_b64val(u[i]);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (o < out_len)
-				out[o++] = (uint8_t)(acc >> bits);
-		}
-	}
+	eccp_base64_decode(s, n, out);
 	bd->data = out;
-	bd->len = out_len;
+	bd->len = (size_t)out_len;
 	return 0;
 }
 

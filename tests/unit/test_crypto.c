@@ -1,5 +1,6 @@
-/* Unit tests for common/crypto.c: base64 (the RFC 4648 test vectors) and
- * HMAC-SHA256 (RFC 4231), which signed webhooks rest on. */
+/* Unit tests for common/crypto.c: base64 (the RFC 4648 test vectors, both
+ * ways), HMAC-SHA256 (RFC 4231) and the Standard Webhooks signature built on
+ * them. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -53,6 +54,46 @@ static void test_hmac_sha256_rfc4231(void **state)
 	assert_string_equal(b64, "W9zBRr9gdU5qBCQmCJV1x1oAPwidJzmDnexYuWTsOEM=");
 }
 
+static void test_base64_decode(void **state)
+{
+	(void)state;
+	uint8_t out[16];
+	assert_int_equal(eccp_base64_decode("Zm9vYmFy", 8, out), 6);
+	assert_memory_equal(out, "foobar", 6);
+	assert_int_equal(eccp_base64_decode("Zm9vYg==", 8, out), 4);
+	assert_memory_equal(out, "foob", 4);
+	assert_int_equal(eccp_base64_decode("Zm9vYg", 6, out), 4); /* unpadded */
+	assert_int_equal(eccp_base64_decode("-_-_", 4, out), 3);   /* URL-safe */
+	assert_memory_equal(out, "\xfb\xff\xbf", 3);
+	assert_int_equal(eccp_base64_decode("", 0, out), 0);
+	assert_int_equal(eccp_base64_decode("Zm9v!", 5, out), -1);
+	assert_int_equal(eccp_base64_decode("Z", 1, out), -1);
+	assert_int_equal(eccp_base64_decode("Zm9=", 4, NULL), 2);
+	assert_int_equal(eccp_base64_decode("Zm=", 3, NULL),
+	                 -1); /* padding that cannot be */
+}
+
+/* The example of the Standard Webhooks specification. */
+static void test_webhook_signature(void **state)
+{
+	(void)state;
+	char sig[ECCP_WEBHOOK_SIGNATURE_LEN + 1];
+	const char *body = "{\"test\": 2432232314}";
+	assert_true(eccp_webhook_sign("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+	                              "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body,
+	                              strlen(body), sig));
+	assert_string_equal(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+	/* another body, another signature */
+	assert_true(eccp_webhook_sign("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+	                              "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, "{}", 2,
+	                              sig));
+	assert_string_not_equal(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+	assert_false(
+	    eccp_webhook_sign("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "m", 1, "", 0, sig));
+	assert_false(eccp_webhook_sign("whsec_!!!", "m", 1, "", 0, sig));
+	assert_false(eccp_webhook_sign("whsec_", "m", 1, "", 0, sig));
+}
+
 static void test_ct_equal(void **state)
 {
 	(void)state;
@@ -67,6 +108,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_base64_rfc4648),
 	    cmocka_unit_test(test_hmac_sha256_rfc4231),
+	    cmocka_unit_test(test_base64_decode),
+	    cmocka_unit_test(test_webhook_signature),
 	    cmocka_unit_test(test_ct_equal),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
