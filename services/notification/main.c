@@ -34,6 +34,20 @@ static const char *const notif_migrations[] = {
     "CREATE UNIQUE INDEX notifications_once"
     " ON notifications (sub_id, item_id, version, kind);"
     "CREATE INDEX notifications_item ON notifications (item_id, sub_id);",
+    /* 3: webhook deliveries (a lease is a next_ms in the future); a
+     * subscription whose webhook answered 410 Gone is disabled */
+    "ALTER TABLE subscriptions ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE deliveries ("
+    " notification_id TEXT PRIMARY KEY,"
+    " sub_id TEXT NOT NULL,"
+    " seq INTEGER NOT NULL,"
+    " state INTEGER NOT NULL,"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " next_ms INTEGER NOT NULL,"
+    " last_status INTEGER NOT NULL DEFAULT 0,"
+    " last_error TEXT) WITHOUT ROWID;"
+    "CREATE INDEX deliveries_due ON deliveries (state, next_ms);"
+    "CREATE INDEX deliveries_sub ON deliveries (sub_id, seq);",
 };
 
 static const eccp_option notif_options[] = {
@@ -43,6 +57,17 @@ static const eccp_option notif_options[] = {
     {"live-url", ECCP_OPT_STRING, "tcp://127.0.0.1:7441", 0, 0,
      "where live notifications are published (PUB; topic "
      "eccp.v1.notification.<subscription id>)"},
+    {"webhook-timeout-ms", ECCP_OPT_INT, "5000", 100, 60000,
+     "a webhook request that has not been answered by then has failed"},
+    {"webhook-attempts", ECCP_OPT_INT, "8", 1, 100,
+     "attempts of a webhook delivery before it goes to the dead-letter list"},
+    {"webhook-backoff-ms", ECCP_OPT_INT, "1000", 1, 3600000,
+     "wait before the second attempt; it doubles with each attempt (with "
+     "jitter), unless the answer says Retry-After"},
+    {"webhook-backoff-max-ms", ECCP_OPT_INT, "3600000", 1, 86400000,
+     "the longest wait between attempts"},
+    {"webhook-concurrency", ECCP_OPT_INT, "64", 1, 256,
+     "webhook requests in flight at once"},
     {"key-cache-s", ECCP_OPT_INT, "30", 0, 3600,
      "seconds a checked key is remembered (a revoked key is refused at most "
      "this long after its revocation)"},
@@ -58,6 +83,10 @@ static const eccp_rpc_method notif_methods[] = {
     {ECCP__V1__NOTIFICATION_REQUEST__METHOD_SUBSCRIPTION_CHANGE, ECCP_RPC_WRITE,
      notif_sub_change, NULL},
     {ECCP__V1__NOTIFICATION_REQUEST__METHOD_FETCH, ECCP_RPC_READ, notif_fetch, NULL},
+    {ECCP__V1__NOTIFICATION_REQUEST__METHOD_DELIVERIES, ECCP_RPC_READ, notif_deliveries,
+     NULL},
+    {ECCP__V1__NOTIFICATION_REQUEST__METHOD_REDELIVER, ECCP_RPC_WRITE, notif_redeliver,
+     NULL},
 };
 
 static const char *const notif_topics[] = {"eccp.v1.content."};
@@ -81,7 +110,10 @@ static int notif_init(eccp_daemon *d, void **state, char *err, size_t errlen)
 	}
 	n->key_cache_ms = eccp_config_int(cfg, "key-cache-s") * 1000;
 	if (notif_index_load(n, err, errlen) != 0 ||
-	    notif_live_open(n, eccp_config_str(cfg, "live-url"), err, errlen) != 0) {
+	    notif_live_open(n, eccp_config_str(cfg, "live-url"), err, errlen) != 0 ||
+	    notif_hooks_open(n, cfg, err, errlen) != 0) {
+		notif_hooks_stop(n);
+		notif_hooks_free(n);
 		notif_live_close(n);
 		nf_index_free(n->index);
 		eccp_rpc_client_close(n->ingest);
@@ -95,6 +127,7 @@ static int notif_init(eccp_daemon *d, void **state, char *err, size_t errlen)
 
 static void notif_stop(void *state)
 {
+	notif_hooks_stop(state);
 	notif_live_close(state);
 }
 
@@ -106,6 +139,7 @@ static void notif_reload(void *state, const eccp_config *cfg)
 static void notif_fini(void *state)
 {
 	notif *n = state;
+	notif_hooks_free(n);
 	notif_live_close(n);
 	nf_index_free(n->index);
 	eccp_rpc_client_close(n->ingest);

@@ -25,11 +25,14 @@ typedef struct notif_key {
 } notif_key;
 
 struct notif_live;
+struct notif_hooks;
 
 typedef struct notif {
 	eccp_daemon *d;
-	nf_index *index;         /* loop thread: subscriptions by rowid */
-	struct notif_live *live; /* loop thread: the live PUB socket */
+	nf_index *index;           /* loop thread: subscriptions by rowid */
+	struct notif_live *live;   /* loop thread: the live PUB socket */
+	struct notif_hooks *hooks; /* loop thread: webhook deliveries */
+	bool hook_added;           /* the open transaction added deliveries */
 	eccp_admin_key admin;
 	eccp_rpc_client *ingest; /* Whoami */
 	int64_t key_cache_ms;
@@ -62,5 +65,19 @@ int notif_apply(void *svc, eccp_store *st, const Eccp__V1__Envelope *env);
 int notif_live_open(notif *n, const char *url, char *err, size_t errlen);
 void notif_live_close(notif *n);
 void notif_fetch(eccp_rpc_call *call); /* READ */
+
+/* ---- webhook.c ------------------------------------------------------------ */
+
+/* In the notifying transaction: a delivery to make for a webhook
+ * subscription's notification. */
+int notif_delivery_add(eccp_store *st, const char *notification_id, const char *sub_id,
+                       int64_t seq);
+int notif_hooks_open(notif *n, const eccp_config *cfg, char *err, size_t errlen);
+/* After a commit that added deliveries: look for due ones now. */
+void notif_hooks_kick(notif *n);
+void notif_hooks_stop(notif *n);
+void notif_hooks_free(notif *n);
+void notif_deliveries(eccp_rpc_call *call); /* READ */
+void notif_redeliver(eccp_rpc_call *call);  /* WRITE */
 
 #endif

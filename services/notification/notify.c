@@ -194,7 +194,8 @@ static bool item_of(const Eccp__V1__ContentItem *it, eccp_arena *a, nf_item *out
 /* What a notification needs of its subscription. */
 typedef struct sub_ref {
 	char *id;
-	bool paused;
+	bool paused; /* or disabled (410 Gone): told nothing */
+	bool hook;   /* a webhook subscription: a delivery is made too */
 } sub_ref;
 
 static void live_queue(notif *n, eccp_store *st, const char *sub_id,
@@ -297,6 +298,11 @@ static int notify(notif *n, eccp_store *st, const sub_ref *s,
 	free(buf);
 	if (rc != SQLITE_DONE)
 		return -1;
+	if (s->hook) {
+		if (notif_delivery_add(st, id, s->id, seq) != 0)
+			return -1;
+		n->hook_added = true;
+	}
 	live_queue(n, st, s->id, &m);
 	return 0;
 }
@@ -325,7 +331,8 @@ static void match_cb(void *arg, uint64_t id)
 static bool sub_at(notif *n, eccp_store *st, eccp_arena *a, int64_t rowid, sub_ref *out)
 {
 	sqlite3_stmt *q =
-	    eccp_store_stmt(st, "SELECT id, paused FROM subscriptions WHERE rowid = ?1");
+	    eccp_store_stmt(st, "SELECT id, paused OR disabled, secret IS NOT NULL"
+	                        " FROM subscriptions WHERE rowid = ?1");
 	if (q == NULL)
 		return false;
 	sqlite3_bind_int64(q, 1, rowid);
@@ -333,6 +340,7 @@ static bool sub_at(notif *n, eccp_store *st, eccp_arena *a, int64_t rowid, sub_r
 	if (found) {
 		out->id = eccp_arena_strdup(a, (const char *)sqlite3_column_text(q, 0));
 		out->paused = sqlite3_column_int(q, 1) != 0;
+		out->hook = sqlite3_column_int(q, 2) != 0;
 	}
 	sqlite3_reset(q);
 	if (!found)
@@ -345,7 +353,8 @@ static int told_about(eccp_store *st, eccp_arena *a, const char *item_id, sub_re
                       size_t *n)
 {
 	sqlite3_stmt *q = eccp_store_stmt(
-	    st, "SELECT DISTINCT s.id, s.paused FROM notifications t"
+	    st, "SELECT DISTINCT s.id, s.paused OR s.disabled, s.secret IS NOT NULL"
+	        " FROM notifications t"
 	        " JOIN subscriptions s ON s.id = t.sub_id WHERE t.item_id = ?1"
 	        " ORDER BY s.id");
 	if (q == NULL)
@@ -367,6 +376,7 @@ static int told_about(eccp_store *st, eccp_arena *a, const char *item_id, sub_re
 		(*out)[*n].id =
 		    eccp_arena_strdup(a, (const char *)sqlite3_column_text(q, 0));
 		(*out)[*n].paused = sqlite3_column_int(q, 1) != 0;
+		(*out)[*n].hook = sqlite3_column_int(q, 2) != 0;
 		(*n)++;
 	}
 	sqlite3_reset(q);
@@ -463,6 +473,10 @@ static void live_committed(void *arg)
 	struct notif_live *l = n->live;
 	eccp_store *st = eccp_daemon_store(n->d);
 	bool send = l->mark == eccp_store_committed_mark(st);
+	if (n->hook_added) {
+		n->hook_added = false;
+		notif_hooks_kick(n);
+	}
 	for (notif_out *o = l->head, *next; o != NULL; o = next) {
 		next = o->next;
 		if (send && l->open) {

@@ -288,6 +288,7 @@ static Eccp__V1__Subscription *sub_row(eccp_rpc_call *call, sqlite3_stmt *q)
 	if (s != NULL) {
 		s->paused = sqlite3_column_int(q, 1) != 0;
 		s->last_seq = (uint64_t)sqlite3_column_int64(q, 2);
+		s->disabled = sqlite3_column_int(q, 3) != 0;
 	}
 	return s;
 }
@@ -299,9 +300,9 @@ Eccp__V1__Subscription *notif_sub_load(eccp_rpc_call *call, const char *id)
 		                     "a subscription id is required");
 		return NULL;
 	}
-	sqlite3_stmt *q = eccp_store_stmt(
-	    call->store,
-	    "SELECT sub, paused, last_seq, owner FROM subscriptions WHERE id = ?1");
+	sqlite3_stmt *q =
+	    eccp_store_stmt(call->store, "SELECT sub, paused, last_seq, disabled, owner "
+	                                 "FROM subscriptions WHERE id = ?1");
 	if (q == NULL) {
 		store_failed(call);
 		return NULL;
@@ -310,7 +311,7 @@ Eccp__V1__Subscription *notif_sub_load(eccp_rpc_call *call, const char *id)
 	Eccp__V1__Subscription *s = NULL;
 	const char *org = caller_org(call);
 	if (sqlite3_step(q) == SQLITE_ROW &&
-	    (org == NULL || strcmp((const char *)sqlite3_column_text(q, 3), org) == 0))
+	    (org == NULL || strcmp((const char *)sqlite3_column_text(q, 4), org) == 0))
 		s = sub_row(call, q);
 	sqlite3_reset(q);
 	if (s == NULL)
@@ -404,7 +405,7 @@ void notif_sub_list(eccp_rpc_call *call)
 {
 	const char *org = caller_org(call);
 	sqlite3_stmt *q = eccp_store_stmt(
-	    call->store, "SELECT sub, paused, last_seq FROM subscriptions"
+	    call->store, "SELECT sub, paused, last_seq, disabled FROM subscriptions"
 	                 " WHERE ?1 IS NULL OR owner = ?1 ORDER BY created_ms, id");
 	if (q == NULL) {
 		store_failed(call);

@@ -9,11 +9,16 @@ loopback ports (tests/lib/eccp_harness.py); requests go through eccp-rpc as
 proto3 JSON. Run by ctest as integration.notification.
 """
 
+import base64
+import hashlib
+import hmac
+import http.server
 import json
 import os
 import re
 import subprocess
 import sys
+import threading
 import time
 import unittest
 
@@ -368,6 +373,148 @@ class Delivery(RpcTestCase):
             self.assertEqual(r.json["subscription"]["id"], sid)
             self.assertEqual(c.cli("subscriptions", check=0).json.get("subscriptions", []), [])
             self.assertEqual(c.cli("unsubscribe", sid).rc, 1)
+
+
+class HookServer:
+    """A real HTTP server on loopback with four endpoints: /ok (checks the
+    Standard Webhooks signature, answers 204), /flaky (500 three times, then
+    200), /gone (410), /slow (answers after 3 s). It records every request."""
+
+    def __init__(self):
+        self.requests = []  # (path, headers dict, body bytes, signature ok)
+        self.secrets = {}   # path -> whsec_...
+        self.lock = threading.Lock()
+        srv = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("content-length", "0")))
+                path = self.path
+                good = srv.verify(path, self.headers, body)
+                with srv.lock:
+                    srv.requests.append((path, dict(self.headers), body, good))
+                    n = sum(1 for r in srv.requests if r[0] == path)
+                if path == "/slow":
+                    time.sleep(3)
+                    code = 200
+                elif path == "/gone":
+                    code = 410
+                elif path == "/flaky":
+                    code = 500 if n <= 3 else 200
+                else:
+                    code = 204 if good else 401
+                try:
+                    self.send_response(code)
+                    self.send_header("content-length", "0")
+                    self.end_headers()
+                except OSError:
+                    pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = "http://127.0.0.1:%d" % self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def verify(self, path, headers, body):
+        secret = self.secrets.get(path)
+        if not secret:
+            return False
+        key = base64.b64decode(secret[len("whsec_"):])
+        signed = ("%s.%s." % (headers.get("webhook-id"), headers.get("webhook-timestamp"))
+                  ).encode() + body
+        want = "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+        fresh = abs(int(headers.get("webhook-timestamp", "0")) - time.time()) < 60
+        return hmac.compare_digest(want, headers.get("webhook-signature", "")) and fresh
+
+    def of(self, path):
+        with self.lock:
+            return [r for r in self.requests if r[0] == path]
+
+    def close(self):
+        self.httpd.shutdown()
+
+
+class Webhooks(RpcTestCase):
+
+    def test_signed_retried_gone_and_dead_lettered(self):
+        hooks = HookServer()
+        self.addCleanup(hooks.close)
+        with Cluster(notification_args=["--webhook-timeout-ms", "500",
+                                        "--webhook-backoff-ms", "100",
+                                        "--webhook-attempts", "5"]) as c:
+            c.start_all("broker", "ingest", "notification")
+            c.register_org("org_alpha", "Alpha")
+            subs = {}
+            for path in ("/ok", "/flaky", "/gone", "/slow"):
+                r = self.ok(c.rpc("notification", {"subscribe": {"subscription": {
+                    "filter": {"programmes": ["COSME"]},
+                    "webhook": {"url": hooks.url + path}}}}), "subscribe")
+                hooks.secrets[path] = r["secret"]
+                subs[path] = r["subscription"]["id"]
+            call = self.ok(c.rpc("ingest", {"submit": {"call": dict(
+                a_call("w1"), organisationId="org_alpha")}}), "submit")
+
+            # /ok: one POST, signed, the notification as JSON
+            wait_until(lambda: hooks.of("/ok"), 20, "a POST to /ok")
+            (path, headers, body, good), = hooks.of("/ok")
+            self.assertTrue(good, headers)
+            n = json.loads(body)
+            self.assertEqual((n["subscriptionId"], n["seq"], n["kind"], n["item"]["id"]),
+                             (subs["/ok"], "1", "NOTIFICATION_KIND_NEW", call["id"]))
+            self.assertEqual(headers["webhook-id"], n["id"])
+            self.assertEqual(headers["content-type"], "application/json")
+
+            # /flaky: three failures, then delivered on the fourth attempt,
+            # each attempt the same message (same webhook-id)
+            wait_until(lambda: len(hooks.of("/flaky")) >= 4, 20, "four POSTs to /flaky")
+            fl = hooks.of("/flaky")
+            self.assertEqual(len({r[1]["webhook-id"] for r in fl}), 1)
+            self.assertTrue(all(r[3] for r in fl))
+
+            def deliveries(sid, failed=False):
+                r = self.ok(c.rpc("notification", {"deliveries": {
+                    "subscriptionId": sid, "failedOnly": failed}}), "deliveries")
+                return r.get("deliveries", [])
+
+            wait_until(lambda: deliveries(subs["/flaky"])[0]["state"] ==
+                       "DELIVERY_STATE_DELIVERED", 20, "/flaky delivered")
+            d = deliveries(subs["/flaky"])[0]
+            self.assertEqual((d["attempts"], d["lastHttpStatus"]), (4, 200))
+            d = deliveries(subs["/ok"])[0]
+            self.assertEqual((d["state"], d["attempts"]), ("DELIVERY_STATE_DELIVERED", 1))
+
+            # /gone: 410 disables the subscription; nothing more is sent to it
+            wait_until(lambda: deliveries(subs["/gone"], failed=True), 20, "/gone failed")
+            self.assertEqual(len(hooks.of("/gone")), 1)
+            s = self.ok(c.rpc("notification", {"subscriptionShow": {"id": subs["/gone"]}}),
+                        "subscriptionShow")["subscription"]
+            self.assertIs(s.get("disabled"), True)
+
+            # /slow: never answers in time; after five attempts, the dead letters
+            wait_until(lambda: deliveries(subs["/slow"], failed=True), 30, "/slow failed")
+            d = deliveries(subs["/slow"], failed=True)[0]
+            self.assertEqual(d["attempts"], 5)
+            self.assertIn("imeout", d["lastError"])
+            self.assertEqual(len(hooks.of("/slow")), 5)
+
+            # a second call: /ok and /flaky get it, /gone (disabled) does not
+            self.ok(c.rpc("ingest", {"submit": {"call": dict(
+                a_call("w2"), organisationId="org_alpha")}}), "submit")
+            wait_until(lambda: len(hooks.of("/ok")) == 2, 20, "a second POST to /ok")
+            time.sleep(0.5)
+            self.assertEqual(len(hooks.of("/gone")), 1)
+
+            # redeliver from the dead-letter list: tried again (and enabled again)
+            nid = deliveries(subs["/gone"], failed=True)[0]["notificationId"]
+            r = self.ok(c.rpc("notification", {"redeliver": {"notificationId": nid}}),
+                        "redeliver")
+            self.assertEqual(r["delivery"]["state"], "DELIVERY_STATE_PENDING")
+            wait_until(lambda: len(hooks.of("/gone")) >= 2, 20, "a redelivery to /gone")
+            self.fails(c.rpc("notification", {"redeliver": {"notificationId": "ntf_nope"}}),
+                       "NOT_FOUND")
 
 
 if __name__ == "__main__":
