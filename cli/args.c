@@ -39,7 +39,7 @@ static const cli_opt cli_opts[CLI_OPT_COUNT] = {
     [CLI_OPT_FORMAT] = {"format", "json|table|ics", NULL, NULL, NULL,
                         "output format; default: table on a terminal, json otherwise; "
                         "ics (search only): the matching events as iCalendar"},
-    [CLI_OPT_LIMIT] = {"limit", "N", NULL, NULL, "list,org list,search",
+    [CLI_OPT_LIMIT] = {"limit", "N", NULL, NULL, "list,org list,search,deliveries",
                        "items per request, 1..1000 (server default 100); search: "
                        "hits per page, 1..500 (default 20)"},
     [CLI_OPT_ALL] = {"all", NULL, NULL, NULL, "list,org list,search",
@@ -119,6 +119,10 @@ static const cli_opt cli_opts[CLI_OPT_COUNT] = {
                        "only new ones)"},
     [CLI_OPT_MAX] = {"max", "N", NULL, NULL, "listen",
                      "exit after printing N notifications"},
+    [CLI_OPT_FAILED] = {"failed", NULL, NULL, NULL, "deliveries",
+                        "only the dead-letter list (every attempt failed)"},
+    [CLI_OPT_SUBSCRIPTION] = {"subscription", "ID", NULL, NULL, "deliveries",
+                              "only this subscription's deliveries"},
     [CLI_OPT_HELP] = {"help", NULL, NULL, NULL, NULL, "show help and exit"},
     [CLI_OPT_VERSION] = {"version", NULL, NULL, NULL, NULL, "show the version and exit"},
 };

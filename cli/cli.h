@@ -65,6 +65,8 @@ enum {
 	CLI_OPT_REMIND,
 	CLI_OPT_AFTER,
 	CLI_OPT_MAX,
+	CLI_OPT_FAILED,
+	CLI_OPT_SUBSCRIPTION,
 	CLI_OPT_HELP,
 	CLI_OPT_VERSION,
 	CLI_OPT_COUNT
@@ -145,6 +147,8 @@ int cli_cmd_subscribe(cli_ctx *ctx);
 int cli_cmd_subscriptions(cli_ctx *ctx);
 int cli_cmd_unsubscribe(cli_ctx *ctx);
 int cli_cmd_listen(cli_ctx *ctx);
+int cli_cmd_deliveries(cli_ctx *ctx);
+int cli_cmd_redeliver(cli_ctx *ctx);
 
 /* ---- args.c ---------------------------------------------------------- */
 

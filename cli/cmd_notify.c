@@ -438,3 +438,91 @@ int cli_cmd_listen(cli_ctx *ctx)
 	cli_service_close(&l.svc);
 	return rc;
 }
+
+/* ---- deliveries ---------------------------------------------------------------- */
+
+static const char *state_cell(Eccp__V1__DeliveryState s)
+{
+	switch (s) {
+	case ECCP__V1__DELIVERY_STATE__DELIVERY_STATE_PENDING:
+		return "pending";
+	case ECCP__V1__DELIVERY_STATE__DELIVERY_STATE_DELIVERED:
+		return "delivered";
+	case ECCP__V1__DELIVERY_STATE__DELIVERY_STATE_RETRYING:
+		return "retrying";
+	case ECCP__V1__DELIVERY_STATE__DELIVERY_STATE_FAILED:
+		return "failed";
+	default:
+		return "?";
+	}
+}
+
+int cli_cmd_deliveries(cli_ctx *ctx)
+{
+	eccp_arena a;
+	eccp_arena_init(&a);
+	int rc = CLI_EXIT_FAIL;
+	Eccp__V1__DeliveriesRequest dr = ECCP__V1__DELIVERIES_REQUEST__INIT;
+	dr.subscription_id = (char *)ctx->opt[CLI_OPT_SUBSCRIPTION];
+	dr.failed_only = ctx->given[CLI_OPT_FAILED];
+	dr.limit = ctx->given[CLI_OPT_LIMIT] ? ctx->limit : 1000;
+	Eccp__V1__NotificationRequest req = ECCP__V1__NOTIFICATION_REQUEST__INIT;
+	req.method_case = ECCP__V1__NOTIFICATION_REQUEST__METHOD_DELIVERIES;
+	req.deliveries = &dr;
+	const Eccp__V1__NotificationResponse *resp;
+	if (notif_once(ctx, &a, &req, ECCP__V1__NOTIFICATION_RESPONSE__METHOD_DELIVERIES,
+	               &resp) != 0)
+		goto out;
+	const Eccp__V1__DeliveriesResponse *r = resp->deliveries;
+	if (ctx->json) {
+		cli_emit_message(ctx, &r->base, 0);
+	} else {
+		cli_table t;
+		cli_table_init(&t, &a, 7);
+		cli_table_add(&t, (const char *[]){"NOTIFICATION", "SUBSCRIPTION", "SEQ",
+		                                   "STATE", "ATTEMPTS", "HTTP", "ERROR"});
+		for (size_t i = 0; i < r->n_deliveries; i++) {
+			const Eccp__V1__Delivery *d = r->deliveries[i];
+			cli_table_add(
+			    &t,
+			    (const char *[]){
+			        d->notification_id, d->subscription_id,
+			        eccp_arena_printf(&a, "%llu", (unsigned long long)d->seq),
+			        state_cell(d->state),
+			        eccp_arena_printf(&a, "%u", d->attempts),
+			        d->last_http_status
+			            ? eccp_arena_printf(&a, "%d", d->last_http_status)
+			            : "-",
+			        d->last_error && d->last_error[0] ? d->last_error : "-"});
+		}
+		cli_table_print(&t, stdout);
+	}
+	rc = CLI_EXIT_OK;
+out:
+	eccp_arena_free(&a);
+	return rc;
+}
+
+int cli_cmd_redeliver(cli_ctx *ctx)
+{
+	eccp_arena a;
+	eccp_arena_init(&a);
+	int rc = CLI_EXIT_FAIL;
+	Eccp__V1__RedeliverRequest rr = ECCP__V1__REDELIVER_REQUEST__INIT;
+	rr.notification_id = ctx->argv[0];
+	Eccp__V1__NotificationRequest req = ECCP__V1__NOTIFICATION_REQUEST__INIT;
+	req.method_case = ECCP__V1__NOTIFICATION_REQUEST__METHOD_REDELIVER;
+	req.redeliver = &rr;
+	const Eccp__V1__NotificationResponse *resp;
+	if (notif_once(ctx, &a, &req, ECCP__V1__NOTIFICATION_RESPONSE__METHOD_REDELIVER,
+	               &resp) != 0)
+		goto out;
+	if (ctx->json)
+		cli_emit_message(ctx, &resp->redeliver->base, 0);
+	else
+		printf("redelivering %s\n", rr.notification_id);
+	rc = CLI_EXIT_OK;
+out:
+	eccp_arena_free(&a);
+	return rc;
+}

@@ -639,6 +639,31 @@ const cli_command cli_commands[] = {
         .run = cli_cmd_listen,
     },
     {
+        .name = "deliveries",
+        .args = "[--subscription ID] [--failed]",
+        .argnames = "",
+        .min_args = 0,
+        .max_args = 0,
+        .summary = "Webhook deliveries of your subscriptions, or the dead-letter list",
+        .details =
+            "One row per delivery: notification id, subscription, seq, state\n"
+            "(pending, delivered, retrying, failed), attempts, the last HTTP status\n"
+            "and error, and when a retrying one is tried next. --failed: only the\n"
+            "dead-letter list. JSON: the DeliveriesResponse {\"deliveries\":[…]}.\n",
+        .run = cli_cmd_deliveries,
+    },
+    {
+        .name = "redeliver",
+        .args = "NOTIFICATION-ID",
+        .argnames = "NOTIFICATION-ID",
+        .min_args = 1,
+        .max_args = 1,
+        .summary = "Try a webhook delivery again from the start",
+        .details = "Its attempts start again at once; a subscription a 410 Gone\n"
+                   "disabled is enabled again. JSON: the RedeliverResponse.\n",
+        .run = cli_cmd_redeliver,
+    },
+    {
         .name = "status",
         .args = "",
         .argnames = "",

@@ -507,14 +507,21 @@ class Webhooks(RpcTestCase):
             time.sleep(0.5)
             self.assertEqual(len(hooks.of("/gone")), 1)
 
-            # redeliver from the dead-letter list: tried again (and enabled again)
-            nid = deliveries(subs["/gone"], failed=True)[0]["notificationId"]
-            r = self.ok(c.rpc("notification", {"redeliver": {"notificationId": nid}}),
-                        "redeliver")
+            # the CLI: the dead-letter list, and a redelivery from it (the
+            # subscription a 410 disabled is enabled again)
+            dead = c.cli("deliveries", "--failed", check=0).json["deliveries"]
+            self.assertEqual(sorted(d["subscriptionId"] for d in dead),
+                             sorted([subs["/gone"], subs["/slow"]]))
+            self.assertTrue(all(d["state"] == "DELIVERY_STATE_FAILED" for d in dead))
+            mine = c.cli("deliveries", "--subscription", subs["/ok"], check=0).json
+            self.assertEqual([d["seq"] for d in mine["deliveries"]], ["1", "2"])
+            nid = [d for d in dead if d["subscriptionId"] == subs["/gone"]][0]["notificationId"]
+            r = c.cli("redeliver", nid, check=0).json
             self.assertEqual(r["delivery"]["state"], "DELIVERY_STATE_PENDING")
             wait_until(lambda: len(hooks.of("/gone")) >= 2, 20, "a redelivery to /gone")
             self.fails(c.rpc("notification", {"redeliver": {"notificationId": "ntf_nope"}}),
                        "NOT_FOUND")
+            self.assertEqual(c.cli("redeliver", "ntf_nope").rc, 1)
 
 
 if __name__ == "__main__":
