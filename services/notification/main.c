@@ -48,6 +48,20 @@ static const char *const notif_migrations[] = {
     " last_error TEXT) WITHOUT ROWID;"
     "CREATE INDEX deliveries_due ON deliveries (state, next_ms);"
     "CREATE INDEX deliveries_sub ON deliveries (sub_id, seq);",
+    /* 4: reminders; a notification is once per reminder days too */
+    "ALTER TABLE subscriptions ADD COLUMN reminders TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE notifications ADD COLUMN days INTEGER NOT NULL DEFAULT 0;"
+    "DROP INDEX notifications_once;"
+    "CREATE UNIQUE INDEX notifications_once"
+    " ON notifications (sub_id, item_id, version, kind, days);"
+    "CREATE TABLE reminders ("
+    " sub_id TEXT NOT NULL,"
+    " item_id TEXT NOT NULL,"
+    " days INTEGER NOT NULL,"
+    " due_ms INTEGER NOT NULL,"
+    " state INTEGER NOT NULL,"
+    " PRIMARY KEY (sub_id, item_id, days)) WITHOUT ROWID;"
+    "CREATE INDEX reminders_due ON reminders (state, due_ms);",
 };
 
 static const eccp_option notif_options[] = {
@@ -111,7 +125,8 @@ static int notif_init(eccp_daemon *d, void **state, char *err, size_t errlen)
 	n->key_cache_ms = eccp_config_int(cfg, "key-cache-s") * 1000;
 	if (notif_index_load(n, err, errlen) != 0 ||
 	    notif_live_open(n, eccp_config_str(cfg, "live-url"), err, errlen) != 0 ||
-	    notif_hooks_open(n, cfg, err, errlen) != 0) {
+	    notif_hooks_open(n, cfg, err, errlen) != 0 || notif_reminders_open(n) != 0) {
+		notif_reminders_stop(n);
 		notif_hooks_stop(n);
 		notif_hooks_free(n);
 		notif_live_close(n);
@@ -127,6 +142,7 @@ static int notif_init(eccp_daemon *d, void **state, char *err, size_t errlen)
 
 static void notif_stop(void *state)
 {
+	notif_reminders_stop(state);
 	notif_hooks_stop(state);
 	notif_live_close(state);
 }

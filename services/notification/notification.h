@@ -33,6 +33,8 @@ typedef struct notif {
 	struct notif_live *live;   /* loop thread: the live PUB socket */
 	struct notif_hooks *hooks; /* loop thread: webhook deliveries */
 	bool hook_added;           /* the open transaction added deliveries */
+	uv_timer_t remind;         /* due reminders */
+	bool remind_open;
 	eccp_admin_key admin;
 	eccp_rpc_client *ingest; /* Whoami */
 	int64_t key_cache_ms;
@@ -53,6 +55,22 @@ void notif_sub_change(eccp_rpc_call *call); /* WRITE */
 Eccp__V1__Subscription *notif_sub_load(eccp_rpc_call *call, const char *id);
 
 /* ---- notify.c ------------------------------------------------------------- */
+
+/* What a notification needs of its subscription. */
+typedef struct sub_ref {
+	char *id;
+	bool paused;           /* or disabled (410 Gone): told nothing */
+	bool hook;             /* a webhook subscription: a delivery is made too */
+	const char *reminders; /* "7,1": days before a call's deadline */
+} sub_ref;
+
+/* Stores one notification (unless this one was made already: once per
+ * subscription, item, version, kind and reminder days) with the
+ * subscription's next number, its webhook delivery, its reminders, and
+ * queues it for the live socket. 0, or -1 when the store failed. */
+int notif_notify(notif *n, eccp_store *st, const sub_ref *s,
+                 Eccp__V1__NotificationKind kind, const Eccp__V1__ContentItem *it,
+                 const char *item_id, uint64_t version, uint32_t days);
 
 /* The matching index: loaded at init from the store; a subscription joins
  * when it is created (by its rowid) and leaves when a match finds it gone. */
@@ -78,6 +96,18 @@ void notif_hooks_kick(notif *n);
 void notif_hooks_stop(notif *n);
 void notif_hooks_free(notif *n);
 void notif_deliveries(eccp_rpc_call *call); /* READ */
-void notif_redeliver(eccp_rpc_call *call);  /* WRITE */
+
+/* ---- remind.c ------------------------------------------------------------- */
+
+/* For a call a subscriber was told about (NEW or UPDATED): one reminder per
+ * reminder day at deadline - days, armed again when the deadline moves;
+ * those whose moment has passed are dropped. */
+int notif_reminders_plan(eccp_store *st, const char *sub_id, const char *days,
+                         const Eccp__V1__ContentItem *it);
+/* A withdrawn call: its reminders are not sent. */
+int notif_reminders_cancel(eccp_store *st, const char *sub_id, const char *item_id);
+int notif_reminders_open(notif *n);
+void notif_reminders_stop(notif *n);
+void notif_redeliver(eccp_rpc_call *call); /* WRITE */
 
 #endif

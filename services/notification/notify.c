@@ -191,13 +191,6 @@ static bool item_of(const Eccp__V1__ContentItem *it, eccp_arena *a, nf_item *out
 
 /* ---- notifications --------------------------------------------------------------- */
 
-/* What a notification needs of its subscription. */
-typedef struct sub_ref {
-	char *id;
-	bool paused; /* or disabled (410 Gone): told nothing */
-	bool hook;   /* a webhook subscription: a delivery is made too */
-} sub_ref;
-
 static void live_queue(notif *n, eccp_store *st, const char *sub_id,
                        const Eccp__V1__Notification *m)
 {
@@ -234,27 +227,29 @@ static void live_queue(notif *n, eccp_store *st, const char *sub_id,
 
 /* Stores one notification (unless this one was made already) and queues
  * it for the live socket. 0, or -1 when the store failed. */
-static int notify(notif *n, eccp_store *st, const sub_ref *s,
-                  Eccp__V1__NotificationKind kind, const Eccp__V1__ContentItem *it,
-                  const char *item_id, uint64_t version)
+int notif_notify(notif *n, eccp_store *st, const sub_ref *s,
+                 Eccp__V1__NotificationKind kind, const Eccp__V1__ContentItem *it,
+                 const char *item_id, uint64_t version, uint32_t days)
 {
 	if (s->paused)
 		return 0;
 	sqlite3_stmt *q = eccp_store_stmt(
 	    st, "SELECT 1 FROM notifications WHERE sub_id = ?1 AND item_id = ?2"
-	        " AND version = ?3 AND kind = ?4");
+	        " AND version = ?3 AND kind = ?4 AND days = ?5");
 	sqlite3_stmt *u = eccp_store_stmt(
 	    st, "UPDATE subscriptions SET last_seq = last_seq + 1 WHERE id = ?1"
 	        " RETURNING last_seq");
 	sqlite3_stmt *w = eccp_store_stmt(
-	    st, "INSERT INTO notifications (sub_id, seq, item_id, version, kind,"
-	        " notification, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+	    st,
+	    "INSERT INTO notifications (sub_id, seq, item_id, version, kind,"
+	    " notification, created_ms, days) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
 	if (q == NULL || u == NULL || w == NULL)
 		return -1;
 	sqlite3_bind_text(q, 1, s->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, item_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 3, (int64_t)version);
 	sqlite3_bind_int(q, 4, kind);
+	sqlite3_bind_int(q, 5, (int)days);
 	int rc = sqlite3_step(q);
 	sqlite3_reset(q);
 	if (rc == SQLITE_ROW)
@@ -281,6 +276,7 @@ static int notify(notif *n, eccp_store *st, const sub_ref *s,
 	m.kind = kind;
 	m.item = (Eccp__V1__ContentItem *)it;
 	m.time = &now;
+	m.days_left = days;
 	size_t len = eccp__v1__notification__get_packed_size(&m);
 	uint8_t *buf = malloc(len + 1);
 	if (buf == NULL)
@@ -293,6 +289,7 @@ static int notify(notif *n, eccp_store *st, const sub_ref *s,
 	sqlite3_bind_int(w, 5, kind);
 	sqlite3_bind_blob(w, 6, buf, (int)len, SQLITE_STATIC);
 	sqlite3_bind_int64(w, 7, eccp_now_ms());
+	sqlite3_bind_int(w, 8, (int)days);
 	rc = sqlite3_step(w);
 	sqlite3_reset(w);
 	free(buf);
@@ -304,6 +301,11 @@ static int notify(notif *n, eccp_store *st, const sub_ref *s,
 		n->hook_added = true;
 	}
 	live_queue(n, st, s->id, &m);
+	if (kind == ECCP__V1__NOTIFICATION_KIND__NOTIFICATION_KIND_NEW ||
+	    kind == ECCP__V1__NOTIFICATION_KIND__NOTIFICATION_KIND_UPDATED)
+		return notif_reminders_plan(st, s->id, s->reminders, it);
+	if (kind == ECCP__V1__NOTIFICATION_KIND__NOTIFICATION_KIND_WITHDRAWN)
+		return notif_reminders_cancel(st, s->id, item_id);
 	return 0;
 }
 
@@ -331,8 +333,8 @@ static void match_cb(void *arg, uint64_t id)
 static bool sub_at(notif *n, eccp_store *st, eccp_arena *a, int64_t rowid, sub_ref *out)
 {
 	sqlite3_stmt *q =
-	    eccp_store_stmt(st, "SELECT id, paused OR disabled, secret IS NOT NULL"
-	                        " FROM subscriptions WHERE rowid = ?1");
+	    eccp_store_stmt(st, "SELECT id, paused OR disabled, secret IS NOT NULL,"
+	                        " reminders FROM subscriptions WHERE rowid = ?1");
 	if (q == NULL)
 		return false;
 	sqlite3_bind_int64(q, 1, rowid);
@@ -341,6 +343,8 @@ static bool sub_at(notif *n, eccp_store *st, eccp_arena *a, int64_t rowid, sub_r
 		out->id = eccp_arena_strdup(a, (const char *)sqlite3_column_text(q, 0));
 		out->paused = sqlite3_column_int(q, 1) != 0;
 		out->hook = sqlite3_column_int(q, 2) != 0;
+		out->reminders =
+		    eccp_arena_strdup(a, (const char *)sqlite3_column_text(q, 3));
 	}
 	sqlite3_reset(q);
 	if (!found)
@@ -353,8 +357,8 @@ static int told_about(eccp_store *st, eccp_arena *a, const char *item_id, sub_re
                       size_t *n)
 {
 	sqlite3_stmt *q = eccp_store_stmt(
-	    st, "SELECT DISTINCT s.id, s.paused OR s.disabled, s.secret IS NOT NULL"
-	        " FROM notifications t"
+	    st, "SELECT DISTINCT s.id, s.paused OR s.disabled, s.secret IS NOT NULL,"
+	        " s.reminders FROM notifications t"
 	        " JOIN subscriptions s ON s.id = t.sub_id WHERE t.item_id = ?1"
 	        " ORDER BY s.id");
 	if (q == NULL)
@@ -377,6 +381,8 @@ static int told_about(eccp_store *st, eccp_arena *a, const char *item_id, sub_re
 		    eccp_arena_strdup(a, (const char *)sqlite3_column_text(q, 0));
 		(*out)[*n].paused = sqlite3_column_int(q, 1) != 0;
 		(*out)[*n].hook = sqlite3_column_int(q, 2) != 0;
+		(*out)[*n].reminders =
+		    eccp_arena_strdup(a, (const char *)sqlite3_column_text(q, 3));
 		(*n)++;
 	}
 	sqlite3_reset(q);
@@ -400,9 +406,9 @@ static int apply_upsert(notif *n, eccp_store *st, const Eccp__V1__ContentItem *i
 	if (it->version > 1 && told_about(st, &a, it->id, &told, &n_told) != 0)
 		goto out;
 	for (size_t i = 0; i < n_told; i++)
-		if (notify(n, st, &told[i],
-		           ECCP__V1__NOTIFICATION_KIND__NOTIFICATION_KIND_UPDATED, it,
-		           it->id, it->version) != 0)
+		if (notif_notify(n, st, &told[i],
+		                 ECCP__V1__NOTIFICATION_KIND__NOTIFICATION_KIND_UPDATED,
+		                 it, it->id, it->version, 0) != 0)
 			goto out;
 	match_ctx m = {.a = &a};
 	if (nf_index_match(n->index, &item, match_cb, &m, NULL) == SIZE_MAX)
@@ -415,8 +421,9 @@ static int apply_upsert(notif *n, eccp_store *st, const Eccp__V1__ContentItem *i
 		for (size_t j = 0; j < n_told && !was_told; j++)
 			was_told = strcmp(told[j].id, s.id) == 0;
 		if (!was_told &&
-		    notify(n, st, &s, ECCP__V1__NOTIFICATION_KIND__NOTIFICATION_KIND_NEW,
-		           it, it->id, it->version) != 0)
+		    notif_notify(n, st, &s,
+		                 ECCP__V1__NOTIFICATION_KIND__NOTIFICATION_KIND_NEW, it,
+		                 it->id, it->version, 0) != 0)
 			goto out;
 	}
 	ret = 0;
@@ -443,10 +450,10 @@ static int apply_withdraw(notif *n, eccp_store *st, const Eccp__V1__ContentWithd
 		it.organisation_id = w->organisation_id;
 		it.kind = w->kind;
 		for (size_t i = 0; i < n_told && ret == 0; i++)
-			ret = notify(
+			ret = notif_notify(
 			    n, st, &told[i],
 			    ECCP__V1__NOTIFICATION_KIND__NOTIFICATION_KIND_WITHDRAWN, &it,
-			    w->id, w->version);
+			    w->id, w->version, 0);
 	}
 	eccp_arena_free(&a);
 	return ret;

@@ -366,8 +366,8 @@ void notif_subscribe(eccp_rpc_call *call)
 	uint8_t *buf = eccp_arena_alloc(a, len + 1);
 	eccp__v1__subscription__pack(&s, buf);
 	sqlite3_stmt *w = eccp_store_stmt(
-	    call->store, "INSERT INTO subscriptions (id, owner, sub, secret, created_ms)"
-	                 " VALUES (?1, ?2, ?3, ?4, ?5)");
+	    call->store, "INSERT INTO subscriptions (id, owner, sub, secret, created_ms,"
+	                 " reminders) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
 	if (w == NULL) {
 		store_failed(call);
 		return;
@@ -378,6 +378,11 @@ void notif_subscribe(eccp_rpc_call *call)
 	if (secret != NULL)
 		sqlite3_bind_text(w, 4, secret, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(w, 5, eccp_now_ms());
+	char days[64] = "";
+	for (size_t i = 0, o = 0; i < s.n_reminder_days; i++)
+		o += (size_t)snprintf(days + o, sizeof(days) - o, "%s%u", i ? "," : "",
+		                      s.reminder_days[i]);
+	sqlite3_bind_text(w, 6, days, -1, SQLITE_TRANSIENT);
 	int rc = sqlite3_step(w);
 	sqlite3_reset(w);
 	if (rc != SQLITE_DONE) {

@@ -320,6 +320,58 @@ class Delivery(RpcTestCase):
             self.caught_up(c)
             self.assertEqual(self.notifications(c, cosme)[1], 4)
 
+    def test_reminders_before_the_deadline(self):
+        """Reminders fire N days before a call's deadline, once, after a
+        restart too; not for a withdrawn call, not when the moment had passed
+        when the subscriber was told; a moved deadline moves the reminder.
+        The deadlines are set a day and a few seconds ahead, so the real clock
+        brings the reminders due within seconds."""
+        def at(seconds):
+            return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + seconds))
+
+        with Cluster() as c:
+            c.start_all("broker", "ingest", "notification")
+            c.register_org("org_alpha", "Alpha")
+            one = self.ok(c.rpc("notification", {"subscribe": {"subscription": dict(
+                live(programmes=["COSME"]), reminderDays=[1])}}), "subscribe")[
+                "subscription"]["id"]
+            two = self.ok(c.rpc("notification", {"subscribe": {"subscription": dict(
+                live(programmes=["COSME"]), reminderDays=[2, 1])}}), "subscribe")[
+                "subscription"]["id"]
+
+            def submit(ext, deadline):
+                return self.ok(c.rpc("ingest", {"submit": {"call": dict(
+                    a_call(ext, openingTime=at(-86400), deadline=deadline),
+                    organisationId="org_alpha")}}), "submit")["id"]
+
+            day = 86400
+            a = submit("ra", at(day + 4))         # reminder (1 day) in 4 s
+            b = submit("rb", at(day + 4))         # withdrawn below: none
+            cc = submit("rc", at(day // 2))        # the moment had passed: none
+            d = submit("rd", at(day + 120))        # moved below to day + 5 s
+            self.ok(c.rpc("ingest", {"withdraw": {"id": b}}), "withdraw")
+            d2 = submit("rd", at(day + 5))
+            self.assertEqual(d2, d)
+            self.caught_up(c)
+            c.notification.restart()  # planned reminders are in the store
+
+            def reminders(sid):
+                got, _ = self.notifications(c, sid)
+                return [(n["item"]["id"], n.get("daysLeft")) for n in got
+                        if n["kind"] == "NOTIFICATION_KIND_REMINDER"]
+
+            wait_until(lambda: len(reminders(one)) >= 2, 20, "two reminders")
+            time.sleep(1.5)  # nothing more comes
+            self.assertEqual(sorted(reminders(one)), sorted([(a, 1), (d, 1)]))
+            self.assertEqual(sorted(reminders(two)), sorted([(a, 1), (d, 1)]))
+            got, last = self.notifications(c, one)
+            self.assertEqual([int(n["seq"]) for n in got], list(range(1, last + 1)))
+            # the reminder of the moved call carries its moved deadline
+            rem = {n["item"]["id"]: n for n in got
+                   if n["kind"] == "NOTIFICATION_KIND_REMINDER"}
+            self.assertEqual(rem[d]["item"]["version"], "2")
+            self.assertEqual(rem[a]["item"]["version"], "1")
+
     def test_cli_subscribe_listen_unsubscribe(self):
         with Cluster() as c:
             c.start_all("broker", "ingest", "notification")
