@@ -559,3 +559,10 @@ void eccp_store_pool_free(eccp_store_pool *p)
 	pthread_mutex_destroy(&p->mu);
 	free(p);
 }
+
+int eccp_store_run(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}

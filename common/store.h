@@ -57,6 +57,10 @@ const char *eccp_store_errmsg(eccp_store *s);
  * (logged with the SQL). */
 sqlite3_stmt *eccp_store_stmt(eccp_store *s, const char *sql);
 
+/* Steps a prepared statement that returns no rows and resets it: 0 when it
+ * ran to the end, -1 otherwise (the error stays on the connection). */
+int eccp_store_run(sqlite3_stmt *st);
+
 /* Runs SQL text without results. Returns SQLITE_OK or the error code. */
 int eccp_store_exec(eccp_store *s, const char *sql);
 

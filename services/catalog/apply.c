@@ -273,13 +273,6 @@ static cat_fts_doc fts_doc(const cat_doc *d)
 	};
 }
 
-static int step_done(sqlite3_stmt *w)
-{
-	int rc = sqlite3_step(w);
-	sqlite3_reset(w);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
 /* The index keeps no copy of the text, so a row is removed by handing it
  * the text it was made from: the item it was made from. */
 int catalog_fts_put(eccp_store *ix, int64_t rid, const cat_fts_doc *d, bool remove)
@@ -297,7 +290,7 @@ int catalog_fts_put(eccp_store *ix, int64_t rid, const cat_fts_doc *d, bool remo
 	const char *t[5] = {d->title, d->summary, d->body, d->keywords, d->facets};
 	for (int i = 0; i < 5; i++)
 		sqlite3_bind_text(w, 2 + i, t[i], -1, SQLITE_STATIC);
-	return step_done(w);
+	return eccp_store_run(w);
 }
 
 int catalog_fts_write(eccp_store *ix, int64_t rid, const void *item, size_t len,
@@ -380,7 +373,7 @@ static int apply_upsert(catalog *c, eccp_store *st, const Eccp__V1__ContentItem 
 	sqlite3_bind_int64(wc, 1, rid);
 	if (old != NULL)
 		sqlite3_bind_blob(wc, 2, old, (int)old_len, SQLITE_STATIC);
-	if (step_done(wc) != 0)
+	if (eccp_store_run(wc) != 0)
 		goto out;
 	int64_t chg = sqlite3_last_insert_rowid(eccp_store_db(st));
 
@@ -431,11 +424,11 @@ static int apply_upsert(catalog *c, eccp_store *st, const Eccp__V1__ContentItem 
 	sqlite3_bind_int64(w, 15, d.eco_mask);
 	sqlite3_bind_text(w, 16, d.countries, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(w, 17, chg);
-	if (step_done(w) != 0)
+	if (eccp_store_run(w) != 0)
 		goto out;
 	sqlite3_bind_int64(wb, 1, rid);
 	sqlite3_bind_blob(wb, 2, buf, (int)len, SQLITE_STATIC);
-	if (step_done(wb) != 0)
+	if (eccp_store_run(wb) != 0)
 		goto out;
 	if (old == NULL) {
 		cat_fts_doc f = fts_doc(&d);
@@ -457,7 +450,7 @@ static int apply_withdraw(eccp_store *st, const Eccp__V1__ContentWithdrawn *w)
 		return -1;
 	sqlite3_bind_text(q, 1, w->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 2, (sqlite3_int64)w->version);
-	return step_done(q);
+	return eccp_store_run(q);
 }
 
 int catalog_apply(void *svc, eccp_store *st, const Eccp__V1__Envelope *env)

@@ -21,13 +21,6 @@
 
 enum { REMINDER_PLANNED = 0, REMINDER_SENT = 1, REMINDER_CANCELLED = 2 };
 
-static int step_done(sqlite3_stmt *w)
-{
-	int rc = sqlite3_step(w);
-	sqlite3_reset(w);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
 static int64_t deadline_ms(const Eccp__V1__ContentItem *it)
 {
 	if (it == NULL || it->body_case != ECCP__V1__CONTENT_ITEM__BODY_CALL ||
@@ -73,7 +66,7 @@ int notif_reminders_plan(eccp_store *st, const char *sub_id, const char *days,
 			sqlite3_bind_int(d, 4, REMINDER_CANCELLED);
 			sqlite3_bind_int(d, 5, REMINDER_PLANNED);
 		}
-		if (step_done(s) != 0)
+		if (eccp_store_run(s) != 0)
 			return -1;
 	}
 	return 0;
@@ -90,7 +83,7 @@ int notif_reminders_cancel(eccp_store *st, const char *sub_id, const char *item_
 	sqlite3_bind_text(d, 2, item_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int(d, 3, REMINDER_CANCELLED);
 	sqlite3_bind_int(d, 4, REMINDER_PLANNED);
-	return step_done(d);
+	return eccp_store_run(d);
 }
 
 /* One due reminder: sent, or cancelled when the call is withdrawn or
@@ -142,7 +135,7 @@ static int remind_one(notif *n, eccp_store *st, eccp_arena *a, const char *sub_i
 	sqlite3_bind_text(w, 2, item_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int(w, 3, days);
 	sqlite3_bind_int(w, 4, open ? REMINDER_SENT : REMINDER_CANCELLED);
-	return step_done(w);
+	return eccp_store_run(w);
 }
 
 static void remind_tick(uv_timer_t *t)
