@@ -54,9 +54,12 @@ static uint64_t word_hash(const char *s, size_t n)
 	return mix(fnv(FNV_OFFSET, s, n));
 }
 
-/* A key of the index: "<prefix>:<s[0..n)>", not necessarily in one piece. */
+/* A key of the index: "<prefix><kind><s[0..n)>", not necessarily in one
+ * piece; kind is the content kind as a digit, so an item only finds the
+ * subscriptions that want its kind. */
 typedef struct key {
 	char prefix;
+	char kind;
 	const char *s;
 	size_t n;
 	char num[16]; /* the value when it is a number */
@@ -64,13 +67,14 @@ typedef struct key {
 
 static uint64_t key_hash(const key *k)
 {
-	char head[2] = {k->prefix, ':'};
+	char head[2] = {k->prefix, k->kind};
 	return mix(fnv(fnv(FNV_OFFSET, head, 2), k->s, k->n));
 }
 
 static bool key_str(key *k, char prefix, const char *s)
 {
 	k->prefix = prefix;
+	k->kind = ':';
 	k->s = s;
 	k->n = strlen(s);
 	return k->n > 0;
@@ -79,6 +83,7 @@ static bool key_str(key *k, char prefix, const char *s)
 static bool key_num(key *k, char prefix, int v)
 {
 	k->prefix = prefix;
+	k->kind = ':';
 	int n = snprintf(k->num, sizeof(k->num), "%d", v);
 	k->s = k->num;
 	k->n = (size_t)n;
@@ -160,7 +165,18 @@ static void copy_word(void *arg, const char *tok, size_t n, size_t start, size_t
 	c->cur += n + 1;
 }
 
-static size_t sub_key_count(const sub *s)
+static size_t sub_kinds(const sub *s)
+{
+	return s->n_kinds > 0 ? s->n_kinds : 1;
+}
+
+static int sub_kind(const sub *s, size_t i)
+{
+	return s->n_kinds > 0 ? s->kinds[i] : NF_KIND_CALL;
+}
+
+/* The values of the anchor dimension; each is filed once per kind. */
+static size_t sub_values(const sub *s)
 {
 	switch (s->anchor) {
 	case A_PROGRAMME:
@@ -174,30 +190,44 @@ static size_t sub_key_count(const sub *s)
 	case A_ECOSYSTEM:
 		return s->n_ecosystems;
 	default:
-		return s->n_kinds > 0 ? s->n_kinds : 1;
+		return 1;
 	}
+}
+
+static size_t sub_key_count(const sub *s)
+{
+	return sub_values(s) * sub_kinds(s);
 }
 
 /* The k-th key s is filed under; false when that value matches nothing (it
  * folds to nothing). */
-static bool sub_key(const sub *s, size_t k, key *out)
+static bool sub_key(const sub *s, size_t kk, key *out)
 {
+	size_t k = kk / sub_kinds(s);
+	int kind = sub_kind(s, kk % sub_kinds(s));
+	bool ok;
 	switch (s->anchor) {
 	case A_PROGRAMME:
-		return key_str(out, 'p', s->programmes[k]);
+		ok = key_str(out, 'p', s->programmes[k]);
+		break;
 	case A_KEYWORD:
-		if (s->keywords[k].n == 0)
-			return false;
-		return key_str(out, 'w', s->keywords[k].words[s->keywords[k].anchor]);
+		ok = s->keywords[k].n > 0 &&
+		     key_str(out, 'w', s->keywords[k].words[s->keywords[k].anchor]);
+		break;
 	case A_TECHNOLOGY:
-		return key_str(out, 't', s->technologies[k]);
+		ok = key_str(out, 't', s->technologies[k]);
+		break;
 	case A_COUNTRY:
-		return key_str(out, 'c', s->countries[k]);
+		ok = key_str(out, 'c', s->countries[k]);
+		break;
 	case A_ECOSYSTEM:
-		return key_num(out, 'e', s->ecosystems[k]);
+		ok = key_num(out, 'e', s->ecosystems[k]);
+		break;
 	default:
-		return key_num(out, 'k', s->n_kinds > 0 ? s->kinds[k] : NF_KIND_CALL);
+		ok = key_num(out, 'k', kind);
 	}
+	out->kind = (char)('0' + (kind & 7));
+	return ok;
 }
 
 /* The filter f compiled into one allocation (free with free()), or NULL when
@@ -673,7 +703,7 @@ static size_t keys_find(const nf_index *x, const key *k, uint64_t h)
 	for (size_t i = (size_t)h & mask; x->keys[i].key != NULL; i = (i + 1) & mask) {
 		const bucket *b = &x->keys[i];
 		if (b->hash == h && b->keylen == k->n + 2 && b->key[0] == k->prefix &&
-		    memcmp(b->key + 2, k->s, k->n) == 0)
+		    b->key[1] == k->kind && memcmp(b->key + 2, k->s, k->n) == 0)
 			return i;
 	}
 	return SIZE_MAX;
@@ -744,7 +774,7 @@ static int file_key(nf_index *x, uint32_t slot, size_t k)
 			return -1;
 		}
 		str[0] = kk.prefix;
-		str[1] = ':';
+		str[1] = kk.kind;
 		memcpy(str + 2, kk.s, kk.n);
 		str[kk.n + 2] = '\0';
 		i = keys_free_slot(x->keys, x->keys_cap, h);
@@ -991,23 +1021,34 @@ size_t nf_index_match(nf_index *x, const nf_item *it, void (*fn)(void *arg, uint
 	}
 
 	match_ctx m = {.fn = fn, .arg = arg};
+	char kind = (char)('0' + (p->kind & 7));
 	key k;
-	if (key_str(&k, 'p', prep_str(p, 0)))
+	if (key_str(&k, 'p', prep_str(p, 0))) {
+		k.kind = kind;
 		visit(x, &k, &m);
+	}
 	for (size_t i = 0; i < p->n_words; i++)
-		if (key_str(&k, 'w', prep_str(p, prep_word0(p) + i)))
+		if (key_str(&k, 'w', prep_str(p, prep_word0(p) + i))) {
+			k.kind = kind;
 			visit(x, &k, &m);
+		}
 	for (size_t i = 0; i < p->n_technologies; i++)
-		if (key_str(&k, 't', prep_str(p, prep_tech0(p) + i)))
+		if (key_str(&k, 't', prep_str(p, prep_tech0(p) + i))) {
+			k.kind = kind;
 			visit(x, &k, &m);
+		}
 	for (size_t i = 0; i < p->n_countries; i++)
-		if (key_str(&k, 'c', prep_str(p, prep_country0(p) + i)))
+		if (key_str(&k, 'c', prep_str(p, prep_country0(p) + i))) {
+			k.kind = kind;
 			visit(x, &k, &m);
+		}
 	for (size_t i = 0; i < p->n_ecosystems; i++) {
 		key_num(&k, 'e', p->ecosystems[i]);
+		k.kind = kind;
 		visit(x, &k, &m);
 	}
 	key_num(&k, 'k', p->kind);
+	k.kind = kind;
 	visit(x, &k, &m);
 
 	if (candidates != NULL)

@@ -23,8 +23,9 @@
  * subscription is filed under the values of one anchor dimension, the first
  * the filter lists in the order programmes, keywords, technologies,
  * countries, ecosystems, kinds (a keyword is filed under its longest word),
- * and an item looks up only its own values and checks the subscriptions it
- * finds there with the full rule.
+ * once for each kind of content it wants, and an item looks up only its own
+ * values under its own kind and checks the subscriptions it finds there
+ * with the full rule.
  *
  * An index is not thread-safe: one thread at a time. */
 #ifndef ECCP_NF_MATCH_H

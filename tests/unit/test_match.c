@@ -743,6 +743,32 @@ static void test_index_agrees_with_rule(void **state)
 
 /* ---- the work per item follows the matches -------------------------------- */
 
+/* Subscriptions filed under a value an item has, but for another kind of
+ * content, are not even looked at: the keys carry the kind. */
+static void test_other_kinds_cost_nothing(void **state)
+{
+	(void)state;
+	nf_index *x = nf_index_new();
+	assert_non_null(x);
+	static const int events[] = {NF_KIND_EVENT};
+	const char *de[] = {"DE"};
+	for (uint64_t i = 0; i < 5000; i++) {
+		nf_filter f = {
+		    .kinds = events, .n_kinds = 1, .countries = de, .n_countries = 1};
+		assert_int_equal(nf_index_add(x, i, &f), 0);
+	}
+	nf_filter calls = {.countries = de, .n_countries = 1}; /* calls only */
+	assert_int_equal(nf_index_add(x, 99999, &calls), 0);
+	nf_item call = {.kind = NF_KIND_CALL, .countries = de, .n_countries = 1};
+	size_t cand = 0;
+	assert_int_equal(nf_index_match(x, &call, NULL, NULL, &cand), 1);
+	assert_int_equal(cand, 1);
+	nf_item event = {.kind = NF_KIND_EVENT, .countries = de, .n_countries = 1};
+	assert_int_equal(nf_index_match(x, &event, NULL, NULL, &cand), 5000);
+	assert_int_equal(cand, 5000);
+	nf_index_free(x);
+}
+
 static void test_candidates_follow_matches(void **state)
 {
 	(void)state;
@@ -809,6 +835,7 @@ int main(void)
 	    cmocka_unit_test(test_index_reports_once),
 	    cmocka_unit_test(test_index_churn),
 	    cmocka_unit_test(test_index_agrees_with_rule),
+	    cmocka_unit_test(test_other_kinds_cost_nothing),
 	    cmocka_unit_test(test_candidates_follow_matches),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
