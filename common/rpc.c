@@ -1019,3 +1019,15 @@ int eccp_rpc_replay(eccp_rpc_client *c, eccp_arena *a, int timeout_ms, uint64_t 
 	*out = r->replay;
 	return 0;
 }
+
+bool eccp_rpc_store_error(eccp_rpc_call *call)
+{
+	eccp_rpc_error(call, ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
+	               "store error: %s", eccp_store_errmsg(call->store));
+	return false;
+}
+
+bool eccp_rpc_enum_ok(const ProtobufCEnumDescriptor *d, int v)
+{
+	return v != 0 && protobuf_c_enum_descriptor_get_value(d, v) != NULL;
+}

@@ -90,6 +90,11 @@ void eccp_rpc_error(eccp_rpc_call *call, Eccp__V1__StatusCode code, const char *
 void eccp_rpc_field_error(eccp_rpc_call *call, const char *field, const char *rule,
                           const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 bool eccp_rpc_ok(const eccp_rpc_call *call);
+/* UNAVAILABLE, "store error: " and what the call's store last said; returns
+ * false, for `return eccp_rpc_store_error(call);`. */
+bool eccp_rpc_store_error(eccp_rpc_call *call);
+/* Whether v is a value of enum d other than its zero (UNSPECIFIED). */
+bool eccp_rpc_enum_ok(const ProtobufCEnumDescriptor *d, int v);
 
 /* The same for any Status (e.g. one per item of a batch), memory from a. */
 void eccp_status_field_error(eccp_arena *a, Eccp__V1__Status *st, const char *field,

@@ -172,8 +172,7 @@ void catalog_campaign_create(eccp_rpc_call *call)
 	    call->store,
 	    "INSERT INTO campaigns (id, campaign, created_ms) VALUES (?1, ?2, ?3)");
 	if (q == NULL || w == NULL) {
-		eccp_rpc_error(call, ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
-		               "store error: %s", eccp_store_errmsg(call->store));
+		eccp_rpc_store_error(call);
 		return;
 	}
 	sqlite3_bind_text(q, 1, c.id, -1, SQLITE_STATIC);
@@ -212,8 +211,7 @@ void catalog_campaign_list(eccp_rpc_call *call)
 	eccp_arena *a = &call->arena;
 	catalog_index_sync(call);
 	if (eccp_store_begin(call->store) != SQLITE_OK) {
-		eccp_rpc_error(call, ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
-		               "store error: %s", eccp_store_errmsg(call->store));
+		eccp_rpc_store_error(call);
 		return;
 	}
 	Eccp__V1__CampaignListResponse *r = eccp_rpc_result(call);
@@ -256,8 +254,7 @@ void catalog_campaign_show(eccp_rpc_call *call)
 	}
 	catalog_index_sync(call);
 	if (eccp_store_begin(call->store) != SQLITE_OK) {
-		eccp_rpc_error(call, ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
-		               "store error: %s", eccp_store_errmsg(call->store));
+		eccp_rpc_store_error(call);
 		return;
 	}
 	Eccp__V1__Campaign *c = catalog_campaign_load(call, rq->id);

@@ -25,8 +25,7 @@ void catalog_get(eccp_rpc_call *call)
 	    call->store, "SELECT b.item, i.version, i.withdrawn FROM items i"
 	                 " JOIN bodies b ON b.rid = i.rid WHERE i.id = ?1");
 	if (q == NULL) {
-		eccp_rpc_error(call, ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
-		               "store error: %s", eccp_store_errmsg(call->store));
+		eccp_rpc_store_error(call);
 		return;
 	}
 	sqlite3_bind_text(q, 1, rq->id, -1, SQLITE_STATIC);
@@ -72,8 +71,7 @@ void catalog_list(eccp_rpc_call *call)
 	eccp_store *st = call->store;
 	/* One read transaction: the page and the total agree. */
 	if (eccp_store_begin(st) != SQLITE_OK) {
-		eccp_rpc_error(call, ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
-		               "store error: %s", eccp_store_errmsg(st));
+		eccp_rpc_store_error(call);
 		return;
 	}
 	Eccp__V1__ListResponse *r = eccp_rpc_result(call);
@@ -86,8 +84,7 @@ void catalog_list(eccp_rpc_call *call)
 	        " AND i.id > ?2 ORDER BY i.id LIMIT ?3");
 	if (q == NULL) {
 		eccp_store_rollback(st);
-		eccp_rpc_error(call, ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
-		               "store error: %s", eccp_store_errmsg(st));
+		eccp_rpc_store_error(call);
 		return;
 	}
 	sqlite3_bind_int(q, 1, rq->kind);

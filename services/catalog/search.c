@@ -218,11 +218,6 @@ static void fts_parse(eccp_arena *a, const char *text, char **pos, int *n_pos, c
 	}
 }
 
-static bool enum_ok(const ProtobufCEnumDescriptor *d, int v)
-{
-	return v != 0 && protobuf_c_enum_descriptor_get_value(d, v) != NULL;
-}
-
 static void check_list(eccp_rpc_call *call, const char *field, char **v, size_t n,
                        size_t max_len)
 {
@@ -264,17 +259,19 @@ static void search_check(eccp_rpc_call *call, const Eccp__V1__SearchRequest *rq)
 		return;
 	}
 	for (size_t i = 0; i < rq->n_kinds; i++)
-		if (!enum_ok(&eccp__v1__content_kind__descriptor, rq->kinds[i]))
+		if (!eccp_rpc_enum_ok(&eccp__v1__content_kind__descriptor, rq->kinds[i]))
 			eccp_rpc_field_error(call,
 			                     eccp_arena_printf(a, "search.kinds[%zu]", i),
 			                     "enum", "not a content kind");
 	for (size_t i = 0; i < rq->n_ecosystems; i++)
-		if (!enum_ok(&eccp__v1__ecosystem__descriptor, rq->ecosystems[i]))
+		if (!eccp_rpc_enum_ok(&eccp__v1__ecosystem__descriptor,
+		                      rq->ecosystems[i]))
 			eccp_rpc_field_error(
 			    call, eccp_arena_printf(a, "search.ecosystems[%zu]", i),
 			    "enum", "not an industrial ecosystem");
 	for (size_t i = 0; i < rq->n_call_statuses; i++)
-		if (!enum_ok(&eccp__v1__call_status__descriptor, rq->call_statuses[i]))
+		if (!eccp_rpc_enum_ok(&eccp__v1__call_status__descriptor,
+		                      rq->call_statuses[i]))
 			eccp_rpc_field_error(
 			    call, eccp_arena_printf(a, "search.callStatuses[%zu]", i),
 			    "enum", "not a call status");
@@ -312,7 +309,8 @@ static void search_check(eccp_rpc_call *call, const Eccp__V1__SearchRequest *rq)
 	    rq->deadline_before->seconds < rq->deadline_after->seconds)
 		eccp_rpc_field_error(call, "search.deadlineBefore", "end_after_start",
 		                     "must not be before deadlineAfter");
-	if (rq->sort != 0 && !enum_ok(&eccp__v1__search_sort__descriptor, rq->sort))
+	if (rq->sort != 0 &&
+	    !eccp_rpc_enum_ok(&eccp__v1__search_sort__descriptor, rq->sort))
 		eccp_rpc_field_error(call, "search.sort", "enum", "not a sort order");
 	if (rq->limit > SEARCH_MAX_LIMIT)
 		eccp_rpc_field_error(call, "search.limit", "max",
@@ -416,8 +414,7 @@ Eccp__V1__Campaign *catalog_campaign_load(eccp_rpc_call *call, const char *id)
 	sqlite3_stmt *st =
 	    eccp_store_stmt(call->store, "SELECT campaign FROM campaigns WHERE id = ?1");
 	if (st == NULL) {
-		eccp_rpc_error(call, ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
-		               "store error: %s", eccp_store_errmsg(call->store));
+		eccp_rpc_store_error(call);
 		return NULL;
 	}
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -810,8 +807,7 @@ static bool facets_count(eccp_rpc_call *call, const cat_query *q, facet_counts *
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		eccp_rpc_error(call, ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
-		               "store error: %s", eccp_store_errmsg(call->store));
+		eccp_rpc_store_error(call);
 		return false;
 	}
 	return true;
@@ -882,13 +878,6 @@ static Eccp__V1__Facets *facets_message(eccp_arena *a, const facet_counts *fc)
 
 /* ---- running it ----------------------------------------------------------------- */
 
-static bool store_failed(eccp_rpc_call *call)
-{
-	eccp_rpc_error(call, ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
-	               "store error: %s", eccp_store_errmsg(call->store));
-	return false;
-}
-
 /* Fixes what the first page fixes: the newest rowid the index has taken
  * in (later pages see no newer item), and for relevance the index
  * statistics. */
@@ -906,7 +895,7 @@ static bool query_first_page(eccp_rpc_call *call, cat_query *q)
 		    call->store, "SELECT eccp_rank_stats(items_fts, ?2) FROM items_fts"
 		                 " WHERE items_fts MATCH ?1 LIMIT 1");
 		if (st == NULL)
-			return store_failed(call);
+			return eccp_rpc_store_error(call);
 		sqlite3_bind_text(st, 1, q->fts, -1, SQLITE_STATIC);
 		sqlite3_bind_int(st, 2, q->n_user);
 		int rc = sqlite3_step(st);
@@ -915,7 +904,7 @@ static bool query_first_page(eccp_rpc_call *call, cat_query *q)
 			    &call->arena, (const char *)sqlite3_column_text(st, 0));
 		sqlite3_reset(st);
 		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-			return store_failed(call);
+			return eccp_rpc_store_error(call);
 	}
 	return true;
 }
@@ -1007,7 +996,7 @@ static bool query_run(eccp_rpc_call *call, cat_query *q, uint32_t limit, bool to
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_failed(call);
+		return eccp_rpc_store_error(call);
 	if (more)
 		r->next_page_token = token_make(a, q, last_score, last_key, last_rid);
 	return true;
@@ -1023,7 +1012,7 @@ void catalog_search(eccp_rpc_call *call)
 	catalog_index_sync(call);
 	/* One read transaction: the page, the total and the facets agree. */
 	if (eccp_store_begin(call->store) != SQLITE_OK) {
-		store_failed(call);
+		eccp_rpc_store_error(call);
 		return;
 	}
 	Eccp__V1__SearchResponse *r = eccp_rpc_result(call);
@@ -1078,7 +1067,7 @@ void catalog_stats(eccp_rpc_call *call)
 	const Eccp__V1__StatsRequest *rq = (const Eccp__V1__StatsRequest *)call->params;
 	catalog_index_sync(call);
 	if (eccp_store_begin(call->store) != SQLITE_OK) {
-		store_failed(call);
+		eccp_rpc_store_error(call);
 		return;
 	}
 	const Eccp__V1__Campaign *c = NULL;
@@ -1126,7 +1115,7 @@ void catalog_calendar(eccp_rpc_call *call)
 	q.calendar = true;
 	catalog_index_sync(call);
 	if (eccp_store_begin(call->store) != SQLITE_OK) {
-		store_failed(call);
+		eccp_rpc_store_error(call);
 		return;
 	}
 	eccp_arena *a = &call->arena;

@@ -63,8 +63,7 @@ bool ingest_authenticate(ingest *in, eccp_rpc_call *call, ingest_caller *who)
 	    call->store,
 	    "SELECT organisation_id, hash, revoked_ms FROM api_keys WHERE id = ?1");
 	if (q == NULL) {
-		eccp_rpc_error(call, ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
-		               "store error: %s", eccp_store_errmsg(call->store));
+		eccp_rpc_store_error(call);
 		return false;
 	}
 	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);

@@ -558,8 +558,7 @@ void notif_fetch(eccp_rpc_call *call)
 	    call->store, "SELECT notification FROM notifications WHERE sub_id = ?1"
 	                 " AND seq > ?2 ORDER BY seq LIMIT ?3");
 	if (q == NULL) {
-		eccp_rpc_error(call, ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
-		               "store error: %s", eccp_store_errmsg(call->store));
+		eccp_rpc_store_error(call);
 		return;
 	}
 	Eccp__V1__FetchResponse *r = eccp_rpc_result(call);

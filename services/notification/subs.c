@@ -124,11 +124,6 @@ static const char *caller_org(const eccp_rpc_call *call)
 
 /* ---- what a subscription may say ------------------------------------------------ */
 
-static bool enum_ok(const ProtobufCEnumDescriptor *d, int v)
-{
-	return v != 0 && protobuf_c_enum_descriptor_get_value(d, v) != NULL;
-}
-
 static void check_texts(eccp_rpc_call *call, const char *field, char **v, size_t n)
 {
 	if (n > SUB_LIST_MAX) {
@@ -180,11 +175,11 @@ static void check_filter(eccp_rpc_call *call, const Eccp__V1__SubscriptionFilter
 		return;
 	}
 	for (size_t i = 0; i < f->n_kinds; i++)
-		if (!enum_ok(&eccp__v1__content_kind__descriptor, f->kinds[i]))
+		if (!eccp_rpc_enum_ok(&eccp__v1__content_kind__descriptor, f->kinds[i]))
 			eccp_rpc_field_error(call, "subscription.filter.kinds", "enum",
 			                     "unknown content kind %d", f->kinds[i]);
 	for (size_t i = 0; i < f->n_ecosystems; i++)
-		if (!enum_ok(&eccp__v1__ecosystem__descriptor, f->ecosystems[i]))
+		if (!eccp_rpc_enum_ok(&eccp__v1__ecosystem__descriptor, f->ecosystems[i]))
 			eccp_rpc_field_error(call, "subscription.filter.ecosystems",
 			                     "enum", "unknown ecosystem %d",
 			                     f->ecosystems[i]);
@@ -273,13 +268,6 @@ static void check_subscription(eccp_rpc_call *call, const Eccp__V1__Subscription
 
 /* ---- the store ---------------------------------------------------------------- */
 
-static bool store_failed(eccp_rpc_call *call)
-{
-	eccp_rpc_error(call, ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
-	               "store error: %s", eccp_store_errmsg(call->store));
-	return false;
-}
-
 static Eccp__V1__Subscription *sub_row(eccp_rpc_call *call, sqlite3_stmt *q)
 {
 	Eccp__V1__Subscription *s = eccp__v1__subscription__unpack(
@@ -304,7 +292,7 @@ Eccp__V1__Subscription *notif_sub_load(eccp_rpc_call *call, const char *id)
 	    eccp_store_stmt(call->store, "SELECT sub, paused, last_seq, disabled, owner "
 	                                 "FROM subscriptions WHERE id = ?1");
 	if (q == NULL) {
-		store_failed(call);
+		eccp_rpc_store_error(call);
 		return NULL;
 	}
 	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
@@ -369,7 +357,7 @@ void notif_subscribe(eccp_rpc_call *call)
 	    call->store, "INSERT INTO subscriptions (id, owner, sub, secret, created_ms,"
 	                 " reminders) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
 	if (w == NULL) {
-		store_failed(call);
+		eccp_rpc_store_error(call);
 		return;
 	}
 	sqlite3_bind_text(w, 1, s.id, -1, SQLITE_STATIC);
@@ -386,7 +374,7 @@ void notif_subscribe(eccp_rpc_call *call)
 	int rc = sqlite3_step(w);
 	sqlite3_reset(w);
 	if (rc != SQLITE_DONE) {
-		store_failed(call);
+		eccp_rpc_store_error(call);
 		return;
 	}
 	/* The index takes it by rowid at once (on the loop thread, as the
@@ -413,7 +401,7 @@ void notif_sub_list(eccp_rpc_call *call)
 	    call->store, "SELECT sub, paused, last_seq, disabled FROM subscriptions"
 	                 " WHERE ?1 IS NULL OR owner = ?1 ORDER BY created_ms, id");
 	if (q == NULL) {
-		store_failed(call);
+		eccp_rpc_store_error(call);
 		return;
 	}
 	if (org != NULL)
@@ -438,7 +426,7 @@ void notif_sub_list(eccp_rpc_call *call)
 	}
 	sqlite3_reset(q);
 	if (rc != SQLITE_DONE)
-		store_failed(call);
+		eccp_rpc_store_error(call);
 }
 
 void notif_sub_show(eccp_rpc_call *call)
@@ -456,8 +444,8 @@ void notif_sub_change(eccp_rpc_call *call)
 {
 	const Eccp__V1__SubscriptionChangeRequest *rq =
 	    (const Eccp__V1__SubscriptionChangeRequest *)call->params;
-	if (!enum_ok(&eccp__v1__subscription_change_request__change__descriptor,
-	             rq->change)) {
+	if (!eccp_rpc_enum_ok(&eccp__v1__subscription_change_request__change__descriptor,
+	                      rq->change)) {
 		eccp_rpc_field_error(
 		    call, "subscriptionChange.change", "enum",
 		    "must be CHANGE_PAUSE, CHANGE_RESUME or CHANGE_DELETE");
@@ -481,14 +469,14 @@ void notif_sub_change(eccp_rpc_call *call)
 		                    "UPDATE subscriptions SET paused = 0 WHERE id = ?1");
 	}
 	if (w == NULL) {
-		store_failed(call);
+		eccp_rpc_store_error(call);
 		return;
 	}
 	sqlite3_bind_text(w, 1, s->id, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(w);
 	sqlite3_reset(w);
 	if (rc != SQLITE_DONE) {
-		store_failed(call);
+		eccp_rpc_store_error(call);
 		return;
 	}
 	Eccp__V1__SubscriptionChangeResponse *r = eccp_rpc_result(call);

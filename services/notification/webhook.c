@@ -583,8 +583,7 @@ void notif_deliveries(eccp_rpc_call *call)
 	    " AND (?3 = 0 OR d.state = ?4)"
 	    " ORDER BY d.sub_id, d.seq LIMIT ?5");
 	if (q == NULL) {
-		eccp_rpc_error(call, ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
-		               "store error: %s", eccp_store_errmsg(call->store));
+		eccp_rpc_store_error(call);
 		return;
 	}
 	uint32_t limit = rq->limit ? rq->limit : 100;
@@ -625,8 +624,7 @@ void notif_redeliver(eccp_rpc_call *call)
 	sqlite3_stmt *en = eccp_store_stmt(
 	    call->store, "UPDATE subscriptions SET disabled = 0 WHERE id = ?1");
 	if (w == NULL || en == NULL) {
-		eccp_rpc_error(call, ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
-		               "store error: %s", eccp_store_errmsg(call->store));
+		eccp_rpc_store_error(call);
 		return;
 	}
 	sqlite3_bind_text(w, 1, id, -1, SQLITE_STATIC);
@@ -642,8 +640,7 @@ void notif_redeliver(eccp_rpc_call *call)
 		rc = sqlite3_step(w);
 	sqlite3_reset(w);
 	if (rc != SQLITE_DONE) {
-		eccp_rpc_error(call, ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
-		               "store error: %s", eccp_store_errmsg(call->store));
+		eccp_rpc_store_error(call);
 		return;
 	}
 	if (d == NULL) {
@@ -655,8 +652,7 @@ void notif_redeliver(eccp_rpc_call *call)
 	rc = sqlite3_step(en);
 	sqlite3_reset(en);
 	if (rc != SQLITE_DONE) {
-		eccp_rpc_error(call, ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
-		               "store error: %s", eccp_store_errmsg(call->store));
+		eccp_rpc_store_error(call);
 		return;
 	}
 	((notif *)call->svc)->hook_added = true;
