@@ -300,3 +300,16 @@ bool eccp_url_ok(const char *s)
 			host = rest + i + 1;
 	return url_host(host, (size_t)(rest + alen - host));
 }
+
+bool eccp_text_has_control(const char *s, size_t len, bool multiline)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		bool ctl = c < 0x20 || c == 0x7F ||
+		           (c == 0xC2 && i + 1 < len && (unsigned char)s[i + 1] >= 0x80 &&
+		            (unsigned char)s[i + 1] <= 0x9F);
+		if (ctl && !(multiline && (c == '\n' || c == '\t' || c == '\r')))
+			return true;
+	}
+	return false;
+}

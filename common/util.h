@@ -49,6 +49,11 @@ void eccp_arena_free(eccp_arena *a); /* frees everything; a can be reused */
 /* True when s[0..len) is valid UTF-8 (no overlongs, surrogates or code
  * points above U+10FFFF). */
 bool eccp_utf8_valid(const char *s, size_t len);
+/* Whether s[0..len) holds a control character: C0 and DEL (single bytes
+ * whatever the encoding) or C1 (U+0080..U+009F, C2 80..C2 9F in UTF-8);
+ * with multiline, newline, carriage return and tab are allowed. They have
+ * no place in text that is shown, searched and sent on in JSON and mail. */
+bool eccp_text_has_control(const char *s, size_t len, bool multiline);
 /* An absolute http:// or https:// URL (scheme in any case, RFC 3986 3.1)
  * with a host (a name, an IPv4 address or a bracketed IPv6 literal, and an
  * optional numeric port) and no space: what a person or a webhook can

@@ -122,24 +122,11 @@ static bool v_text(v_check *ck, const char *field, const char *s, size_t max,
 		v_error(ck, field, "utf8", "must be valid UTF-8");
 		ok = false;
 	}
-	/* C0 and DEL are single bytes whatever the encoding; C1 (U+0080..U+009F,
-	 * also Unicode category Cc) is C2 80..C2 9F in UTF-8. They have no place
-	 * in text that is shown, searched and sent on in JSON and mail. */
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		bool ctl = c < 0x20 || c == 0x7F ||
-		           (c == 0xC2 && i + 1 < len && (unsigned char)s[i + 1] >= 0x80 &&
-		            (unsigned char)s[i + 1] <= 0x9F);
-		if (ctl && (flags & V_MULTILINE) && (c == '\n' || c == '\t' || c == '\r'))
-			ctl = false;
-		if (ctl) {
-			v_error(ck, field, "no_control_chars",
-			        "must not contain control characters%s",
-			        (flags & V_MULTILINE) ? " other than newline and tab"
-			                              : "");
-			ok = false;
-			break;
-		}
+	if (eccp_text_has_control(s, len, (flags & V_MULTILINE) != 0)) {
+		v_error(ck, field, "no_control_chars",
+		        "must not contain control characters%s",
+		        (flags & V_MULTILINE) ? " other than newline and tab" : "");
+		ok = false;
 	}
 	if (flags & V_BYTES) {
 		if (len > max)

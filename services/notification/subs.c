@@ -136,13 +136,11 @@ static void check_texts(eccp_rpc_call *call, const char *field, char **v, size_t
 		size_t len = strlen(s);
 		char f[64];
 		snprintf(f, sizeof(f), "%s[%zu]", field, i);
-		bool ctl = false;
-		for (size_t j = 0; j < len; j++)
-			ctl = ctl || (unsigned char)s[j] < 0x20 || s[j] == 0x7f;
-		if (!eccp_utf8_valid(s, len) || ctl)
-			eccp_rpc_field_error(
-			    call, f, "utf8",
-			    "must be valid UTF-8 without control characters");
+		if (!eccp_utf8_valid(s, len))
+			eccp_rpc_field_error(call, f, "utf8", "must be valid UTF-8");
+		else if (eccp_text_has_control(s, len, false))
+			eccp_rpc_field_error(call, f, "no_control_chars",
+			                     "must not contain control characters");
 		else if (eccp_utf8_len(s, len) > SUB_TEXT_MAX)
 			eccp_rpc_field_error(call, f, "max_length",
 			                     "at most %d characters", SUB_TEXT_MAX);

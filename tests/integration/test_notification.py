@@ -170,7 +170,9 @@ class Notification(RpcTestCase):
                 (live(technologies=["x" * 201]),
                  [("subscription.filter.technologies[0]", "max_length")]),
                 (live(programmes=["Horizon\u0007Europe"]),
-                 [("subscription.filter.programmes[0]", "utf8")]),
+                 [("subscription.filter.programmes[0]", "no_control_chars")]),
+                (live(technologies=["AI\u0085ML"]),  # C1, as ingest refuses it
+                 [("subscription.filter.technologies[0]", "no_control_chars")]),
                 (live(technologies=["t%d" % i for i in range(51)]),
                  [("subscription.filter.technologies", "max_items")]),
                 (live(minBudgetEur="-1"), [("subscription.filter.minBudgetEur", "non_negative")]),
