@@ -228,9 +228,7 @@ static int state_set(eccp_store *ix, const char *k, int64_t v)
 		return -1;
 	sqlite3_bind_text(st, 1, k, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, v);
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return eccp_store_run(st);
 }
 
 static int64_t state_int(eccp_store *ix, const char *k, int64_t dflt)
@@ -642,9 +640,7 @@ int catalog_index_forget(catalog *c, eccp_store *st)
 	if (d == NULL)
 		return -1;
 	sqlite3_bind_int64(d, 1, (int64_t)through);
-	int rc = sqlite3_step(d);
-	sqlite3_reset(d);
-	if (rc != SQLITE_DONE)
+	if (eccp_store_run(d) != 0)
 		return -1;
 	/* if this transaction rolls back, the rows stay until the next run */
 	c->cleaned = through;

@@ -50,6 +50,8 @@ void notif_subscribe(eccp_rpc_call *call);  /* WRITE */
 void notif_sub_list(eccp_rpc_call *call);   /* READ */
 void notif_sub_show(eccp_rpc_call *call);   /* READ */
 void notif_sub_change(eccp_rpc_call *call); /* WRITE */
+/* The caller's organisation, or NULL for the admin (after notif_resolve). */
+const char *notif_caller_org(const eccp_rpc_call *call);
 /* The subscription id if the caller may see it (its owner or the admin);
  * NOT_FOUND (or a field error) set on the call otherwise. */
 Eccp__V1__Subscription *notif_sub_load(eccp_rpc_call *call, const char *id);

@@ -191,8 +191,9 @@ static bool item_of(const Eccp__V1__ContentItem *it, eccp_arena *a, nf_item *out
 
 /* ---- notifications --------------------------------------------------------------- */
 
+/* Queues a packed notification (ml bytes) for the live socket. */
 static void live_queue(notif *n, eccp_store *st, const char *sub_id,
-                       const Eccp__V1__Notification *m)
+                       const uint8_t *packed, size_t ml)
 {
 	struct notif_live *l = n->live;
 	uint64_t mark = eccp_store_txn_mark(st);
@@ -206,7 +207,6 @@ static void live_queue(notif *n, eccp_store *st, const char *sub_id,
 	}
 	l->mark = mark;
 	size_t tl = strlen(NOTIF_TOPIC) + strlen(sub_id) + 1;
-	size_t ml = eccp__v1__notification__get_packed_size(m);
 	if (l->bytes + tl + ml > NOTIF_LIVE_QUEUE)
 		return; /* the listener fetches it */
 	notif_out *o = malloc(sizeof(*o) + tl + ml);
@@ -214,7 +214,7 @@ static void live_queue(notif *n, eccp_store *st, const char *sub_id,
 		return;
 	memcpy(o->msg, NOTIF_TOPIC, strlen(NOTIF_TOPIC));
 	memcpy(o->msg + strlen(NOTIF_TOPIC), sub_id, strlen(sub_id) + 1);
-	eccp__v1__notification__pack(m, o->msg + tl);
+	memcpy(o->msg + tl, packed, ml);
 	o->len = tl + ml;
 	o->next = NULL;
 	if (l->tail)
@@ -290,17 +290,17 @@ int notif_notify(notif *n, eccp_store *st, const sub_ref *s,
 	sqlite3_bind_blob(w, 6, buf, (int)len, SQLITE_STATIC);
 	sqlite3_bind_int64(w, 7, eccp_now_ms());
 	sqlite3_bind_int(w, 8, (int)days);
-	rc = sqlite3_step(w);
-	sqlite3_reset(w);
+	rc = eccp_store_run(w);
+	if (rc == 0)
+		live_queue(n, st, s->id, buf, len);
 	free(buf);
-	if (rc != SQLITE_DONE)
+	if (rc != 0)
 		return -1;
 	if (s->hook) {
 		if (notif_delivery_add(st, id, s->id, seq) != 0)
 			return -1;
 		n->hook_added = true;
 	}
-	live_queue(n, st, s->id, &m);
 	if (kind == ECCP__V1__NOTIFICATION_KIND__NOTIFICATION_KIND_NEW ||
 	    kind == ECCP__V1__NOTIFICATION_KIND__NOTIFICATION_KIND_UPDATED)
 		return notif_reminders_plan(st, s->id, s->reminders, it);

@@ -146,7 +146,7 @@ static void remind_tick(uv_timer_t *t)
 	sqlite3_stmt *q = eccp_store_stmt(
 	    st, "SELECT sub_id, item_id, days FROM reminders WHERE state = ?1"
 	        " AND due_ms <= ?2 ORDER BY due_ms LIMIT ?3");
-	if (q == NULL || eccp_store_begin(st) != SQLITE_OK)
+	if (q == NULL)
 		return;
 	eccp_arena a;
 	eccp_arena_init(&a);
@@ -166,10 +166,11 @@ static void remind_tick(uv_timer_t *t)
 		k++;
 	}
 	sqlite3_reset(q);
-	bool ok = true;
+	/* looking took no write lock: a transaction only when something is due */
+	bool ok = k > 0 && eccp_store_begin(st) == SQLITE_OK;
 	for (size_t i = 0; ok && i < k; i++)
 		ok = remind_one(n, st, &a, v[i].sub, v[i].item, v[i].days, now) == 0;
-	if (k == 0 || !ok || eccp_store_commit(st) != SQLITE_OK) {
+	if (k > 0 && (!ok || eccp_store_commit(st) != SQLITE_OK)) {
 		if (!ok)
 			eccp_error("reminders: %s", eccp_store_errmsg(st));
 		eccp_store_rollback(st);

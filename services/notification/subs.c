@@ -116,8 +116,7 @@ bool notif_resolve(eccp_rpc_call *call)
 	return true;
 }
 
-/* The caller's organisation, or NULL for the admin. */
-static const char *caller_org(const eccp_rpc_call *call)
+const char *notif_caller_org(const eccp_rpc_call *call)
 {
 	return strncmp(call->caller, "org:", 4) == 0 ? call->caller + 4 : NULL;
 }
@@ -295,7 +294,7 @@ Eccp__V1__Subscription *notif_sub_load(eccp_rpc_call *call, const char *id)
 	}
 	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
 	Eccp__V1__Subscription *s = NULL;
-	const char *org = caller_org(call);
+	const char *org = notif_caller_org(call);
 	if (sqlite3_step(q) == SQLITE_ROW &&
 	    (org == NULL || strcmp((const char *)sqlite3_column_text(q, 4), org) == 0))
 		s = sub_row(call, q);
@@ -322,7 +321,7 @@ void notif_subscribe(eccp_rpc_call *call)
 	check_subscription(call, &s);
 	if (!eccp_rpc_ok(call))
 		return;
-	const char *org = caller_org(call);
+	const char *org = notif_caller_org(call);
 	s.owner = (char *)(org != NULL ? org : s.owner ? s.owner : "");
 	char id[48];
 	eccp_new_id("sub_", id, sizeof(id));
@@ -369,9 +368,7 @@ void notif_subscribe(eccp_rpc_call *call)
 		o += (size_t)snprintf(days + o, sizeof(days) - o, "%s%u", i ? "," : "",
 		                      s.reminder_days[i]);
 	sqlite3_bind_text(w, 6, days, -1, SQLITE_TRANSIENT);
-	int rc = sqlite3_step(w);
-	sqlite3_reset(w);
-	if (rc != SQLITE_DONE) {
+	if (eccp_store_run(w) != 0) {
 		eccp_rpc_store_error(call);
 		return;
 	}
@@ -394,7 +391,7 @@ void notif_subscribe(eccp_rpc_call *call)
 
 void notif_sub_list(eccp_rpc_call *call)
 {
-	const char *org = caller_org(call);
+	const char *org = notif_caller_org(call);
 	sqlite3_stmt *q = eccp_store_stmt(
 	    call->store, "SELECT sub, paused, last_seq, disabled FROM subscriptions"
 	                 " WHERE ?1 IS NULL OR owner = ?1 ORDER BY created_ms, id");
@@ -471,9 +468,7 @@ void notif_sub_change(eccp_rpc_call *call)
 		return;
 	}
 	sqlite3_bind_text(w, 1, s->id, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(w);
-	sqlite3_reset(w);
-	if (rc != SQLITE_DONE) {
+	if (eccp_store_run(w) != 0) {
 		eccp_rpc_store_error(call);
 		return;
 	}

@@ -77,9 +77,7 @@ int notif_delivery_add(eccp_store *st, const char *notification_id, const char *
 	sqlite3_bind_int64(w, 3, seq);
 	sqlite3_bind_int(w, 4, DELIVERY_PENDING);
 	sqlite3_bind_int64(w, 5, eccp_now_ms());
-	int rc = sqlite3_step(w);
-	sqlite3_reset(w);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return eccp_store_run(w);
 }
 
 /* ---- outcomes -------------------------------------------------------------------- */
@@ -374,9 +372,9 @@ static void dispatch(struct notif_hooks *h)
 {
 	if (h->closing || h->in_flight >= h->concurrency)
 		return;
+	/* Looking takes no write lock; only what is due is leased, in a
+	 * transaction (nothing else writes the store but this loop thread). */
 	eccp_store *st = eccp_daemon_store(h->n->d);
-	if (eccp_store_begin(st) != SQLITE_OK)
-		return;
 	int64_t now = eccp_now_ms();
 	sqlite3_stmt *q = eccp_store_stmt(
 	    st, "SELECT d.notification_id, d.attempts, s.sub, s.secret, n.notification"
@@ -386,10 +384,8 @@ static void dispatch(struct notif_hooks *h)
 	        " ORDER BY d.next_ms LIMIT ?4");
 	sqlite3_stmt *lease = eccp_store_stmt(
 	    st, "UPDATE deliveries SET next_ms = ?2 WHERE notification_id = ?1");
-	if (q == NULL || lease == NULL) {
-		eccp_store_rollback(st);
+	if (q == NULL || lease == NULL)
 		return;
-	}
 	sqlite3_bind_int(q, 1, DELIVERY_PENDING);
 	sqlite3_bind_int(q, 2, DELIVERY_RETRYING);
 	sqlite3_bind_int64(q, 3, now);
@@ -423,16 +419,20 @@ static void dispatch(struct notif_hooks *h)
 			eccp__v1__subscription__free_unpacked(s, NULL);
 	}
 	sqlite3_reset(q);
+	if (n == 0)
+		return;
 	/* the lease: past the request's timeout, with room to record it */
-	for (size_t i = 0; i < n; i++) {
+	bool ok = eccp_store_begin(st) == SQLITE_OK;
+	for (size_t i = 0; ok && i < n; i++) {
 		sqlite3_bind_text(lease, 1, v[i].id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(lease, 2, now + 2LL * h->timeout_ms + 1000);
-		sqlite3_step(lease);
-		sqlite3_reset(lease);
+		ok = eccp_store_run(lease) == 0;
 	}
-	bool ok = eccp_store_commit(st) == SQLITE_OK;
-	if (!ok)
+	ok = ok && eccp_store_commit(st) == SQLITE_OK;
+	if (!ok) {
+		eccp_error("webhook: leasing deliveries: %s", eccp_store_errmsg(st));
 		eccp_store_rollback(st);
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (ok && v[i].id && v[i].url && v[i].secret && v[i].blob)
 			send_one(h, v[i].id, v[i].attempts, v[i].url, v[i].secret,
@@ -442,11 +442,9 @@ static void dispatch(struct notif_hooks *h)
 		free(v[i].secret);
 		free(v[i].blob);
 	}
-	if (n > 0) {
-		int running;
-		curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-		check_done(h);
-	}
+	int running;
+	curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	check_done(h);
 }
 
 static void on_tick(uv_timer_t *t)
@@ -569,7 +567,7 @@ void notif_deliveries(eccp_rpc_call *call)
 		                     DELIVERIES_MAX);
 		return;
 	}
-	const char *org = strncmp(call->caller, "org:", 4) == 0 ? call->caller + 4 : NULL;
+	const char *org = notif_caller_org(call);
 	const char *sid =
 	    rq->subscription_id && rq->subscription_id[0] ? rq->subscription_id : NULL;
 	if (sid != NULL && notif_sub_load(call, sid) == NULL)
@@ -611,7 +609,7 @@ void notif_redeliver(eccp_rpc_call *call)
 		                     "a notification id is required");
 		return;
 	}
-	const char *org = strncmp(call->caller, "org:", 4) == 0 ? call->caller + 4 : NULL;
+	const char *org = notif_caller_org(call);
 	/* attempts start again; a subscription disabled by 410 is enabled again */
 	sqlite3_stmt *w = eccp_store_stmt(
 	    call->store,
