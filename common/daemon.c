@@ -4,6 +4,7 @@
 #include "log.h"
 #include "metrics.h"
 
+#include <malloc.h>
 #include <nng/nng.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -248,6 +249,10 @@ static void daemon_became_ready(eccp_daemon *d)
 		uv_stop(&d->loop);
 		return;
 	}
+	/* Catching up decoded Replay pages on every worker thread: give back
+	 * what their malloc arenas keep. */
+	if (d->consumer != NULL)
+		malloc_trim(0);
 	atomic_store(&d->ready, true);
 	eccp_info("ready%s%s", d->svc->request_desc ? ": serving on " : "",
 	          d->svc->request_desc ? eccp_config_str(d->cfg, "rpc-url") : "");

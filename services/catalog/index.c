@@ -41,7 +41,6 @@
 #include "metrics.h"
 
 #include <errno.h>
-#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -579,9 +578,6 @@ static void index_progress(uv_async_t *h)
 		x->ready = NULL;
 		eccp_info("index: caught up at change %llu",
 		          (unsigned long long)x->ready_at);
-		/* catching up decoded pages of events on every worker thread: give
-		 * back what their malloc arenas keep */
-		malloc_trim(0);
 		ready(x->ready_arg);
 	}
 }
