@@ -232,6 +232,11 @@ int cli_method_call(const cli_ctx *ctx, cli_service *svc, eccp_arena *a,
                     ProtobufCMessage *req, const ProtobufCMessageDescriptor *resp_desc,
                     unsigned want, Eccp__V1__StatusCode quiet, Eccp__V1__StatusCode *code,
                     const ProtobufCMessage **resp);
+/* cli_method_call on a service it opens and closes. */
+int cli_method_once(const cli_ctx *ctx, cli_service *svc, eccp_arena *a,
+                    ProtobufCMessage *req, const ProtobufCMessageDescriptor *resp_desc,
+                    unsigned want, Eccp__V1__StatusCode quiet, Eccp__V1__StatusCode *code,
+                    const ProtobufCMessage **resp);
 /* cli_method_call for eccp-ingest and eccp-catalog, typed. */
 int cli_ingest_call(const cli_ctx *ctx, cli_service *svc, eccp_arena *a,
                     Eccp__V1__IngestRequest *req,

@@ -196,12 +196,10 @@ int cli_method_call(const cli_ctx *ctx, cli_service *svc, eccp_arena *a,
 	return 0;
 }
 
-/* cli_method_call on a service it opens and closes. */
-static int cli_method_once(const cli_ctx *ctx, cli_service *svc, eccp_arena *a,
-                           ProtobufCMessage *req,
-                           const ProtobufCMessageDescriptor *resp_desc, unsigned want,
-                           Eccp__V1__StatusCode quiet, Eccp__V1__StatusCode *code,
-                           const ProtobufCMessage **resp)
+int cli_method_once(const cli_ctx *ctx, cli_service *svc, eccp_arena *a,
+                    ProtobufCMessage *req, const ProtobufCMessageDescriptor *resp_desc,
+                    unsigned want, Eccp__V1__StatusCode quiet, Eccp__V1__StatusCode *code,
+                    const ProtobufCMessage **resp)
 {
 	*code = ECCP__V1__STATUS_CODE__STATUS_CODE_OK;
 	if (cli_open_or_report(svc) != 0)

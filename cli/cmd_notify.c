@@ -35,10 +35,12 @@ static int notif_once(const cli_ctx *ctx, eccp_arena *a,
                       const Eccp__V1__NotificationResponse **resp)
 {
 	cli_service svc = {.name = "notification", .url = ctx->notification_url};
-	if (cli_open_or_report(&svc) != 0)
-		return -1;
-	int rc = notif_call(ctx, &svc, a, req, want, resp);
-	cli_service_close(&svc);
+	const ProtobufCMessage *m = NULL;
+	Eccp__V1__StatusCode code;
+	int rc = cli_method_once(ctx, &svc, a, &req->base,
+	                         &eccp__v1__notification_response__descriptor, want,
+	                         ECCP__V1__STATUS_CODE__STATUS_CODE_OK, &code, &m);
+	*resp = (const Eccp__V1__NotificationResponse *)m;
 	return rc;
 }
 
