@@ -2,6 +2,7 @@
 #include "notification.h"
 
 #include "log.h"
+#include "metrics.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +63,15 @@ static const char *const notif_migrations[] = {
     " state INTEGER NOT NULL,"
     " PRIMARY KEY (sub_id, item_id, days)) WITHOUT ROWID;"
     "CREATE INDEX reminders_due ON reminders (state, due_ms);",
+    /* 5: due deliveries in the order of their next attempt, from one index
+     * that holds nothing else at its front: a finished delivery's next_ms
+     * is 0, and those of a subscription disabled by 410 Gone wait at the
+     * largest integer until a redelivery enables it again */
+    "DROP INDEX deliveries_due;"
+    "CREATE INDEX deliveries_next ON deliveries (next_ms);"
+    "UPDATE deliveries SET next_ms = 0 WHERE state IN (2, 4);"
+    "UPDATE deliveries SET next_ms = 9223372036854775807 WHERE state IN (1, 3)"
+    " AND sub_id IN (SELECT id FROM subscriptions WHERE disabled = 1);",
 };
 
 static const eccp_option notif_options[] = {
@@ -113,6 +123,13 @@ static int notif_init(eccp_daemon *d, void **state, char *err, size_t errlen)
 		return -1;
 	}
 	n->d = d;
+	n->made = eccp_metrics_gauge("notification_notifications",
+	                             "Notifications stored since the daemon started.");
+	if (n->made == NULL) {
+		snprintf(err, errlen, "no room for the service's gauges");
+		free(n);
+		return -1;
+	}
 	pthread_mutex_init(&n->mu, NULL);
 	const eccp_config *cfg = eccp_daemon_config(d);
 	if (eccp_admin_key_load(cfg, &n->admin, err, errlen) != 0 ||

@@ -6,6 +6,7 @@
 #include "adminkey.h"
 #include "daemon.h"
 #include "match.h"
+#include "metrics.h"
 #include "rpc.h"
 
 #include "eccp/v1/notification.pb-c.h"
@@ -33,6 +34,7 @@ typedef struct notif {
 	struct notif_live *live;   /* loop thread: the live PUB socket */
 	struct notif_hooks *hooks; /* loop thread: webhook deliveries */
 	bool hook_added;           /* the open transaction added deliveries */
+	eccp_service_gauge *made;  /* notifications made since start */
 	uv_timer_t remind;         /* due reminders */
 	bool remind_open;
 	eccp_admin_key admin;

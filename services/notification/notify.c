@@ -486,6 +486,8 @@ static void live_committed(void *arg)
 	}
 	for (notif_out *o = l->head, *next; o != NULL; o = next) {
 		next = o->next;
+		if (send)
+			atomic_fetch_add(&n->made->value, 1);
 		if (send && l->open) {
 			nng_msg *msg;
 			if (nng_msg_alloc(&msg, 0) == 0) {

@@ -30,6 +30,11 @@ enum {
 };
 
 #define WEBHOOK_TICK_MS 250 /* due deliveries are looked for at least this often */
+/* the next attempt of a delivery whose subscription is disabled (410 Gone):
+ * never, until a redelivery enables the subscription again */
+#define NOTIF_PARKED INT64_MAX
+/* deliveries taken in one transaction, at most (the concurrency's maximum) */
+#define WEBHOOK_BATCH 256
 
 typedef struct hook_req {
 	struct hook_req *prev, *next; /* in flight */
@@ -48,19 +53,33 @@ typedef struct hook_sock {
 	struct notif_hooks *h;
 } hook_sock;
 
+/* An answered (or failed) request, to be recorded. */
+typedef struct outcome {
+	char id[64];
+	int state, attempts, status;
+	int64_t next;
+	bool gone;
+	char why[128];
+} outcome;
+
 struct notif_hooks {
 	notif *n;
 	CURLM *multi;
 	uv_timer_t curl_timer; /* libcurl's timeouts */
 	uv_timer_t tick;       /* looking for due deliveries */
+	uv_timer_t soon;       /* recording outcomes and sending more */
 	int in_flight;
 	hook_req *flying; /* the requests in flight */
+	outcome *done;    /* answered since the last recording */
+	size_t n_done, cap_done;
 	bool closing;
-	bool timers; /* curl_timer and tick are initialised */
+	bool timers; /* curl_timer, tick and soon are initialised */
 	/* options */
 	int timeout_ms, attempts, concurrency;
 	int64_t backoff_ms, backoff_max_ms;
 };
+
+static void on_soon(uv_timer_t *t);
 
 /* ---- recording a delivery (inside the notifying transaction) ------------------- */
 
@@ -95,62 +114,99 @@ static int64_t backoff(const struct notif_hooks *h, int attempts)
 	return d * 8 / 10 + (int64_t)(r % (uint32_t)(d * 4 / 10 + 1));
 }
 
+/* A request's outcome is recorded with the others answered in the same turn
+ * of the loop, in one transaction (which also leases the next due
+ * deliveries): one commit for many deliveries. Until then it is only in
+ * memory; a crash before the commit means the delivery is sent again after
+ * its lease, as for a crash during the request. */
+static void schedule(struct notif_hooks *h)
+{
+	if (!h->closing)
+		uv_timer_start(&h->soon, on_soon, 0, 0);
+}
+
 static void finish(struct notif_hooks *h, hook_req *q, long status, const char *error)
 {
-	eccp_store *st = eccp_daemon_store(h->n->d);
-	int attempts = q->attempts + 1;
-	int state;
-	int64_t next = 0;
+	if (h->n_done == h->cap_done) {
+		size_t cap = h->cap_done ? h->cap_done * 2 : 64;
+		outcome *v = realloc(h->done, cap * sizeof(*v));
+		if (v == NULL)
+			return; /* the lease runs out and it is tried again */
+		h->done = v;
+		h->cap_done = cap;
+	}
+	outcome *o = &h->done[h->n_done++];
+	memset(o, 0, sizeof(*o));
+	snprintf(o->id, sizeof(o->id), "%s", q->id);
+	o->attempts = q->attempts + 1;
+	o->status = (int)status;
+	o->gone = status == 410;
 	const char *why = error;
-	bool gone = status == 410;
 	if (status >= 200 && status < 300) {
-		state = DELIVERY_DELIVERED;
-	} else if (gone) {
-		state = DELIVERY_FAILED;
+		o->state = DELIVERY_DELIVERED;
+	} else if (o->gone) {
+		o->state = DELIVERY_FAILED;
 		why = "410 Gone: the subscription is disabled";
-	} else if (attempts >= h->attempts) {
-		state = DELIVERY_FAILED;
+	} else if (o->attempts >= h->attempts) {
+		o->state = DELIVERY_FAILED;
 	} else {
-		state = DELIVERY_RETRYING;
-		next = eccp_now_ms() +
-		       (q->retry_after >= 0 ? q->retry_after : backoff(h, attempts));
+		o->state = DELIVERY_RETRYING;
+		o->next = eccp_now_ms() + (q->retry_after >= 0 ? q->retry_after
+		                                               : backoff(h, o->attempts));
 	}
-	if (eccp_store_begin(st) != SQLITE_OK)
-		return; /* the lease runs out and it is tried again */
-	sqlite3_stmt *w = eccp_store_stmt(
-	    st, "UPDATE deliveries SET state = ?2, attempts = ?3, next_ms = ?4,"
-	        " last_status = ?5, last_error = ?6 WHERE notification_id = ?1");
-	bool ok = w != NULL;
-	if (ok) {
-		sqlite3_bind_text(w, 1, q->id, -1, SQLITE_STATIC);
-		sqlite3_bind_int(w, 2, state);
-		sqlite3_bind_int(w, 3, attempts);
-		sqlite3_bind_int64(w, 4, next);
-		sqlite3_bind_int(w, 5, (int)status);
-		if (why != NULL)
-			sqlite3_bind_text(w, 6, why, -1, SQLITE_TRANSIENT);
-		ok = sqlite3_step(w) == SQLITE_DONE;
-		sqlite3_reset(w);
-	}
-	if (ok && gone) {
-		sqlite3_stmt *d = eccp_store_stmt(
-		    st, "UPDATE subscriptions SET disabled = 1 WHERE id ="
-		        " (SELECT sub_id FROM deliveries WHERE notification_id = ?1)");
-		ok = d != NULL;
-		if (ok) {
-			sqlite3_bind_text(d, 1, q->id, -1, SQLITE_STATIC);
-			ok = sqlite3_step(d) == SQLITE_DONE;
-			sqlite3_reset(d);
-		}
-	}
-	if (!ok || eccp_store_commit(st) != SQLITE_OK) {
-		eccp_error("webhook: recording delivery %s: %s", q->id,
-		           eccp_store_errmsg(st));
-		eccp_store_rollback(st);
-	}
-	if (state == DELIVERY_FAILED)
+	if (why != NULL)
+		snprintf(o->why, sizeof(o->why), "%s", why);
+	if (o->state == DELIVERY_FAILED)
 		eccp_warn("webhook: delivery %s failed after %d attempt(s): %s", q->id,
-		          attempts, why ? why : "no success");
+		          o->attempts, why ? why : "no success");
+	schedule(h);
+}
+
+/* Records the outcomes, inside the caller's transaction. A delivery of a
+ * subscription that is disabled (by this 410 or an earlier one) waits
+ * parked instead of being due. */
+static bool record_outcomes(struct notif_hooks *h, eccp_store *st)
+{
+	sqlite3_stmt *w = eccp_store_stmt(
+	    st, "UPDATE deliveries SET state = ?2, attempts = ?3, last_status = ?5,"
+	        " last_error = ?6, next_ms = CASE WHEN ?2 = ?7 AND EXISTS (SELECT 1"
+	        " FROM subscriptions s WHERE s.id = deliveries.sub_id AND s.disabled = 1)"
+	        " THEN ?8 ELSE ?4 END WHERE notification_id = ?1");
+	sqlite3_stmt *off = eccp_store_stmt(
+	    st, "UPDATE subscriptions SET disabled = 1 WHERE id ="
+	        " (SELECT sub_id FROM deliveries WHERE notification_id = ?1)");
+	sqlite3_stmt *park = eccp_store_stmt(
+	    st, "UPDATE deliveries SET next_ms = ?2 WHERE sub_id ="
+	        " (SELECT sub_id FROM deliveries WHERE notification_id = ?1)"
+	        " AND state IN (?3, ?4)");
+	if (w == NULL || off == NULL || park == NULL)
+		return false;
+	for (size_t i = 0; i < h->n_done; i++) {
+		const outcome *o = &h->done[i];
+		sqlite3_bind_text(w, 1, o->id, -1, SQLITE_STATIC);
+		sqlite3_bind_int(w, 2, o->state);
+		sqlite3_bind_int(w, 3, o->attempts);
+		sqlite3_bind_int64(w, 4, o->next);
+		sqlite3_bind_int(w, 5, o->status);
+		if (o->why[0] != '\0')
+			sqlite3_bind_text(w, 6, o->why, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(w, 6);
+		sqlite3_bind_int(w, 7, DELIVERY_RETRYING);
+		sqlite3_bind_int64(w, 8, NOTIF_PARKED);
+		if (eccp_store_run(w) != 0)
+			return false;
+		if (!o->gone)
+			continue;
+		sqlite3_bind_text(off, 1, o->id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(park, 1, o->id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(park, 2, NOTIF_PARKED);
+		sqlite3_bind_int(park, 3, DELIVERY_PENDING);
+		sqlite3_bind_int(park, 4, DELIVERY_RETRYING);
+		if (eccp_store_run(off) != 0 || eccp_store_run(park) != 0)
+			return false;
+	}
+	return true;
 }
 
 static void req_free(hook_req *q)
@@ -366,39 +422,36 @@ static void send_one(struct notif_hooks *h, const char *id, int attempts, const 
 	h->in_flight++;
 }
 
-/* Takes the due deliveries (as many as may be in flight), leases them and
- * sends them. */
-static void dispatch(struct notif_hooks *h)
+typedef struct due {
+	char *id, *url, *secret;
+	void *blob;
+	size_t len;
+	int attempts;
+} due;
+
+/* Up to max due deliveries into v (finished deliveries have next_ms 0,
+ * parked ones the largest integer: the range holds only those waiting);
+ * with v NULL only whether there is one. The count, or -1. */
+static int take_due(eccp_store *st, int64_t now, int max, due *v)
 {
-	if (h->closing || h->in_flight >= h->concurrency)
-		return;
-	/* Looking takes no write lock; only what is due is leased, in a
-	 * transaction (nothing else writes the store but this loop thread). */
-	eccp_store *st = eccp_daemon_store(h->n->d);
-	int64_t now = eccp_now_ms();
 	sqlite3_stmt *q = eccp_store_stmt(
 	    st, "SELECT d.notification_id, d.attempts, s.sub, s.secret, n.notification"
 	        " FROM deliveries d JOIN subscriptions s ON s.id = d.sub_id"
 	        " JOIN notifications n ON n.sub_id = d.sub_id AND n.seq = d.seq"
-	        " WHERE d.state IN (?1, ?2) AND d.next_ms <= ?3 AND s.disabled = 0"
-	        " ORDER BY d.next_ms LIMIT ?4");
-	sqlite3_stmt *lease = eccp_store_stmt(
-	    st, "UPDATE deliveries SET next_ms = ?2 WHERE notification_id = ?1");
-	if (q == NULL || lease == NULL)
-		return;
+	        " WHERE d.next_ms BETWEEN 1 AND ?3 AND d.state IN (?1, ?2)"
+	        " AND s.disabled = 0 ORDER BY d.next_ms LIMIT ?4");
+	if (q == NULL)
+		return -1;
 	sqlite3_bind_int(q, 1, DELIVERY_PENDING);
 	sqlite3_bind_int(q, 2, DELIVERY_RETRYING);
 	sqlite3_bind_int64(q, 3, now);
-	sqlite3_bind_int(q, 4, h->concurrency - h->in_flight);
-	typedef struct due {
-		char *id, *url, *secret;
-		void *blob;
-		size_t len;
-		int attempts;
-	} due;
-	due v[256];
-	size_t n = 0;
-	while (n < ECCP_ARRAY_LEN(v) && sqlite3_step(q) == SQLITE_ROW) {
+	sqlite3_bind_int(q, 4, v ? max : 1);
+	int n = 0;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		if (v == NULL) {
+			n = 1;
+			break;
+		}
 		Eccp__V1__Subscription *s = eccp__v1__subscription__unpack(
 		    NULL, (size_t)sqlite3_column_bytes(q, 2), sqlite3_column_blob(q, 2));
 		const char *secret = (const char *)sqlite3_column_text(q, 3);
@@ -419,21 +472,48 @@ static void dispatch(struct notif_hooks *h)
 			eccp__v1__subscription__free_unpacked(s, NULL);
 	}
 	sqlite3_reset(q);
-	if (n == 0)
+	return n;
+}
+
+/* Records what was answered, then takes the due deliveries (as many as may
+ * be in flight) and leases them, in one transaction, and sends them. The
+ * outcomes come first: a 410 among them disables its subscription before
+ * its other deliveries could be taken. */
+static void dispatch(struct notif_hooks *h)
+{
+	if (h->closing)
 		return;
+	int room = h->concurrency - h->in_flight;
+	if (room > (int)WEBHOOK_BATCH)
+		room = WEBHOOK_BATCH;
+	eccp_store *st = eccp_daemon_store(h->n->d);
+	int64_t now = eccp_now_ms();
+	/* Looking takes no write lock: the timer looks often and mostly finds
+	 * nothing. Nothing else writes the store but this loop thread. */
+	if (h->n_done == 0 && (room <= 0 || take_due(st, now, 1, NULL) <= 0))
+		return;
+	sqlite3_stmt *lease = eccp_store_stmt(
+	    st, "UPDATE deliveries SET next_ms = ?2 WHERE notification_id = ?1");
+	due v[WEBHOOK_BATCH];
+	int n = 0;
+	bool ok = lease != NULL && eccp_store_begin(st) == SQLITE_OK;
+	ok = ok && record_outcomes(h, st);
+	if (ok && room > 0)
+		ok = (n = take_due(st, now, room, v)) >= 0;
 	/* the lease: past the request's timeout, with room to record it */
-	bool ok = eccp_store_begin(st) == SQLITE_OK;
-	for (size_t i = 0; ok && i < n; i++) {
+	for (int i = 0; ok && i < n; i++) {
 		sqlite3_bind_text(lease, 1, v[i].id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(lease, 2, now + 2LL * h->timeout_ms + 1000);
 		ok = eccp_store_run(lease) == 0;
 	}
 	ok = ok && eccp_store_commit(st) == SQLITE_OK;
 	if (!ok) {
-		eccp_error("webhook: leasing deliveries: %s", eccp_store_errmsg(st));
+		/* the outcomes are lost: their leases run out, they are sent again */
+		eccp_error("webhook: recording deliveries: %s", eccp_store_errmsg(st));
 		eccp_store_rollback(st);
 	}
-	for (size_t i = 0; i < n; i++) {
+	h->n_done = 0;
+	for (int i = 0; i < n; i++) {
 		if (ok && v[i].id && v[i].url && v[i].secret && v[i].blob)
 			send_one(h, v[i].id, v[i].attempts, v[i].url, v[i].secret,
 			         v[i].blob, v[i].len);
@@ -445,6 +525,11 @@ static void dispatch(struct notif_hooks *h)
 	int running;
 	curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	check_done(h);
+}
+
+static void on_soon(uv_timer_t *t)
+{
+	dispatch(t->data);
 }
 
 static void on_tick(uv_timer_t *t)
@@ -482,11 +567,14 @@ int notif_hooks_open(notif *n, const eccp_config *cfg, char *err, size_t errlen)
 	curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
 	curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_timer);
 	curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
+	/* a connection per request in flight is kept open for the next ones */
+	curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, (long)h->concurrency);
 	uv_loop_t *loop = eccp_daemon_loop(n->d);
 	uv_timer_init(loop, &h->curl_timer);
 	uv_timer_init(loop, &h->tick);
+	uv_timer_init(loop, &h->soon);
 	h->timers = true;
-	h->curl_timer.data = h->tick.data = h;
+	h->curl_timer.data = h->tick.data = h->soon.data = h;
 	uv_timer_start(&h->tick, on_tick, WEBHOOK_TICK_MS, WEBHOOK_TICK_MS);
 	return 0;
 }
@@ -513,6 +601,7 @@ void notif_hooks_stop(notif *n)
 	if (h->timers) {
 		uv_close((uv_handle_t *)&h->tick, NULL);
 		uv_close((uv_handle_t *)&h->curl_timer, NULL);
+		uv_close((uv_handle_t *)&h->soon, NULL);
 	}
 }
 
@@ -525,6 +614,7 @@ void notif_hooks_free(notif *n)
 	if (h->multi != NULL)
 		curl_multi_cleanup(h->multi);
 	curl_global_cleanup();
+	free(h->done);
 	free(h);
 	n->hooks = NULL;
 }
@@ -544,7 +634,8 @@ static Eccp__V1__Delivery *delivery_row(eccp_arena *a, sqlite3_stmt *q)
 	d->state = (Eccp__V1__DeliveryState)sqlite3_column_int(q, 3);
 	d->attempts = (uint32_t)sqlite3_column_int(q, 4);
 	int64_t next = sqlite3_column_int64(q, 5);
-	if ((int)d->state == DELIVERY_RETRYING || (int)d->state == DELIVERY_PENDING) {
+	if (((int)d->state == DELIVERY_RETRYING || (int)d->state == DELIVERY_PENDING) &&
+	    next != NOTIF_PARKED) {
 		d->next_attempt_time = eccp_arena_alloc(a, sizeof(*d->next_attempt_time));
 		eccp__v1__timestamp__init(d->next_attempt_time);
 		d->next_attempt_time->seconds = next / 1000;
@@ -621,7 +712,10 @@ void notif_redeliver(eccp_rpc_call *call)
 	    " last_status, last_error");
 	sqlite3_stmt *en = eccp_store_stmt(
 	    call->store, "UPDATE subscriptions SET disabled = 0 WHERE id = ?1");
-	if (w == NULL || en == NULL) {
+	sqlite3_stmt *unpark = eccp_store_stmt(
+	    call->store, "UPDATE deliveries SET next_ms = ?2 WHERE sub_id = ?1"
+	                 " AND next_ms = ?3");
+	if (w == NULL || en == NULL || unpark == NULL) {
 		eccp_rpc_store_error(call);
 		return;
 	}
@@ -646,10 +740,12 @@ void notif_redeliver(eccp_rpc_call *call)
 		               "no delivery of notification '%s'", id);
 		return;
 	}
+	/* the subscription's other deliveries waiting for it go out again too */
 	sqlite3_bind_text(en, 1, d->subscription_id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(en);
-	sqlite3_reset(en);
-	if (rc != SQLITE_DONE) {
+	sqlite3_bind_text(unpark, 1, d->subscription_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(unpark, 2, eccp_now_ms());
+	sqlite3_bind_int64(unpark, 3, NOTIF_PARKED);
+	if (eccp_store_run(en) != 0 || eccp_store_run(unpark) != 0) {
 		eccp_rpc_store_error(call);
 		return;
 	}

@@ -430,9 +430,10 @@ class Delivery(RpcTestCase):
 
 
 class HookServer:
-    """A real HTTP server on loopback with four endpoints: /ok (checks the
+    """A real HTTP server on loopback with five endpoints: /ok (checks the
     Standard Webhooks signature, answers 204), /flaky (500 three times, then
-    200), /gone (410), /slow (answers after 3 s). It records every request."""
+    200), /gone (410), /moved (410 once, then 204), /slow (answers after 3 s).
+    It records every request."""
 
     def __init__(self):
         self.requests = []  # (path, headers dict, body bytes, signature ok)
@@ -456,6 +457,8 @@ class HookServer:
                     code = 200
                 elif path == "/gone":
                     code = 410
+                elif path == "/moved":
+                    code = 410 if n == 1 else 204
                 elif path == "/flaky":
                     code = 500 if n <= 3 else 200
                 else:
@@ -576,6 +579,50 @@ class Webhooks(RpcTestCase):
             self.fails(c.rpc("notification", {"redeliver": {"notificationId": "ntf_nope"}}),
                        "NOT_FOUND")
             self.assertEqual(c.cli("redeliver", "ntf_nope").rc, 1)
+
+    def test_deliveries_wait_while_gone_and_resume_on_redelivery(self):
+        hooks = HookServer()
+        self.addCleanup(hooks.close)
+        # one request at a time: the other deliveries are still waiting when
+        # the first is answered 410
+        with Cluster(notification_args=["--webhook-concurrency", "1"]) as c:
+            c.start_all("broker", "ingest", "notification")
+            c.register_org("org_alpha", "Alpha")
+            r = self.ok(c.rpc("notification", {"subscribe": {"subscription": {
+                "filter": {"programmes": ["COSME"]},
+                "webhook": {"url": hooks.url + "/moved"}}}}), "subscribe")
+            hooks.secrets["/moved"] = r["secret"]
+            sid = r["subscription"]["id"]
+            self.ok(c.rpc("ingest", {"submitBatch": {"items": [
+                {"call": dict(a_call("m%d" % i), organisationId="org_alpha")}
+                for i in range(3)]}}), "submitBatch")
+
+            def deliveries():
+                return self.ok(c.rpc("notification", {"deliveries": {
+                    "subscriptionId": sid}}), "deliveries").get("deliveries", [])
+
+            # the first answer is 410: the subscription is disabled, the other
+            # two deliveries wait without a next attempt, and nothing more is sent
+            wait_until(lambda: any(d["state"] == "DELIVERY_STATE_FAILED"
+                                   for d in deliveries()), 20, "a 410")
+            time.sleep(1.0)
+            self.assertEqual(len(hooks.of("/moved")), 1)
+            ds = deliveries()
+            self.assertEqual(sorted(d["state"] for d in ds),
+                             ["DELIVERY_STATE_FAILED", "DELIVERY_STATE_PENDING",
+                              "DELIVERY_STATE_PENDING"])
+            self.assertTrue(all("nextAttemptTime" not in d for d in ds
+                                if d["state"] == "DELIVERY_STATE_PENDING"), ds)
+            # redelivering the failed one enables the subscription: all three arrive
+            failed = [d for d in ds if d["state"] == "DELIVERY_STATE_FAILED"][0]
+            self.ok(c.rpc("notification", {"redeliver": {
+                "notificationId": failed["notificationId"]}}), "redeliver")
+            wait_until(lambda: all(d["state"] == "DELIVERY_STATE_DELIVERED"
+                                   for d in deliveries()), 20, "three deliveries")
+            got = hooks.of("/moved")
+            self.assertEqual(len(got), 4)
+            self.assertEqual(len({r[1]["webhook-id"] for r in got}), 3)
+            self.assertTrue(all(r[3] for r in got))
 
 
 if __name__ == "__main__":
