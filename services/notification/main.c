@@ -72,12 +72,35 @@ static const char *const notif_migrations[] = {
     "UPDATE deliveries SET next_ms = 0 WHERE state IN (2, 4);"
     "UPDATE deliveries SET next_ms = 9223372036854775807 WHERE state IN (1, 3)"
     " AND sub_id IN (SELECT id FROM subscriptions WHERE disabled = 1);",
+    /* 6: notifications in the order they are made (appended to a rowid
+     * table), found by subscription and seq, and by item, through two
+     * narrow indexes; a subscription's last seq is the largest of its
+     * notifications. The notifications of one item are written side by
+     * side instead of each into the pages of its subscription's
+     * notifications and of its subscription's row. */
+    "CREATE TABLE notifications_by_time ("
+    " sub_id TEXT NOT NULL,"
+    " seq INTEGER NOT NULL,"
+    " item_id TEXT NOT NULL,"
+    " version INTEGER NOT NULL,"
+    " kind INTEGER NOT NULL,"
+    " notification BLOB NOT NULL,"
+    " created_ms INTEGER NOT NULL,"
+    " days INTEGER NOT NULL);"
+    "INSERT INTO notifications_by_time (sub_id, seq, item_id, version, kind,"
+    " notification, created_ms, days) SELECT sub_id, seq, item_id, version, kind,"
+    " notification, created_ms, days FROM notifications"
+    " ORDER BY created_ms, sub_id, seq;"
+    "DROP TABLE notifications;"
+    "ALTER TABLE notifications_by_time RENAME TO notifications;"
+    "CREATE UNIQUE INDEX notifications_seq ON notifications (sub_id, seq);"
+    "CREATE UNIQUE INDEX notifications_once"
+    " ON notifications (item_id, sub_id, version, kind, days);"
+    "ALTER TABLE subscriptions DROP COLUMN last_seq;",
 };
 
 static const eccp_option notif_options[] = {
-    ECCP_ADMIN_KEY_OPTIONS,
-    {"ingest", ECCP_OPT_STRING, "tcp://127.0.0.1:7410", 0, 0,
-     "ingest's RPC endpoint, which checks organisation keys (Whoami)"},
+    ECCP_KEYS_OPTIONS,
     {"live-url", ECCP_OPT_STRING, "tcp://127.0.0.1:7441", 0, 0,
      "where live notifications are published (PUB; topic "
      "eccp.v1.notification.<subscription id>)"},
@@ -92,9 +115,6 @@ static const eccp_option notif_options[] = {
      "the longest wait between attempts"},
     {"webhook-concurrency", ECCP_OPT_INT, "64", 1, 256,
      "webhook requests in flight at once"},
-    {"key-cache-s", ECCP_OPT_INT, "30", 0, 3600,
-     "seconds a checked key is remembered (a revoked key is refused at most "
-     "this long after its revocation)"},
 };
 
 static const eccp_rpc_method notif_methods[] = {
@@ -130,16 +150,12 @@ static int notif_init(eccp_daemon *d, void **state, char *err, size_t errlen)
 		free(n);
 		return -1;
 	}
-	pthread_mutex_init(&n->mu, NULL);
 	const eccp_config *cfg = eccp_daemon_config(d);
-	if (eccp_admin_key_load(cfg, &n->admin, err, errlen) != 0 ||
-	    eccp_rpc_client_open(eccp_config_str(cfg, "ingest"), ECCP_RPC_CLIENT_LAZY,
-	                         &n->ingest, err, errlen) != 0) {
-		pthread_mutex_destroy(&n->mu);
+	n->keys = eccp_keys_open(cfg, err, errlen);
+	if (n->keys == NULL) {
 		free(n);
 		return -1;
 	}
-	n->key_cache_ms = eccp_config_int(cfg, "key-cache-s") * 1000;
 	if (notif_index_load(n, err, errlen) != 0 ||
 	    notif_live_open(n, eccp_config_str(cfg, "live-url"), err, errlen) != 0 ||
 	    notif_hooks_open(n, cfg, err, errlen) != 0 || notif_reminders_open(n) != 0) {
@@ -148,8 +164,7 @@ static int notif_init(eccp_daemon *d, void **state, char *err, size_t errlen)
 		notif_hooks_free(n);
 		notif_live_close(n);
 		nf_index_free(n->index);
-		eccp_rpc_client_close(n->ingest);
-		pthread_mutex_destroy(&n->mu);
+		eccp_keys_close(n->keys);
 		free(n);
 		return -1;
 	}
@@ -166,7 +181,7 @@ static void notif_stop(void *state)
 
 static void notif_reload(void *state, const eccp_config *cfg)
 {
-	eccp_admin_key_reload(cfg, &((notif *)state)->admin);
+	eccp_keys_reload(((notif *)state)->keys, cfg);
 }
 
 static void notif_fini(void *state)
@@ -175,8 +190,7 @@ static void notif_fini(void *state)
 	notif_hooks_free(n);
 	notif_live_close(n);
 	nf_index_free(n->index);
-	eccp_rpc_client_close(n->ingest);
-	pthread_mutex_destroy(&n->mu);
+	eccp_keys_close(n->keys);
 	free(n);
 }
 

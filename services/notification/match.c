@@ -21,7 +21,8 @@
 
 #include "text.h"
 
-#define NONE UINT32_MAX
+#define NONE         UINT32_MAX
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- hashing ------------------------------------------------------------- */
 
@@ -57,12 +58,17 @@ static uint64_t word_hash(const char *s, size_t n)
 /* A key of the index: "<prefix><kind><s[0..n)>", not necessarily in one
  * piece; kind is the content kind as a digit, so an item only finds the
  * subscriptions that want its kind. */
+/* The longest value a pair key is made of: a subscription whose values of
+ * a dimension are longer is not filed under pairs of that dimension. */
+#define PAIR_VALUE_MAX 120
+
 typedef struct key {
 	char prefix;
 	char kind;
 	const char *s;
 	size_t n;
-	char num[16]; /* the value when it is a number */
+	char num[16];                      /* the value when it is a number */
+	char pair[2 * PAIR_VALUE_MAX + 2]; /* the value when it is a pair */
 } key;
 
 static uint64_t key_hash(const key *k)
@@ -90,10 +96,63 @@ static bool key_num(key *k, char prefix, int v)
 	return true;
 }
 
+/* A key of two values, "<a> 0x1f <b>" (prefix: the pair's letter); false
+ * when either is empty or too long. */
+static bool key_pair(key *k, char prefix, const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b);
+	if (na == 0 || nb == 0 || na > PAIR_VALUE_MAX || nb > PAIR_VALUE_MAX)
+		return false;
+	memcpy(k->pair, a, na);
+	k->pair[na] = 0x1f;
+	memcpy(k->pair + na + 1, b, nb);
+	k->prefix = prefix;
+	k->kind = ':';
+	k->s = k->pair;
+	k->n = na + 1 + nb;
+	return true;
+}
+
+/* An ecosystem as a key's value. */
+static const char *eco_str(int v, char buf[16])
+{
+	snprintf(buf, 16, "%d", v);
+	return buf;
+}
+
 /* ---- compiled subscriptions ---------------------------------------------- */
 
-/* Anchor dimensions, most selective first. */
-enum { A_PROGRAMME, A_KEYWORD, A_TECHNOLOGY, A_COUNTRY, A_ECOSYSTEM, A_KIND };
+/* Anchor dimensions: one of a filter's dimensions, or a pair of them (the
+ * subscription is filed under every combination of a value of the first
+ * and a value of the second), or the kind alone. */
+enum {
+	A_PROGRAMME,
+	A_KEYWORD,
+	A_TECHNOLOGY,
+	A_COUNTRY,
+	A_ECOSYSTEM,
+	A_KIND,
+	A_PROG_ECO,
+	A_PROG_COUNTRY,
+	A_COUNTRY_ECO,
+	A_WORD_PROG,
+	A_WORD_ECO,
+	A_COUNT
+};
+
+/* The share of items that have a given value of a dimension, as a rough
+ * guide: a word or a technology is rare, a programme or an ecosystem is
+ * shared by many items, a country by more (a call is often open to all
+ * member states). A subscription is filed under the anchor whose keys the
+ * fewest items are expected to reach: its number of keys times this share
+ * (times the second dimension's share, for a pair). */
+static const double dim_share[] = {
+    [A_PROGRAMME] = 0.15, [A_KEYWORD] = 0.01,   [A_TECHNOLOGY] = 0.02,
+    [A_COUNTRY] = 0.3,    [A_ECOSYSTEM] = 0.15, [A_KIND] = 1.0,
+};
+
+/* Keys a subscription may have at most under a pair anchor. */
+#define PAIR_KEYS_MAX 64
 
 typedef struct keyword {
 	const char **words; /* folded */
@@ -179,6 +238,16 @@ static int sub_kind(const sub *s, size_t i)
 static size_t sub_values(const sub *s)
 {
 	switch (s->anchor) {
+	case A_PROG_ECO:
+		return s->n_programmes * s->n_ecosystems;
+	case A_PROG_COUNTRY:
+		return s->n_programmes * s->n_countries;
+	case A_COUNTRY_ECO:
+		return s->n_countries * s->n_ecosystems;
+	case A_WORD_PROG:
+		return s->n_keywords * s->n_programmes;
+	case A_WORD_ECO:
+		return s->n_keywords * s->n_ecosystems;
 	case A_PROGRAMME:
 		return s->n_programmes;
 	case A_KEYWORD:
@@ -206,7 +275,36 @@ static bool sub_key(const sub *s, size_t kk, key *out)
 	size_t k = kk / sub_kinds(s);
 	int kind = sub_kind(s, kk % sub_kinds(s));
 	bool ok;
+	char eb[16];
+	/* a pair's k-th value: (k / n2)-th of the first, (k % n2)-th of the second */
+	size_t n2 = s->anchor == A_PROG_COUNTRY ? s->n_countries
+	            : s->anchor == A_WORD_PROG  ? s->n_programmes
+	            : s->anchor == A_PROG_ECO || s->anchor == A_COUNTRY_ECO ||
+	                    s->anchor == A_WORD_ECO
+	                ? s->n_ecosystems
+	                : 1;
+	size_t i1 = k / (n2 ? n2 : 1), i2 = k % (n2 ? n2 : 1);
+	const keyword *kw =
+	    s->anchor == A_WORD_PROG || s->anchor == A_WORD_ECO ? &s->keywords[i1] : NULL;
 	switch (s->anchor) {
+	case A_PROG_ECO:
+		ok =
+		    key_pair(out, 'P', s->programmes[i1], eco_str(s->ecosystems[i2], eb));
+		break;
+	case A_PROG_COUNTRY:
+		ok = key_pair(out, 'Q', s->programmes[i1], s->countries[i2]);
+		break;
+	case A_COUNTRY_ECO:
+		ok = key_pair(out, 'C', s->countries[i1], eco_str(s->ecosystems[i2], eb));
+		break;
+	case A_WORD_PROG:
+		ok = kw->n > 0 &&
+		     key_pair(out, 'W', kw->words[kw->anchor], s->programmes[i2]);
+		break;
+	case A_WORD_ECO:
+		ok = kw->n > 0 && key_pair(out, 'X', kw->words[kw->anchor],
+		                           eco_str(s->ecosystems[i2], eb));
+		break;
 	case A_PROGRAMME:
 		ok = key_str(out, 'p', s->programmes[k]);
 		break;
@@ -228,6 +326,64 @@ static bool sub_key(const sub *s, size_t kk, key *out)
 	}
 	out->kind = (char)('0' + (kind & 7));
 	return ok;
+}
+
+/* Whether every value of v could be part of a pair key. */
+static bool pairable(const char *const *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (slen(v[i]) > PAIR_VALUE_MAX)
+			return false;
+	return true;
+}
+
+/* The anchor of a filter with the counts in probe: the one with the
+ * fewest expected items reaching its keys (see dim_share); among equals,
+ * the first in the order of the enum. */
+static int choose_anchor(const nf_filter *f, const sub *probe)
+{
+	size_t n[A_KIND] = {
+	    [A_PROGRAMME] = probe->n_programmes,    [A_KEYWORD] = probe->n_keywords,
+	    [A_TECHNOLOGY] = probe->n_technologies, [A_COUNTRY] = probe->n_countries,
+	    [A_ECOSYSTEM] = probe->n_ecosystems,
+	};
+	int best = A_KIND;
+	double best_cost = dim_share[A_KIND];
+	for (int a = A_PROGRAMME; a < A_KIND; a++) {
+		double cost = (double)n[a] * dim_share[a];
+		if (n[a] > 0 && cost < best_cost) {
+			best = a;
+			best_cost = cost;
+		}
+	}
+	/* keywords are paired by their longest word, which is never longer
+	 * than the keyword */
+	bool ok_prog = pairable(f->programmes, probe->n_programmes);
+	bool ok_country = pairable(f->countries, probe->n_countries);
+	bool ok_word = pairable(f->keywords, probe->n_keywords);
+	static const struct {
+		int anchor, a, b;
+	} pairs[] = {
+	    {A_PROG_ECO, A_PROGRAMME, A_ECOSYSTEM},
+	    {A_PROG_COUNTRY, A_PROGRAMME, A_COUNTRY},
+	    {A_COUNTRY_ECO, A_COUNTRY, A_ECOSYSTEM},
+	    {A_WORD_PROG, A_KEYWORD, A_PROGRAMME},
+	    {A_WORD_ECO, A_KEYWORD, A_ECOSYSTEM},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(pairs); i++) {
+		int a = pairs[i].a, b = pairs[i].b;
+		size_t keys = n[a] * n[b];
+		bool ok = (a != A_PROGRAMME || ok_prog) &&
+		          (b != A_PROGRAMME || ok_prog) &&
+		          (a != A_COUNTRY || ok_country) &&
+		          (b != A_COUNTRY || ok_country) && (a != A_KEYWORD || ok_word);
+		double cost = (double)keys * dim_share[a] * dim_share[b];
+		if (ok && keys > 0 && keys <= PAIR_KEYS_MAX && cost < best_cost) {
+			best = pairs[i].anchor;
+			best_cost = cost;
+		}
+	}
+	return best;
 }
 
 /* The filter f compiled into one allocation (free with free()), or NULL when
@@ -254,12 +410,7 @@ static sub *sub_compile(uint64_t id, const nf_filter *f)
 	    .n_programmes = n_progs,
 	    .n_keywords = n_kws,
 	};
-	probe.anchor = n_progs > 0       ? A_PROGRAMME
-	               : n_kws > 0       ? A_KEYWORD
-	               : n_techs > 0     ? A_TECHNOLOGY
-	               : n_countries > 0 ? A_COUNTRY
-	               : n_ecos > 0      ? A_ECOSYSTEM
-	                                 : A_KIND;
+	probe.anchor = choose_anchor(f, &probe);
 	size_t n_keys = sub_key_count(&probe);
 	if (n_keys >= NONE)
 		return NULL;
@@ -661,6 +812,7 @@ struct nf_index {
 	uint32_t *freed;
 	size_t n_slots, slots_cap, n_freed;
 	uint32_t gen;
+	size_t shapes[A_COUNT]; /* subscriptions filed under each kind of anchor */
 	prep prep;
 };
 
@@ -926,6 +1078,7 @@ static void slot_give(nf_index *x, uint32_t slot)
 /* Takes the subscription in slot out of the index and frees it. */
 static void slot_drop(nf_index *x, uint32_t slot)
 {
+	x->shapes[x->subs[slot]->anchor]--;
 	unfile_all(x, slot);
 	free(x->subs[slot]);
 	slot_give(x, slot);
@@ -950,6 +1103,7 @@ int nf_index_add(nf_index *x, uint64_t id, const nf_filter *f)
 			goto fail;
 		}
 	}
+	x->shapes[s->anchor]++;
 	if (at != SIZE_MAX) {
 		slot_drop(x, x->ids[at].slot);
 		x->ids[at].slot = slot;
@@ -1050,6 +1204,38 @@ size_t nf_index_match(nf_index *x, const nf_item *it, void (*fn)(void *arg, uint
 	key_num(&k, 'k', p->kind);
 	k.kind = kind;
 	visit(x, &k, &m);
+
+	/* pairs, only of the kinds some subscription is filed under */
+	const char *prog = prep_str(p, 0);
+	char eb[16];
+	for (size_t e = 0; e < p->n_ecosystems; e++) {
+		const char *eco = eco_str(p->ecosystems[e], eb);
+		if (x->shapes[A_PROG_ECO] > 0 && key_pair(&k, 'P', prog, eco)) {
+			k.kind = kind;
+			visit(x, &k, &m);
+		}
+		for (size_t i = 0; x->shapes[A_COUNTRY_ECO] > 0 && i < p->n_countries;
+		     i++)
+			if (key_pair(&k, 'C', prep_str(p, prep_country0(p) + i), eco)) {
+				k.kind = kind;
+				visit(x, &k, &m);
+			}
+		for (size_t i = 0; x->shapes[A_WORD_ECO] > 0 && i < p->n_words; i++)
+			if (key_pair(&k, 'X', prep_str(p, prep_word0(p) + i), eco)) {
+				k.kind = kind;
+				visit(x, &k, &m);
+			}
+	}
+	for (size_t i = 0; x->shapes[A_PROG_COUNTRY] > 0 && i < p->n_countries; i++)
+		if (key_pair(&k, 'Q', prog, prep_str(p, prep_country0(p) + i))) {
+			k.kind = kind;
+			visit(x, &k, &m);
+		}
+	for (size_t i = 0; x->shapes[A_WORD_PROG] > 0 && i < p->n_words; i++)
+		if (key_pair(&k, 'W', prep_str(p, prep_word0(p) + i), prog)) {
+			k.kind = kind;
+			visit(x, &k, &m);
+		}
 
 	if (candidates != NULL)
 		*candidates = m.candidates;

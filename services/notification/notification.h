@@ -3,8 +3,8 @@
 #ifndef ECCP_NOTIFICATION_H
 #define ECCP_NOTIFICATION_H
 
-#include "adminkey.h"
 #include "daemon.h"
+#include "keys.h"
 #include "match.h"
 #include "metrics.h"
 #include "rpc.h"
@@ -12,18 +12,6 @@
 #include "eccp/v1/notification.pb-c.h"
 
 #include <pthread.h>
-
-/* Keys are checked by ingest, where they are kept (its Whoami); answers
- * are remembered for --key-cache-s, so a revoked key is refused at most
- * that long after its revocation. */
-#define NOTIF_KEY_CACHE 256
-
-typedef struct notif_key {
-	uint8_t hash[32]; /* SHA-256 of the key; all zero: empty */
-	int64_t until_ms;
-	char org[72]; /* "" with admin */
-	bool admin;
-} notif_key;
 
 struct notif_live;
 struct notif_hooks;
@@ -37,12 +25,15 @@ typedef struct notif {
 	eccp_service_gauge *made;  /* notifications made since start */
 	uv_timer_t remind;         /* due reminders */
 	bool remind_open;
-	eccp_admin_key admin;
-	eccp_rpc_client *ingest; /* Whoami */
-	int64_t key_cache_ms;
-	pthread_mutex_t mu; /* keys */
-	notif_key keys[NOTIF_KEY_CACHE];
+	eccp_keys *keys; /* who is calling */
 } notif;
+
+/* A subscription's last notification number, as an expression of a query
+ * on subscriptions: the largest seq of its notifications (0 before the
+ * first). Notifications are kept, so it never goes back. */
+#define NOTIF_LAST_SEQ                                                                   \
+	"(SELECT ifnull(max(seq), 0) FROM notifications WHERE sub_id = "                 \
+	"subscriptions.id)"
 
 /* ---- subs.c -------------------------------------------------------------- */
 
@@ -52,8 +43,6 @@ void notif_subscribe(eccp_rpc_call *call);  /* WRITE */
 void notif_sub_list(eccp_rpc_call *call);   /* READ */
 void notif_sub_show(eccp_rpc_call *call);   /* READ */
 void notif_sub_change(eccp_rpc_call *call); /* WRITE */
-/* The caller's organisation, or NULL for the admin (after notif_resolve). */
-const char *notif_caller_org(const eccp_rpc_call *call);
 /* The subscription id if the caller may see it (its owner or the admin);
  * NOT_FOUND (or a field error) set on the call otherwise. */
 Eccp__V1__Subscription *notif_sub_load(eccp_rpc_call *call, const char *id);

@@ -237,8 +237,7 @@ int notif_notify(notif *n, eccp_store *st, const sub_ref *s,
 	    st, "SELECT 1 FROM notifications WHERE sub_id = ?1 AND item_id = ?2"
 	        " AND version = ?3 AND kind = ?4 AND days = ?5");
 	sqlite3_stmt *u = eccp_store_stmt(
-	    st, "UPDATE subscriptions SET last_seq = last_seq + 1 WHERE id = ?1"
-	        " RETURNING last_seq");
+	    st, "SELECT ifnull(max(seq), 0) + 1 FROM notifications WHERE sub_id = ?1");
 	sqlite3_stmt *w = eccp_store_stmt(
 	    st,
 	    "INSERT INTO notifications (sub_id, seq, item_id, version, kind,"

@@ -12,8 +12,6 @@
 #include "log.h"
 #include "text.h"
 
-#include "eccp/v1/ingest.pb-c.h"
-
 #include <string.h>
 
 #define SUB_LIST_MAX      50  /* entries of each filter list */
@@ -25,100 +23,9 @@
 
 /* ---- callers ---------------------------------------------------------------- */
 
-static size_t key_slot(const uint8_t h[32])
-{
-	return ((size_t)h[0] | (size_t)h[1] << 8) % NOTIF_KEY_CACHE;
-}
-
-static void set_caller(eccp_rpc_call *call, bool admin, const char *org)
-{
-	call->caller = admin ? "admin" : eccp_arena_printf(&call->arena, "org:%s", org);
-}
-
-/* Asks ingest whose key this is. */
-static bool whoami(notif *n, eccp_rpc_call *call, bool *admin, const char **org)
-{
-	Eccp__V1__WhoamiRequest w = ECCP__V1__WHOAMI_REQUEST__INIT;
-	Eccp__V1__Credentials cred = ECCP__V1__CREDENTIALS__INIT;
-	Eccp__V1__IngestRequest rq = ECCP__V1__INGEST_REQUEST__INIT;
-	char rid[33];
-	eccp_rpc_request_id(rid);
-	cred.api_key = (char *)call->api_key;
-	rq.request_id = rid;
-	rq.credentials = &cred;
-	rq.method_case = ECCP__V1__INGEST_REQUEST__METHOD_WHOAMI;
-	rq.whoami = &w;
-	ProtobufCMessage *resp = NULL;
-	char err[256];
-	if (eccp_rpc_client_call(
-	        n->ingest, &rq.base, &eccp__v1__ingest_response__descriptor,
-	        eccp_arena_allocator(&call->arena), 3000, &resp, err, sizeof(err)) != 0) {
-		eccp_rpc_error(call, ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
-		               "cannot check the API key with ingest: %s", err);
-		return false;
-	}
-	Eccp__V1__IngestResponse *r = (Eccp__V1__IngestResponse *)resp;
-	if (r->status != NULL &&
-	    r->status->code != ECCP__V1__STATUS_CODE__STATUS_CODE_OK) {
-		eccp_rpc_error(call, r->status->code, "%s",
-		               r->status->message ? r->status->message : "refused");
-		return false;
-	}
-	if (r->method_case != ECCP__V1__INGEST_RESPONSE__METHOD_WHOAMI) {
-		eccp_rpc_error(
-		    call, ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
-		    "cannot check the API key: ingest answered something else");
-		return false;
-	}
-	*admin = r->whoami->admin;
-	*org = r->whoami->organisation_id ? r->whoami->organisation_id : "";
-	if (!*admin && (**org == '\0' || strlen(*org) > SUB_OWNER_MAX)) {
-		eccp_rpc_error(call, ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
-		               "cannot check the API key: ingest named no organisation");
-		return false;
-	}
-	return true;
-}
-
 bool notif_resolve(eccp_rpc_call *call)
 {
-	notif *n = call->svc;
-	const char *key = call->api_key;
-	if (key == NULL || key[0] == '\0') {
-		eccp_rpc_error(call, ECCP__V1__STATUS_CODE__STATUS_CODE_UNAUTHENTICATED,
-		               "an API key is required (--key or ECCP_API_KEY)");
-		return false;
-	}
-	if (eccp_admin_key_is(&n->admin, key)) {
-		set_caller(call, true, NULL);
-		return true;
-	}
-	uint8_t h[32];
-	eccp_sha256(key, strlen(key), h);
-	notif_key *k = &n->keys[key_slot(h)];
-	int64_t now = eccp_now_ms();
-	pthread_mutex_lock(&n->mu);
-	bool hit = k->until_ms > now && eccp_ct_equal(k->hash, h, sizeof(h));
-	bool admin = k->admin;
-	const char *org = hit ? eccp_arena_strdup(&call->arena, k->org) : NULL;
-	pthread_mutex_unlock(&n->mu);
-	if (!hit) {
-		if (!whoami(n, call, &admin, &org))
-			return false;
-		pthread_mutex_lock(&n->mu);
-		memcpy(k->hash, h, sizeof(h));
-		k->admin = admin;
-		snprintf(k->org, sizeof(k->org), "%s", org);
-		k->until_ms = now + n->key_cache_ms;
-		pthread_mutex_unlock(&n->mu);
-	}
-	set_caller(call, admin, org);
-	return true;
-}
-
-const char *notif_caller_org(const eccp_rpc_call *call)
-{
-	return strncmp(call->caller, "org:", 4) == 0 ? call->caller + 4 : NULL;
+	return eccp_keys_resolve(((notif *)call->svc)->keys, call);
 }
 
 /* ---- what a subscription may say ------------------------------------------------ */
@@ -285,16 +192,16 @@ Eccp__V1__Subscription *notif_sub_load(eccp_rpc_call *call, const char *id)
 		                     "a subscription id is required");
 		return NULL;
 	}
-	sqlite3_stmt *q =
-	    eccp_store_stmt(call->store, "SELECT sub, paused, last_seq, disabled, owner "
-	                                 "FROM subscriptions WHERE id = ?1");
+	sqlite3_stmt *q = eccp_store_stmt(
+	    call->store, "SELECT sub, paused, " NOTIF_LAST_SEQ ", disabled, owner "
+	                 "FROM subscriptions WHERE id = ?1");
 	if (q == NULL) {
 		eccp_rpc_store_error(call);
 		return NULL;
 	}
 	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
 	Eccp__V1__Subscription *s = NULL;
-	const char *org = notif_caller_org(call);
+	const char *org = eccp_caller_org(call);
 	if (sqlite3_step(q) == SQLITE_ROW &&
 	    (org == NULL || strcmp((const char *)sqlite3_column_text(q, 4), org) == 0))
 		s = sub_row(call, q);
@@ -321,7 +228,7 @@ void notif_subscribe(eccp_rpc_call *call)
 	check_subscription(call, &s);
 	if (!eccp_rpc_ok(call))
 		return;
-	const char *org = notif_caller_org(call);
+	const char *org = eccp_caller_org(call);
 	s.owner = (char *)(org != NULL ? org : s.owner ? s.owner : "");
 	char id[48];
 	eccp_new_id("sub_", id, sizeof(id));
@@ -391,10 +298,11 @@ void notif_subscribe(eccp_rpc_call *call)
 
 void notif_sub_list(eccp_rpc_call *call)
 {
-	const char *org = notif_caller_org(call);
+	const char *org = eccp_caller_org(call);
 	sqlite3_stmt *q = eccp_store_stmt(
-	    call->store, "SELECT sub, paused, last_seq, disabled FROM subscriptions"
-	                 " WHERE ?1 IS NULL OR owner = ?1 ORDER BY created_ms, id");
+	    call->store,
+	    "SELECT sub, paused, " NOTIF_LAST_SEQ ", disabled FROM subscriptions"
+	    " WHERE ?1 IS NULL OR owner = ?1 ORDER BY created_ms, id");
 	if (q == NULL) {
 		eccp_rpc_store_error(call);
 		return;

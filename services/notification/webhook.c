@@ -658,7 +658,7 @@ void notif_deliveries(eccp_rpc_call *call)
 		                     DELIVERIES_MAX);
 		return;
 	}
-	const char *org = notif_caller_org(call);
+	const char *org = eccp_caller_org(call);
 	const char *sid =
 	    rq->subscription_id && rq->subscription_id[0] ? rq->subscription_id : NULL;
 	if (sid != NULL && notif_sub_load(call, sid) == NULL)
@@ -700,7 +700,7 @@ void notif_redeliver(eccp_rpc_call *call)
 		                     "a notification id is required");
 		return;
 	}
-	const char *org = notif_caller_org(call);
+	const char *org = eccp_caller_org(call);
 	/* attempts start again; a subscription disabled by 410 is enabled again */
 	sqlite3_stmt *w = eccp_store_stmt(
 	    call->store,
