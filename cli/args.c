@@ -101,6 +101,9 @@ static const cli_opt cli_opts[CLI_OPT_COUNT] = {
     [CLI_OPT_NOTIFICATION] = {"notification", "URL", "ECCP_NOTIFICATION_URL",
                               "tcp://127.0.0.1:7440", NULL,
                               "eccp-notification RPC endpoint"},
+    [CLI_OPT_MATCHMAKING] = {"matchmaking", "URL", "ECCP_MATCHMAKING_URL",
+                             "tcp://127.0.0.1:7430", NULL,
+                             "eccp-matchmaking RPC endpoint"},
     [CLI_OPT_LIVE_URL] = {"live-url", "URL", "ECCP_LIVE_URL", "tcp://127.0.0.1:7441",
                           "listen", "eccp-notification's live PUB endpoint"},
     [CLI_OPT_LIVE] = {"live", NULL, NULL, NULL, "subscribe",
@@ -381,6 +384,7 @@ static int cli_resolve(cli_ctx *ctx)
 	ctx->ingest_url = ctx->opt[CLI_OPT_INGEST];
 	ctx->catalog_url = ctx->opt[CLI_OPT_CATALOG];
 	ctx->notification_url = ctx->opt[CLI_OPT_NOTIFICATION];
+	ctx->matchmaking_url = ctx->opt[CLI_OPT_MATCHMAKING];
 	ctx->broker_admin_url = ctx->opt[CLI_OPT_BROKER_ADMIN];
 	ctx->api_key = ctx->opt[CLI_OPT_KEY];
 

@@ -57,6 +57,7 @@ enum {
 	CLI_OPT_AS_OF,
 	CLI_OPT_KEYWORD,
 	CLI_OPT_NOTIFICATION,
+	CLI_OPT_MATCHMAKING,
 	CLI_OPT_LIVE_URL,
 	CLI_OPT_LIVE,
 	CLI_OPT_WEBHOOK,
@@ -82,6 +83,7 @@ typedef struct cli_ctx {
 	const char *ingest_url;
 	const char *catalog_url;
 	const char *notification_url;
+	const char *matchmaking_url;
 	const char *broker_admin_url;
 	const char *api_key;
 	int timeout_ms;

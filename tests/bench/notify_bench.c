@@ -587,7 +587,7 @@ static void platform_run(const eccp_config *cfg, long long warm, long long n,
 	char err[512] = "no answer", rid[160];
 	const char *key = eccp_config_str(cfg, "api-key");
 	const char *prefix = eccp_config_str(cfg, "prefix");
-	eccp_rpc_client *ci, *cn;
+	eccp_rpc_client *ci = NULL, *cn = NULL;
 	if (eccp_rpc_client_open(eccp_config_str(cfg, "ingest"), ECCP_RPC_CLIENT_LAZY,
 	                         &ci, err, sizeof(err)) != 0 ||
 	    eccp_rpc_client_open(eccp_config_str(cfg, "notification"),

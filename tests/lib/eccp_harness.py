@@ -455,7 +455,7 @@ class Cluster:
 
     def __init__(self, broker_args=(), ingest_args=(), catalog_args=(), bin=None,
                  ready_deadline_s=20.0, log_level="info", name="eccp", orgs=(),
-                 notification_args=()):
+                 notification_args=(), matchmaking_args=()):
         self.bin = bin or bin_dir()
         for exe in ("eccp-broker", "eccp-ingest", "eccp-catalog", "eccp", "eccp-pump"):
             if not os.access(os.path.join(self.bin, exe), os.X_OK):
@@ -470,7 +470,7 @@ class Cluster:
                               "ECCP_API_KEY": self.admin_key})
         self._closed = False
         self.orgs = tuple(orgs)
-        p = free_ports(10)
+        p = free_ports(12)
         self.ports = dict(zip(("broker_admin", "bus_in", "bus_out", "ingest_admin",
                                "ingest_rpc", "catalog_admin", "catalog_rpc", "spare",
                                "notification_admin", "notification_rpc"), p))
@@ -507,8 +507,18 @@ class Cluster:
             "--bus-out", self.bus_out_url, "--origins", "ingest=" + self.ingest_url,
             "--data-dir", os.path.join(self.tmp, "notification"),
             *notification_args], p[8])
+        self.matchmaking_url = "tcp://127.0.0.1:%d" % p[11]
+        self.matchmaking = Daemon(self, "matchmaking", [
+            self._exe("eccp-matchmaking"), *common,
+            "--admin-url", "http://127.0.0.1:%d" % p[10],
+            "--rpc-url", self.matchmaking_url, "--ingest", self.ingest_url,
+            "--bus-in", self.bus_in_url,
+            "--bus-out", self.bus_out_url, "--origins", "ingest=" + self.ingest_url,
+            "--data-dir", os.path.join(self.tmp, "matchmaking"),
+            *matchmaking_args], p[10])
         self.daemons = {"broker": self.broker, "ingest": self.ingest,
-                        "catalog": self.catalog, "notification": self.notification}
+                        "catalog": self.catalog, "notification": self.notification,
+                        "matchmaking": self.matchmaking}
         atexit.register(self.close)
 
     def _exe(self, name):
@@ -574,6 +584,7 @@ class Cluster:
     def cli_argv(self, *args):
         return [self._exe("eccp"), "--ingest", self.ingest_url, "--catalog", self.catalog_url,
                 "--notification", self.notification_url,
+                "--matchmaking", self.matchmaking_url,
                 "--broker-admin", self.broker.admin_url, *args]
 
     def cli(self, *args, input=None, timeout=60.0, check=None):
@@ -731,7 +742,8 @@ class Cluster:
         if not os.access(self._exe("eccp-rpc"), os.X_OK):
             raise HarnessError("eccp-rpc not found in %s (set ECCP_BIN_DIR)" % self.bin)
         url = url or {"ingest": self.ingest_url, "catalog": self.catalog_url,
-                      "notification": self.notification_url}.get(service)
+                      "notification": self.notification_url,
+                      "matchmaking": self.matchmaking_url}.get(service)
         if url is None:
             raise HarnessError("rpc: no default endpoint for service %r; pass url" % service)
         argv = [self._exe("eccp-rpc"), "--url", url, "--service", service,

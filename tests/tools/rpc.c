@@ -13,6 +13,7 @@
 #include "util.h"
 
 #include "eccp/v1/catalog.pb-c.h"
+#include "eccp/v1/matchmaking.pb-c.h"
 #include "eccp/v1/notification.pb-c.h"
 #include "eccp/v1/common.pb-c.h"
 #include "eccp/v1/ingest.pb-c.h"
@@ -24,7 +25,7 @@
 static const eccp_option rpc_options[] = {
     {"url", ECCP_OPT_STRING, "tcp://127.0.0.1:7410", 0, 0, "the daemon's RPC endpoint"},
     {"service", ECCP_OPT_STRING, "ingest", 0, 0,
-     "ingest, catalog, notification or common"},
+     "ingest, catalog, notification, matchmaking or common"},
     {"timeout-ms", ECCP_OPT_INT, "5000", 1, 600000, "how long to wait for the reply"},
     {"extra-hex", ECCP_OPT_STRING, "", 0, 0,
      "raw bytes (hex) appended to the packed request: unknown fields, for tests"},
@@ -40,6 +41,8 @@ static const struct {
      &eccp__v1__catalog_response__descriptor},
     {"notification", &eccp__v1__notification_request__descriptor,
      &eccp__v1__notification_response__descriptor},
+    {"matchmaking", &eccp__v1__matchmaking_request__descriptor,
+     &eccp__v1__matchmaking_response__descriptor},
     {"common", &eccp__v1__common_request__descriptor,
      &eccp__v1__common_response__descriptor},
 };
@@ -82,7 +85,7 @@ int main(int argc, char **argv)
 		k++;
 	if (k == ECCP_ARRAY_LEN(rpc_services)) {
 		fprintf(stderr, "eccp-rpc: --service: must be ingest, catalog, "
-		                "notification or common\n");
+		                "notification, matchmaking or common\n");
 		eccp_config_free(cfg);
 		return 2;
 	}

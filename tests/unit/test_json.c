@@ -18,6 +18,7 @@
 #include "eccp/v1/common.pb-c.h"
 #include "eccp/v1/content.pb-c.h"
 #include "eccp/v1/ingest.pb-c.h"
+#include "eccp/v1/matchmaking.pb-c.h"
 #include "eccp/v1/notification.pb-c.h"
 #include "json.h"
 #include "util.h"
@@ -214,6 +215,40 @@ static const ProtobufCMessageDescriptor *const all_messages[] = {
     &eccp__v1__redeliver_response__descriptor,
     &eccp__v1__notification_request__descriptor,
     &eccp__v1__notification_response__descriptor,
+    &eccp__v1__ecosystem_criterion__descriptor,
+    &eccp__v1__strings_criterion__descriptor,
+    &eccp__v1__distance_criterion__descriptor,
+    &eccp__v1__range_criterion__descriptor,
+    &eccp__v1__label_criterion__descriptor,
+    &eccp__v1__text_criterion__descriptor,
+    &eccp__v1__partner_criteria__descriptor,
+    &eccp__v1__partner_search_request__descriptor,
+    &eccp__v1__partner_reason__descriptor,
+    &eccp__v1__partner_result__descriptor,
+    &eccp__v1__partner_search_response__descriptor,
+    &eccp__v1__partner_suggestion__descriptor,
+    &eccp__v1__matchmaking_event__descriptor,
+    &eccp__v1__registration__descriptor,
+    &eccp__v1__meeting_request__descriptor,
+    &eccp__v1__meeting__descriptor,
+    &eccp__v1__schedule_report__descriptor,
+    &eccp__v1__mm_create_request__descriptor,
+    &eccp__v1__mm_create_response__descriptor,
+    &eccp__v1__mm_show_request__descriptor,
+    &eccp__v1__mm_show_response__descriptor,
+    &eccp__v1__mm_register_request__descriptor,
+    &eccp__v1__mm_register_response__descriptor,
+    &eccp__v1__mm_request_request__descriptor,
+    &eccp__v1__mm_request_response__descriptor,
+    &eccp__v1__mm_respond_request__descriptor,
+    &eccp__v1__mm_respond_response__descriptor,
+    &eccp__v1__mm_schedule_request__descriptor,
+    &eccp__v1__mm_schedule_response__descriptor,
+    &eccp__v1__mm_agenda_request__descriptor,
+    &eccp__v1__mm_agenda_response__descriptor,
+    &eccp__v1__matchmaking_request__descriptor,
+    &eccp__v1__matchmaking_response__descriptor,
+    &eccp__v1__match_suggested__descriptor,
     &test_all_descriptor,
 };
 
