@@ -1,8 +1,8 @@
 /* eccp status: is each daemon up, ready and caught up?
  *
- * ingest and catalog answer the Info method every daemon shares
- * (CommonRequest, wire-compatible with their own requests); the broker has no
- * RPC, so its admin endpoint's /healthz, /readyz and /metrics stand in. */
+ * ingest, catalog, matchmaking and notification answer the Info method every daemon
+ * shares (CommonRequest, wire-compatible with their own requests); the broker has no RPC,
+ * so its admin endpoint's /healthz, /readyz and /metrics stand in. */
 #include "cli.h"
 
 #include "json.h"
@@ -234,12 +234,14 @@ int cli_cmd_status(cli_ctx *ctx)
 	cli_probe probes[] = {
 	    {.name = "ingest", .endpoint = ctx->ingest_url},
 	    {.name = "catalog", .endpoint = ctx->catalog_url},
+	    {.name = "matchmaking", .endpoint = ctx->matchmaking_url},
+	    {.name = "notification", .endpoint = ctx->notification_url},
 	    {.name = "broker", .endpoint = ctx->broker_admin_url},
 	};
 	size_t n = ECCP_ARRAY_LEN(probes);
-	cli_probe_rpc(ctx, &a, &probes[0]);
-	cli_probe_rpc(ctx, &a, &probes[1]);
-	cli_probe_http(ctx, &a, &probes[2]);
+	for (size_t i = 0; i + 1 < n; i++)
+		cli_probe_rpc(ctx, &a, &probes[i]);
+	cli_probe_http(ctx, &a, &probes[n - 1]);
 
 	bool ok = true;
 	for (size_t i = 0; i < n; i++)

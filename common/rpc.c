@@ -463,7 +463,9 @@ static void rpc_work_cb(uv_work_t *w)
 	rpc_slot *slot = w->data;
 	eccp_rpc_server *s = slot->srv;
 	char err[256];
-	if (s->o.resolve != NULL && !s->o.resolve(&slot->call))
+	/* Replay serves what the bus carries to anyone: no caller to find */
+	if (s->o.resolve != NULL && slot->call.method != ECCP_METHOD_REPLAY &&
+	    !s->o.resolve(&slot->call))
 		return;
 	eccp_store *ro = eccp_store_pool_take(s->o.readers, err, sizeof(err));
 	if (ro == NULL) {

@@ -141,7 +141,8 @@ typedef struct eccp_rpc_server_opts {
 	 * another service), on the thread pool: before a READ method runs, and
 	 * before a WRITE method joins a group commit (its remembered answer is
 	 * then looked up under the caller it sets). Returns false with the
-	 * status set to refuse the call. LOOP methods are not resolved. */
+	 * status set to refuse the call. LOOP methods and Replay (which serves
+	 * what the bus carries anyway) are not resolved. */
 	bool (*resolve)(eccp_rpc_call *call);
 } eccp_rpc_server_opts;
 

@@ -26,6 +26,9 @@ static const eccp_option mm_options[] = {
     {"suggest", ECCP_OPT_INT, "5", 0, 50,
      "partners suggested (match.suggested) when a cluster joins or changes its "
      "profile; 0: none"},
+    {"rebuild-index", ECCP_OPT_BOOL, "false", 0, 0,
+     "forget the partner index and build it again by replaying ingest from its "
+     "first event (matchmaking events and the outbox are kept)"},
     {"suggest-within-s", ECCP_OPT_INT, "86400", 0, 31536000,
      "suggest only for profile changes at most this old when applied (a "
      "replay of old events suggests nothing)"},
@@ -78,6 +81,16 @@ static int mm_init(eccp_daemon *d, void **state, char *err, size_t errlen)
 	m->partners = m->keys ? mm_partners_new() : NULL;
 	if (m->keys != NULL && m->partners == NULL)
 		snprintf(err, errlen, "out of memory");
+	if (m->partners != NULL && eccp_config_bool(cfg, "rebuild-index") &&
+	    eccp_store_exec(eccp_daemon_store(d),
+	                    "BEGIN IMMEDIATE; DELETE FROM profiles; DELETE FROM cursor;"
+	                    " COMMIT;") != 0) {
+		snprintf(err, errlen, "--rebuild-index: %s",
+		         eccp_store_errmsg(eccp_daemon_store(d)));
+		eccp_store_rollback(eccp_daemon_store(d));
+		mm_partners_free(m->partners);
+		m->partners = NULL;
+	}
 	if (m->partners == NULL || mm_profiles_load(m, err, errlen) != 0) {
 		mm_partners_free(m->partners);
 		eccp_keys_close(m->keys);

@@ -97,6 +97,10 @@ static const char *const notif_migrations[] = {
     "CREATE UNIQUE INDEX notifications_once"
     " ON notifications (item_id, sub_id, version, kind, days);"
     "ALTER TABLE subscriptions DROP COLUMN last_seq;",
+    /* 7: subscriptions to partner suggestions, found by owner */
+    "ALTER TABLE subscriptions ADD COLUMN suggestions INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX subscriptions_suggestions ON subscriptions (owner)"
+    " WHERE suggestions = 1;",
 };
 
 static const eccp_option notif_options[] = {
@@ -133,7 +137,7 @@ static const eccp_rpc_method notif_methods[] = {
      NULL},
 };
 
-static const char *const notif_topics[] = {"eccp.v1.content."};
+static const char *const notif_topics[] = {"eccp.v1.content.", "eccp.v1.match."};
 
 static int notif_init(eccp_daemon *d, void **state, char *err, size_t errlen)
 {

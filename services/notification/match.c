@@ -120,6 +120,21 @@ static const char *eco_str(int v, char buf[16])
 	return buf;
 }
 
+/* The band of a positive amount: the exponent of the largest power of two
+ * not above it (0 for 1, 10 for 1,024 to 2,047). A subscription with a
+ * minimum budget is filed under its minimum's band; a call looks up its own
+ * budget's band and every band below: all the subscriptions it may match,
+ * and only those of its own band that it may not. */
+static int budget_band(int64_t v)
+{
+	int b = 0;
+	while (v > 1) {
+		v >>= 1;
+		b++;
+	}
+	return b;
+}
+
 /* ---- compiled subscriptions ---------------------------------------------- */
 
 /* Anchor dimensions: one of a filter's dimensions, or a pair of them (the
@@ -137,6 +152,7 @@ enum {
 	A_COUNTRY_ECO,
 	A_WORD_PROG,
 	A_WORD_ECO,
+	A_BUDGET, /* the power of two at or below the minimum budget */
 	A_COUNT
 };
 
@@ -147,8 +163,14 @@ enum {
  * fewest items are expected to reach: its number of keys times this share
  * (times the second dimension's share, for a pair). */
 static const double dim_share[] = {
-    [A_PROGRAMME] = 0.15, [A_KEYWORD] = 0.01,   [A_TECHNOLOGY] = 0.02,
-    [A_COUNTRY] = 0.3,    [A_ECOSYSTEM] = 0.15, [A_KIND] = 1.0,
+    [A_PROGRAMME] = 0.15,
+    [A_KEYWORD] = 0.01,
+    [A_TECHNOLOGY] = 0.02,
+    [A_COUNTRY] = 0.3,
+    [A_ECOSYSTEM] = 0.15,
+    [A_KIND] = 1.0,
+    /* a minimum budget: about half the calls have as much, or more */
+    [A_BUDGET] = 0.5,
 };
 
 /* Keys a subscription may have at most under a pair anchor. */
@@ -321,6 +343,9 @@ static bool sub_key(const sub *s, size_t kk, key *out)
 	case A_ECOSYSTEM:
 		ok = key_num(out, 'e', s->ecosystems[k]);
 		break;
+	case A_BUDGET:
+		ok = key_num(out, 'b', budget_band(s->min_budget));
+		break;
 	default:
 		ok = key_num(out, 'k', kind);
 	}
@@ -383,6 +408,8 @@ static int choose_anchor(const nf_filter *f, const sub *probe)
 			best_cost = cost;
 		}
 	}
+	if (f->min_budget_eur > 0 && dim_share[A_BUDGET] < best_cost)
+		best = A_BUDGET;
 	return best;
 }
 
@@ -1204,6 +1231,15 @@ size_t nf_index_match(nf_index *x, const nf_item *it, void (*fn)(void *arg, uint
 	key_num(&k, 'k', p->kind);
 	k.kind = kind;
 	visit(x, &k, &m);
+
+	/* budget bands, from the call's own down */
+	for (int b = x->shapes[A_BUDGET] > 0 && p->budget > 0 ? budget_band(p->budget)
+	                                                      : -1;
+	     b >= 0; b--) {
+		key_num(&k, 'b', b);
+		k.kind = kind;
+		visit(x, &k, &m);
+	}
 
 	/* pairs, only of the kinds some subscription is filed under */
 	const char *prog = prep_str(p, 0);

@@ -63,7 +63,8 @@ typedef struct sub_ref {
  * queues it for the live socket. 0, or -1 when the store failed. */
 int notif_notify(notif *n, eccp_store *st, const sub_ref *s,
                  Eccp__V1__NotificationKind kind, const Eccp__V1__ContentItem *it,
-                 const char *item_id, uint64_t version, uint32_t days);
+                 const Eccp__V1__PartnerSuggestion *suggestion, const char *item_id,
+                 uint64_t version, uint32_t days);
 
 /* The matching index: loaded at init from the store; a subscription joins
  * when it is created (by its rowid) and leaves when a match finds it gone. */

@@ -68,6 +68,9 @@ static void filter_of(const Eccp__V1__SubscriptionFilter *f, nf_filter *out)
 
 int notif_index_add(notif *n, int64_t rowid, const Eccp__V1__Subscription *s)
 {
+	/* suggestions only: no content matches it */
+	if (s->filter != NULL && s->filter->suggestions && s->filter->n_kinds == 0)
+		return 0;
 	nf_filter f;
 	filter_of(s->filter, &f);
 	return nf_index_add(n->index, (uint64_t)rowid, &f);
@@ -229,7 +232,8 @@ static void live_queue(notif *n, eccp_store *st, const char *sub_id,
  * it for the live socket. 0, or -1 when the store failed. */
 int notif_notify(notif *n, eccp_store *st, const sub_ref *s,
                  Eccp__V1__NotificationKind kind, const Eccp__V1__ContentItem *it,
-                 const char *item_id, uint64_t version, uint32_t days)
+                 const Eccp__V1__PartnerSuggestion *suggestion, const char *item_id,
+                 uint64_t version, uint32_t days)
 {
 	if (s->paused)
 		return 0;
@@ -274,6 +278,7 @@ int notif_notify(notif *n, eccp_store *st, const sub_ref *s,
 	m.seq = (uint64_t)seq;
 	m.kind = kind;
 	m.item = (Eccp__V1__ContentItem *)it;
+	m.suggestion = (Eccp__V1__PartnerSuggestion *)suggestion;
 	m.time = &now;
 	m.days_left = days;
 	size_t len = eccp__v1__notification__get_packed_size(&m);
@@ -300,8 +305,9 @@ int notif_notify(notif *n, eccp_store *st, const sub_ref *s,
 			return -1;
 		n->hook_added = true;
 	}
-	if (kind == ECCP__V1__NOTIFICATION_KIND__NOTIFICATION_KIND_NEW ||
-	    kind == ECCP__V1__NOTIFICATION_KIND__NOTIFICATION_KIND_UPDATED)
+	if (it != NULL &&
+	    (kind == ECCP__V1__NOTIFICATION_KIND__NOTIFICATION_KIND_NEW ||
+	     kind == ECCP__V1__NOTIFICATION_KIND__NOTIFICATION_KIND_UPDATED))
 		return notif_reminders_plan(st, s->id, s->reminders, it);
 	if (kind == ECCP__V1__NOTIFICATION_KIND__NOTIFICATION_KIND_WITHDRAWN)
 		return notif_reminders_cancel(st, s->id, item_id);
@@ -407,7 +413,7 @@ static int apply_upsert(notif *n, eccp_store *st, const Eccp__V1__ContentItem *i
 	for (size_t i = 0; i < n_told; i++)
 		if (notif_notify(n, st, &told[i],
 		                 ECCP__V1__NOTIFICATION_KIND__NOTIFICATION_KIND_UPDATED,
-		                 it, it->id, it->version, 0) != 0)
+		                 it, NULL, it->id, it->version, 0) != 0)
 			goto out;
 	match_ctx m = {.a = &a};
 	if (nf_index_match(n->index, &item, match_cb, &m, NULL) == SIZE_MAX)
@@ -422,7 +428,7 @@ static int apply_upsert(notif *n, eccp_store *st, const Eccp__V1__ContentItem *i
 		if (!was_told &&
 		    notif_notify(n, st, &s,
 		                 ECCP__V1__NOTIFICATION_KIND__NOTIFICATION_KIND_NEW, it,
-		                 it->id, it->version, 0) != 0)
+		                 NULL, it->id, it->version, 0) != 0)
 			goto out;
 	}
 	ret = 0;
@@ -452,8 +458,58 @@ static int apply_withdraw(notif *n, eccp_store *st, const Eccp__V1__ContentWithd
 			ret = notif_notify(
 			    n, st, &told[i],
 			    ECCP__V1__NOTIFICATION_KIND__NOTIFICATION_KIND_WITHDRAWN, &it,
-			    w->id, w->version, 0);
+			    NULL, w->id, w->version, 0);
 	}
+	eccp_arena_free(&a);
+	return ret;
+}
+
+/* Partners suggested for a cluster: to the subscriptions that want
+ * suggestions and belong to the cluster's organisation (or to the admin),
+ * once per profile version. */
+static int apply_suggestion(notif *n, eccp_store *st, const Eccp__V1__MatchSuggested *ms)
+{
+	const Eccp__V1__PartnerSuggestion *sg = ms ? ms->suggestion : NULL;
+	if (sg == NULL || sg->cluster_id == NULL || sg->cluster_id[0] == '\0' ||
+	    sg->organisation_id == NULL)
+		return 1;
+	sqlite3_stmt *q = eccp_store_stmt(
+	    st, "SELECT id, paused OR disabled, secret IS NOT NULL, reminders"
+	        " FROM subscriptions WHERE suggestions = 1 AND owner IN (?1, '')"
+	        " ORDER BY id");
+	if (q == NULL)
+		return -1;
+	sqlite3_bind_text(q, 1, sg->organisation_id, -1, SQLITE_STATIC);
+	eccp_arena a;
+	eccp_arena_init(&a);
+	sub_ref *subs = NULL;
+	size_t n_subs = 0, cap = 0;
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (n_subs == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			sub_ref *v = eccp_arena_alloc(&a, nc * sizeof(*v));
+			if (cap)
+				memcpy(v, subs, cap * sizeof(*v));
+			subs = v;
+			cap = nc;
+		}
+		sub_ref *r = &subs[n_subs++];
+		r->id = eccp_arena_strdup(&a, (const char *)sqlite3_column_text(q, 0));
+		r->paused = sqlite3_column_int(q, 1) != 0;
+		r->hook = sqlite3_column_int(q, 2) != 0;
+		r->reminders = "";
+	}
+	sqlite3_reset(q);
+	int ret = rc == SQLITE_DONE ? 0 : -1;
+	/* not the cluster's own id: a change of the profile is no update of
+	 * what these subscribers were told */
+	const char *about = eccp_arena_printf(&a, "suggestion:%s", sg->cluster_id);
+	for (size_t i = 0; i < n_subs && ret == 0; i++)
+		ret = notif_notify(
+		    n, st, &subs[i],
+		    ECCP__V1__NOTIFICATION_KIND__NOTIFICATION_KIND_SUGGESTION, NULL, sg,
+		    about, sg->profile_version, 0);
 	eccp_arena_free(&a);
 	return ret;
 }
@@ -465,6 +521,8 @@ int notif_apply(void *svc, eccp_store *st, const Eccp__V1__Envelope *env)
 		return apply_upsert(svc, st, env->content_upserted->item);
 	case ECCP__V1__ENVELOPE__PAYLOAD_CONTENT_WITHDRAWN:
 		return apply_withdraw(svc, st, env->content_withdrawn);
+	case ECCP__V1__ENVELOPE__PAYLOAD_MATCH_SUGGESTED:
+		return apply_suggestion(svc, st, env->match_suggested);
 	default:
 		return 0;
 	}

@@ -126,10 +126,10 @@ static int remind_one(notif *n, eccp_store *st, eccp_arena *a, const char *sub_i
 	    last != NULL && last->item != NULL && !last->item->withdrawn &&
 	    last->kind != ECCP__V1__NOTIFICATION_KIND__NOTIFICATION_KIND_WITHDRAWN &&
 	    deadline_ms(last->item) > now;
-	if (open &&
-	    notif_notify(n, st, &s,
-	                 ECCP__V1__NOTIFICATION_KIND__NOTIFICATION_KIND_REMINDER,
-	                 last->item, item_id, last->item->version, (uint32_t)days) != 0)
+	if (open && notif_notify(n, st, &s,
+	                         ECCP__V1__NOTIFICATION_KIND__NOTIFICATION_KIND_REMINDER,
+	                         last->item, NULL, item_id, last->item->version,
+	                         (uint32_t)days) != 0)
 		return -1;
 	sqlite3_bind_text(w, 1, sub_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(w, 2, item_id, -1, SQLITE_STATIC);

@@ -259,7 +259,7 @@ void notif_subscribe(eccp_rpc_call *call)
 	eccp__v1__subscription__pack(&s, buf);
 	sqlite3_stmt *w = eccp_store_stmt(
 	    call->store, "INSERT INTO subscriptions (id, owner, sub, secret, created_ms,"
-	                 " reminders) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+	                 " reminders, suggestions) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
 	if (w == NULL) {
 		eccp_rpc_store_error(call);
 		return;
@@ -270,6 +270,7 @@ void notif_subscribe(eccp_rpc_call *call)
 	if (secret != NULL)
 		sqlite3_bind_text(w, 4, secret, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(w, 5, eccp_now_ms());
+	sqlite3_bind_int(w, 7, s.filter != NULL && s.filter->suggestions);
 	char days[64] = "";
 	for (size_t i = 0, o = 0; i < s.n_reminder_days; i++)
 		o += (size_t)snprintf(days + o, sizeof(days) - o, "%s%u", i ? "," : "",

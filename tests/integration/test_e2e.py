@@ -174,7 +174,7 @@ class E2E(unittest.TestCase):
 
     def test_publish_get_list_status_errors_and_shutdown(self):
         with Cluster(orgs=ORGS) as c:
-            c.start_all()
+            c.start_all("broker", "ingest", "catalog", "matchmaking", "notification")
 
             # -- publish a call from a file, an event from stdin --
             call_path = write_json(c, "cosme-call.json", COSME_CALL)
@@ -254,13 +254,16 @@ class E2E(unittest.TestCase):
             st = r.json
             self.assertIs(st["ok"], True, st)
             svc = {s["name"]: s for s in st["services"]}
-            self.assertEqual([s["name"] for s in st["services"]], ["ingest", "catalog", "broker"])
-            for name in ("ingest", "catalog", "broker"):
+            names = ["ingest", "catalog", "matchmaking", "notification", "broker"]
+            self.assertEqual([s["name"] for s in st["services"]], names)
+            for name in names:
                 self.assertEqual(svc[name]["state"], "up", st)
                 self.assertIs(svc[name]["info"]["ready"], True, st)
             self.assertEqual(svc["ingest"]["endpoint"], c.ingest_url)
             self.assertEqual(svc["catalog"]["endpoint"], c.catalog_url)
             self.assertEqual(svc["broker"]["endpoint"], c.broker.admin_url)
+            self.assertEqual(svc["matchmaking"]["endpoint"], c.matchmaking_url)
+            self.assertEqual(svc["notification"]["endpoint"], c.notification_url)
             self.assertEqual(svc["ingest"]["info"]["headSeq"], "4", st)
             cursors = svc["catalog"]["info"]["cursors"]
             self.assertEqual(len(cursors), 1, st)
@@ -336,6 +339,8 @@ class E2E(unittest.TestCase):
             self.assertEqual(svc["catalog"]["state"], "up")
 
             # -- the others stop cleanly too --
+            stop_cleanly(self, c.notification)
+            stop_cleanly(self, c.matchmaking)
             stop_cleanly(self, c.catalog)
             stop_cleanly(self, c.broker)
 

@@ -455,7 +455,8 @@ class Cluster:
 
     def __init__(self, broker_args=(), ingest_args=(), catalog_args=(), bin=None,
                  ready_deadline_s=20.0, log_level="info", name="eccp", orgs=(),
-                 notification_args=(), matchmaking_args=()):
+                 notification_args=(), matchmaking_args=(),
+                 notification_origins=("ingest",)):
         self.bin = bin or bin_dir()
         for exe in ("eccp-broker", "eccp-ingest", "eccp-catalog", "eccp", "eccp-pump"):
             if not os.access(os.path.join(self.bin, exe), os.X_OK):
@@ -504,7 +505,10 @@ class Cluster:
             "--admin-url", "http://127.0.0.1:%d" % p[8],
             "--rpc-url", self.notification_url, "--ingest", self.ingest_url,
             "--live-url", self.notification_live_url,
-            "--bus-out", self.bus_out_url, "--origins", "ingest=" + self.ingest_url,
+            "--bus-out", self.bus_out_url, "--origins", ",".join(
+                "%s=%s" % (o, {"ingest": self.ingest_url,
+                               "matchmaking": "tcp://127.0.0.1:%d" % p[11]}[o])
+                for o in notification_origins),
             "--data-dir", os.path.join(self.tmp, "notification"),
             *notification_args], p[8])
         self.matchmaking_url = "tcp://127.0.0.1:%d" % p[11]
