@@ -36,28 +36,36 @@ static const cli_opt cli_opts[CLI_OPT_COUNT] = {
     [CLI_OPT_TIMEOUT] = {"timeout", "MS", "ECCP_TIMEOUT_MS", "5000", NULL,
                          "how long to wait for a reply, in milliseconds (status waits at "
                          "most 2000)"},
-    [CLI_OPT_FORMAT] = {"format", "json|table|ics", NULL, NULL, NULL,
+    [CLI_OPT_FORMAT] = {"format", "json|table|ics|geojson", NULL, NULL, NULL,
                         "output format; default: table on a terminal, json otherwise; "
-                        "ics (search only): the matching events as iCalendar"},
-    [CLI_OPT_LIMIT] = {"limit", "N", NULL, NULL, "list,org list,search,deliveries",
+                        "ics (search only): the matching events as iCalendar; "
+                        "geojson (partners only): the results that have a location "
+                        "as a GeoJSON FeatureCollection"},
+    [CLI_OPT_LIMIT] = {"limit", "N", NULL, NULL,
+                       "list,org list,search,deliveries,partners",
                        "items per request, 1..1000 (server default 100); search: "
-                       "hits per page, 1..500 (default 20)"},
+                       "hits per page, 1..500 (default 20); partners: results, "
+                       "1..200 (default 20)"},
     [CLI_OPT_ALL] = {"all", NULL, NULL, NULL, "list,org list,search",
                      "follow the pages to the end"},
-    [CLI_OPT_NAME] = {"name", "NAME", NULL, NULL, "org create,campaign create",
-                      "the organisation's or campaign's name (required)"},
+    [CLI_OPT_NAME] = {"name", "NAME", NULL, NULL, "org create,campaign create,mm create",
+                      "the organisation's, campaign's or matchmaking event's name "
+                      "(required)"},
     [CLI_OPT_COUNTRY] = {"country", "CC", NULL, NULL,
-                         "org create,search,campaign create,subscribe",
-                         "country, ISO 3166-1 alpha-2 (e.g. BE); search and campaign "
-                         "create take a list: DE,FR"},
+                         "org create,search,campaign create,subscribe,partners",
+                         "country, ISO 3166-1 alpha-2 (e.g. BE); search, campaign "
+                         "create, subscribe and partners take a list: DE,FR"},
     [CLI_OPT_ID] = {"id", "ID", NULL, NULL, "org create,campaign create",
                     "its id (default: assigned, for a campaign made from the name; "
                     "an existing organisation's id updates it)"},
-    [CLI_OPT_ORG] = {"org", "ORG", NULL, NULL, "key create,key list,search,subscribe",
+    [CLI_OPT_ORG] = {"org", "ORG", NULL, NULL,
+                     "key create,key list,search,subscribe,mm create",
                      "organisation id (key create, key list: default the key's own; "
-                     "search: a list, ORG[,ORG])"},
-    [CLI_OPT_LABEL] = {"label", "LABEL", NULL, NULL, "key create",
-                       "a note to tell the key apart later"},
+                     "search: a list, ORG[,ORG]; mm create: the organiser, which "
+                     "only the admin key names)"},
+    [CLI_OPT_LABEL] = {"label", "LABEL", NULL, NULL, "key create,partners",
+                       "key create: a note to tell the key apart later; partners: "
+                       "the least excellence label, bronze, silver or gold"},
     [CLI_OPT_BATCH] = {"batch", "N", NULL, "500", "import",
                        "items per SubmitBatch request, 1..1000"},
     [CLI_OPT_RETRIES] = {"retries", "N", NULL, "10", "import",
@@ -67,12 +75,14 @@ static const cli_opt cli_opts[CLI_OPT_COUNT] = {
                       "content kinds: cluster, news, event, call (campaign default: "
                       "event)"},
     [CLI_OPT_ECOSYSTEM] = {"ecosystem", "E[,E]", NULL, NULL,
-                           "search,campaign create,subscribe",
+                           "search,campaign create,subscribe,partners",
                            "industrial ecosystems, e.g. digital, agri-food, health"},
-    [CLI_OPT_TECHNOLOGY] = {"technology", "T[,T]", NULL, NULL, "search,subscribe",
+    [CLI_OPT_TECHNOLOGY] = {"technology", "T[,T]", NULL, NULL,
+                            "search,subscribe,partners",
                             "technologies, e.g. \"artificial intelligence\""},
-    [CLI_OPT_NUTS] = {"nuts", "PREFIX", NULL, NULL, "search",
-                      "clusters whose NUTS region starts with PREFIX (e.g. DE2)"},
+    [CLI_OPT_NUTS] = {"nuts", "PREFIX", NULL, NULL, "search,partners",
+                      "clusters whose NUTS region starts with PREFIX (e.g. DE2); "
+                      "partners takes a list: DE2,AT"},
     [CLI_OPT_FROM] = {"from", "DATE", NULL, NULL, "search,campaign create",
                       "start of the date window (YYYY-MM-DD or RFC 3339)"},
     [CLI_OPT_TO] = {"to", "DATE", NULL, NULL, "search,campaign create",
@@ -126,9 +136,103 @@ static const cli_opt cli_opts[CLI_OPT_COUNT] = {
                         "only the dead-letter list (every attempt failed)"},
     [CLI_OPT_SUBSCRIPTION] = {"subscription", "ID", NULL, NULL, "deliveries",
                               "only this subscription's deliveries"},
+    [CLI_OPT_SUGGESTIONS] = {"suggestions", NULL, NULL, NULL, "subscribe",
+                             "also partner suggestions for your clusters (without "
+                             "--kind: suggestions only)"},
+    [CLI_OPT_OFFSET] = {"offset", "N", NULL, NULL, "partners",
+                        "skip the first N results, 0..10000"},
+    [CLI_OPT_EXPLAIN] = {"explain", NULL, NULL, NULL, "partners",
+                         "show why each result ranks where it does"},
+    [CLI_OPT_PREFER] = {"prefer", "NAME[=WEIGHT]", NULL, NULL, "partners",
+                        "make criterion NAME a preference that scores with WEIGHT "
+                        "(more than 0, at most 100; default 50) instead of a filter; "
+                        "repeatable"},
+    [CLI_OPT_SECTOR] = {"sector", "S[,S]", NULL, NULL, "partners", "sectors"},
+    [CLI_OPT_EMERGING] = {"emerging", "E[,E]", NULL, NULL, "partners",
+                          "emerging industries"},
+    [CLI_OPT_VALUE_CHAIN] = {"value-chain", "V[,V]", NULL, NULL, "partners",
+                             "value chains"},
+    [CLI_OPT_EXCLUDE_COUNTRY] = {"exclude-country", "CC[,CC]", NULL, NULL, "partners",
+                                 "leave out clusters in these countries"},
+    [CLI_OPT_LANGUAGE] = {"language", "L[,L]", NULL, NULL, "partners",
+                          "languages, ISO 639-1 (e.g. en,fr): one in common is enough"},
+    [CLI_OPT_NEAR] = {"near", "LAT,LON", NULL, NULL, "partners",
+                      "distance from this point in degrees (with --within)"},
+    [CLI_OPT_NEAR_CLUSTER] = {"near-cluster", "ID", NULL, NULL, "partners",
+                              "distance from this cluster (with --within)"},
+    [CLI_OPT_WITHIN] = {"within", "KM", NULL, NULL, "partners",
+                        "the distance --near or --near-cluster allows, in km"},
+    [CLI_OPT_MEMBERS] = {"members", "MIN[-MAX]", NULL, NULL, "partners",
+                         "how many members"},
+    [CLI_OPT_SMES] = {"smes", "MIN[-MAX]", NULL, NULL, "partners",
+                      "how many SME members"},
+    [CLI_OPT_TEXT] = {"text", "TEXT", NULL, NULL, "partners",
+                      "words found in a profile's name, technologies, sectors or "
+                      "description (\"hydro*\": a prefix)"},
+    [CLI_OPT_SIMILAR_TO] = {"similar-to", "ID", NULL, NULL, "partners",
+                            "rank clusters by how alike they are to cluster ID"},
+    [CLI_OPT_COMPLEMENTARY_TO] = {"complementary-to", "ID", NULL, NULL, "partners",
+                                  "rank clusters that offer what cluster ID looks "
+                                  "for and look for what it offers"},
+    [CLI_OPT_START] = {"start", "TIME", NULL, NULL, "mm create",
+                       "when the first meeting starts, RFC 3339 (required)"},
+    [CLI_OPT_SLOTS] = {"slots", "N", NULL, NULL, "mm create",
+                       "meeting slots, one after another (required)"},
+    [CLI_OPT_TABLES] = {"tables", "N", NULL, NULL, "mm create",
+                        "meetings that can run at once (required)"},
+    [CLI_OPT_MEETING_MINUTES] = {"meeting-minutes", "M", NULL, NULL, "mm create",
+                                 "how long a meeting lasts (required)"},
+    [CLI_OPT_BREAK_MINUTES] = {"break-minutes", "B", NULL, NULL, "mm create",
+                               "the pause between two slots (default 0)"},
+    [CLI_OPT_TIME_ZONE] = {"time-zone", "TZ", NULL, NULL, "mm create",
+                           "IANA time zone of the venue, e.g. Europe/Brussels"},
+    [CLI_OPT_VENUE] = {"venue", "VENUE", NULL, NULL, "mm create", "where it is held"},
+    [CLI_OPT_EXPIRY_HOURS] = {"expiry-hours", "H", NULL, NULL, "mm create",
+                              "meeting requests not answered within H hours expire "
+                              "(default 72)"},
+    [CLI_OPT_SLOTS_AVAILABLE] = {"slots-available", "SLOTS", NULL, NULL, "mm register",
+                                 "the slots the cluster can meet in, from 0: 0,1,4-7 "
+                                 "(default: every slot)"},
+    [CLI_OPT_WISH] = {"wish", "ID[,ID]", NULL, NULL, "mm register",
+                      "clusters it wishes to meet; repeatable"},
+    [CLI_OPT_MESSAGE] = {"message", "TEXT", NULL, NULL, "mm request",
+                         "a note for the cluster asked"},
+    [CLI_OPT_SUGGESTED] = {"suggested", NULL, NULL, NULL, "mm schedule",
+                           "also place meetings partner matching suggests"},
+    [CLI_OPT_LOCK] = {"lock", NULL, NULL, NULL, "mm schedule",
+                      "keep the placed meetings where they are in later schedules"},
+    [CLI_OPT_SEED] = {"seed", "N", NULL, NULL, "mm schedule",
+                      "seed of the scheduler's random choices (same seed, same "
+                      "schedule)"},
+    [CLI_OPT_ICAL] = {"ical", NULL, NULL, NULL, "mm agenda",
+                      "print the agenda as iCalendar (RFC 5545)"},
     [CLI_OPT_HELP] = {"help", NULL, NULL, NULL, NULL, "show help and exit"},
     [CLI_OPT_VERSION] = {"version", NULL, NULL, NULL, NULL, "show the version and exit"},
 };
+
+/* Options that may be given more than once; their values are joined with
+ * commas, as if given once as a list ("--prefer a=1 --prefer b=2" is "--prefer
+ * a=1,b=2"). The joined strings are kept here for the life of the process. */
+static char *cli_joined[CLI_OPT_COUNT];
+
+static bool cli_repeatable(size_t i)
+{
+	return i == CLI_OPT_PREFER || i == CLI_OPT_WISH;
+}
+
+static const char *cli_join(size_t i, const char *before, const char *value)
+{
+	size_t n = strlen(before) + 1 + strlen(value) + 1;
+	char *s = malloc(n);
+	if (s == NULL) {
+		fputs("eccp: out of memory\n", stderr);
+		exit(CLI_EXIT_FAIL);
+	}
+	snprintf(s, n, "%s,%s", before, value);
+	free(cli_joined[i]);
+	cli_joined[i] = s;
+	return s;
+}
 
 /* True when o belongs to the command called name. */
 static bool cli_opt_for(const cli_opt *o, const char *name)
@@ -299,7 +403,8 @@ void cli_print_help(FILE *out, const cli_command *cmd)
 	fputs("Usage: eccp [OPTIONS] COMMAND [ARGS]\n\n"
 	      "Publish and import content through eccp-ingest, manage organisations and\n"
 	      "their API keys, search and read content in eccp-catalog, define\n"
-	      "campaigns and check the daemons.\n\nCommands:\n",
+	      "campaigns, subscribe to notifications, look for partners and run\n"
+	      "matchmaking events, and check the daemons.\n\nCommands:\n",
 	      out);
 	for (size_t i = 0; i < cli_n_commands; i++) {
 		char head[96];
@@ -410,17 +515,25 @@ static int cli_resolve(cli_ctx *ctx)
 	else if (strcmp(fmt, "ics") == 0)
 		return cli_usage_error(ctx->cmd,
 		                       "--format ics is only for 'eccp search'");
+	else if (strcmp(fmt, "geojson") == 0 && strcmp(ctx->cmd->name, "partners") == 0)
+		ctx->geojson = true;
+	else if (strcmp(fmt, "geojson") == 0)
+		return cli_usage_error(ctx->cmd,
+		                       "--format geojson is only for 'eccp partners'");
 	else if (fmt[0] == '\0')
 		ctx->json = !tty;
 	else
 		return cli_usage_error(
-		    ctx->cmd, "--format: expected json, table or ics, got '%s'", fmt);
+		    ctx->cmd, "--format: expected json, table, ics or geojson, got '%s'",
+		    fmt);
 	/* Indented JSON is for people; programs reading a pipe get one line. */
 	ctx->pretty = ctx->json && tty;
 
 	if (ctx->given[CLI_OPT_LIMIT]) {
-		/* A search page is at most 500 hits. */
-		long max = strcmp(ctx->cmd->name, "search") == 0 ? 500 : 1000;
+		/* A search page is at most 500 hits, a partner search's 200. */
+		long max = strcmp(ctx->cmd->name, "search") == 0     ? 500
+		           : strcmp(ctx->cmd->name, "partners") == 0 ? 200
+		                                                     : 1000;
 		if (cli_number(ctx, CLI_OPT_LIMIT, 1, max, &v) != 0)
 			return CLI_EXIT_USAGE;
 		ctx->limit = (unsigned)v;
@@ -510,6 +623,7 @@ int cli_parse_args(cli_ctx *ctx, int argc, char **argv)
 			return cli_usage_error(NULL, "unknown option '--%.*s'", (int)len,
 			                       name);
 		size_t idx = (size_t)(o - cli_opts);
+		const char *before = ctx->opt[idx];
 		if (o->arg == NULL) {
 			if (eq != NULL)
 				return cli_usage_error(
@@ -523,6 +637,8 @@ int cli_parse_args(cli_ctx *ctx, int argc, char **argv)
 			return cli_usage_error(NULL, "option '--%s' needs a value (%s)",
 			                       o->name, o->arg);
 		}
+		if (ctx->given[idx] && o->arg != NULL && cli_repeatable(idx))
+			ctx->opt[idx] = cli_join(idx, before, ctx->opt[idx]);
 		ctx->given[idx] = true;
 	}
 

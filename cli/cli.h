@@ -68,6 +68,38 @@ enum {
 	CLI_OPT_MAX,
 	CLI_OPT_FAILED,
 	CLI_OPT_SUBSCRIPTION,
+	CLI_OPT_SUGGESTIONS,
+	CLI_OPT_OFFSET,
+	CLI_OPT_EXPLAIN,
+	CLI_OPT_PREFER,
+	CLI_OPT_SECTOR,
+	CLI_OPT_EMERGING,
+	CLI_OPT_VALUE_CHAIN,
+	CLI_OPT_EXCLUDE_COUNTRY,
+	CLI_OPT_LANGUAGE,
+	CLI_OPT_NEAR,
+	CLI_OPT_NEAR_CLUSTER,
+	CLI_OPT_WITHIN,
+	CLI_OPT_MEMBERS,
+	CLI_OPT_SMES,
+	CLI_OPT_TEXT,
+	CLI_OPT_SIMILAR_TO,
+	CLI_OPT_COMPLEMENTARY_TO,
+	CLI_OPT_START,
+	CLI_OPT_SLOTS,
+	CLI_OPT_TABLES,
+	CLI_OPT_MEETING_MINUTES,
+	CLI_OPT_BREAK_MINUTES,
+	CLI_OPT_TIME_ZONE,
+	CLI_OPT_VENUE,
+	CLI_OPT_EXPIRY_HOURS,
+	CLI_OPT_SLOTS_AVAILABLE,
+	CLI_OPT_WISH,
+	CLI_OPT_MESSAGE,
+	CLI_OPT_SUGGESTED,
+	CLI_OPT_LOCK,
+	CLI_OPT_SEED,
+	CLI_OPT_ICAL,
 	CLI_OPT_HELP,
 	CLI_OPT_VERSION,
 	CLI_OPT_COUNT
@@ -87,9 +119,10 @@ typedef struct cli_ctx {
 	const char *broker_admin_url;
 	const char *api_key;
 	int timeout_ms;
-	bool json;   /* JSON rather than a table on stdout */
-	bool pretty; /* indent the JSON (stdout is a terminal) */
-	bool ics;    /* search: the events as iCalendar (--format ics) */
+	bool json;    /* JSON rather than a table on stdout */
+	bool pretty;  /* indent the JSON (stdout is a terminal) */
+	bool ics;     /* search: the events as iCalendar (--format ics) */
+	bool geojson; /* partners: a GeoJSON FeatureCollection (--format geojson) */
 	unsigned limit;
 	bool all;
 	unsigned batch;   /* import: items per SubmitBatch */
@@ -151,6 +184,14 @@ int cli_cmd_unsubscribe(cli_ctx *ctx);
 int cli_cmd_listen(cli_ctx *ctx);
 int cli_cmd_deliveries(cli_ctx *ctx);
 int cli_cmd_redeliver(cli_ctx *ctx);
+int cli_cmd_partners(cli_ctx *ctx);
+int cli_cmd_mm_create(cli_ctx *ctx);
+int cli_cmd_mm_show(cli_ctx *ctx);
+int cli_cmd_mm_register(cli_ctx *ctx);
+int cli_cmd_mm_request(cli_ctx *ctx);
+int cli_cmd_mm_respond(cli_ctx *ctx);
+int cli_cmd_mm_schedule(cli_ctx *ctx);
+int cli_cmd_mm_agenda(cli_ctx *ctx);
 
 /* ---- args.c ---------------------------------------------------------- */
 

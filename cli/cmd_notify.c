@@ -48,7 +48,11 @@ static int notif_once(const cli_ctx *ctx, eccp_arena *a,
 static const char *filter_cell(eccp_arena *a, const Eccp__V1__SubscriptionFilter *f)
 {
 	cli_buf b = {0};
-	if (f == NULL || f->n_kinds == 0) {
+	/* With suggestions and no kinds a subscription wants suggestions only
+	 * (notification.proto); without either it wants calls. */
+	if (f != NULL && f->suggestions && f->n_kinds == 0) {
+		cli_buf_puts(&b, "suggestions");
+	} else if (f == NULL || f->n_kinds == 0) {
 		cli_buf_puts(&b, "call");
 	} else {
 		for (size_t i = 0; i < f->n_kinds; i++) {
@@ -88,6 +92,8 @@ static const char *filter_cell(eccp_arena *a, const Eccp__V1__SubscriptionFilter
 	if (f != NULL && f->min_budget_eur > 0)
 		cli_buf_puts(&b, eccp_arena_printf(a, "; budget >= %lld EUR",
 		                                   (long long)f->min_budget_eur));
+	if (f != NULL && f->suggestions && f->n_kinds > 0)
+		cli_buf_puts(&b, "; and partner suggestions");
 	const char *s = eccp_arena_strdup(a, b.p != NULL ? b.p : "");
 	cli_buf_free(&b);
 	return s;
@@ -152,6 +158,7 @@ int cli_cmd_subscribe(cli_ctx *ctx)
 	    (rc = cli_split(ctx, &a, CLI_OPT_REMIND, "--remind", &days, &n_days)) != 0)
 		goto out;
 	f.ecosystems = (Eccp__V1__Ecosystem *)ecosystems;
+	f.suggestions = ctx->given[CLI_OPT_SUGGESTIONS];
 	if (ctx->given[CLI_OPT_MIN_BUDGET]) {
 		char *end;
 		errno = 0;

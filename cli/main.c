@@ -23,6 +23,18 @@
  *                  [--keyword K,…]
  *   eccp [OPTIONS] campaign list
  *   eccp [OPTIONS] campaign show ID [--as-of DATE]
+ *   eccp [OPTIONS] partners [criteria…] [--prefer NAME[=WEIGHT]]… [--explain]
+ *                  [--limit N] [--offset N] [--format json|table|geojson]
+ *   eccp [OPTIONS] mm create --name NAME --start TIME --slots N --tables N
+ *                  --meeting-minutes M [--break-minutes B] [--time-zone TZ]
+ *                  [--venue V] [--expiry-hours H] [--org ORG]
+ *   eccp [OPTIONS] mm show EVENT
+ *   eccp [OPTIONS] mm register EVENT CLUSTER [--slots-available 0,1,4-7]
+ *                  [--wish ID,…]
+ *   eccp [OPTIONS] mm request EVENT FROM TO [--message TEXT]
+ *   eccp [OPTIONS] mm respond REQUEST accept|decline
+ *   eccp [OPTIONS] mm schedule EVENT [--suggested] [--lock] [--seed N]
+ *   eccp [OPTIONS] mm agenda EVENT CLUSTER [--ical]
  *   eccp [OPTIONS] status
  *   eccp demo-data [--scale N] [--seed S] [--out FILE] …  (its own options)
  *   eccp help [COMMAND]      (also: eccp --help, eccp COMMAND --help;
@@ -213,6 +225,52 @@
  *   table: SERVICE ENDPOINT STATE VERSION UPTIME DETAIL, where DETAIL is
  *   "head N" for a publisher, "ORIGIN SEQ/HEAD[ (K behind)]" per cursor for a
  *   consumer, or why the service is down. Exit 0 only if all are "up".
+ *
+ * partners -> {"results":[PartnerResult…],"total":"N","indexed":"N"}
+ *   (the PartnerSearchResponse; total: profiles that pass the filters,
+ *   indexed: profiles in the partner index). A result: {"clusterId","name",
+ *   "country","location":{"latitude","longitude"},"hasDistance":true,
+ *   "distanceKm":264.3,"score":0.8,"reasons":[{"criterion","use","weight",
+ *   "score","explanation"}…]} with defaults omitted; reasons only with
+ *   --explain (in every format, so that the flag means the same everywhere).
+ *   Each criterion flag is a filter; --prefer NAME[=WEIGHT] (repeatable, or a
+ *   list) makes criterion NAME a preference (weight in (0, 100]; none: the
+ *   service's default, 50). Values the command line cannot mean (a latitude
+ *   of 95, a weight of 0, --within without --near) exit 2 naming the option;
+ *   what the service refuses (an unknown cluster) prints its status and
+ *   field errors and exits 1.
+ *   table: columns RANK SCORE NAME COUNTRY DISTANCE ID (score "0.83",
+ *   distance "264 km", "-" without one; NAME cut to 40 characters), with
+ *   --explain after each row one line per reason:
+ *       technologies  prefer w=80  0.50  shares 1 of 2 technologies: …
+ *   (criterion, "filter" or "prefer w=W", score, explanation); then "N of
+ *   TOTAL partners (K profiles indexed)[; more with --offset M]".
+ *   --format geojson: {"type":"FeatureCollection","features":[{"type":
+ *   "Feature","geometry":{"type":"Point","coordinates":[LON,LAT]},
+ *   "properties":{"rank":1,"clusterId","name","country","score","distanceKm"
+ *   (null when none)[,"reasons":[…]]}}…]}; results without a location are
+ *   left out (RFC 7946 has no empty point).
+ *
+ * mm create|show|register|request|respond|schedule|agenda -> the method's
+ *   response as proto3 JSON (defaults omitted): {"event":{…}},
+ *   {"event","registrations","requests","meetings","report"},
+ *   {"registration":{…}}, {"request":{…}}, {"request":{…}},
+ *   {"meetings":[…],"report":{…}}, {"meetings":[…],"icalendar":"…"}. Every
+ *   call carries a fresh request id, so running a command again is a new
+ *   request (one timed-out call is resent under the same id).
+ *   table: create, register, request, respond: the message's set fields as
+ *   rows. show: the event's rows, then tables CLUSTER NAME SLOTS WISHES
+ *   (slots as "0-3,6", "all" for every slot), REQUEST FROM TO STATE EXPIRES
+ *   MESSAGE and the meetings, the report, and "N registrations, N requests,
+ *   N meetings". schedule: the meetings (SLOT START TABLE CLUSTER A CLUSTER B
+ *   KIND LOCKED) and the report:
+ *     placed 7 of 9 meetings wanted: mutual 3/3, accepted 2/3, suggested 2/3
+ *     mutual wishes placed: 100%
+ *     idle gaps between a cluster's meetings: mean 0.33, max 1, total 2 slots
+ *     value 2310.0 of at most 2400.0, found in 3 ms
+ *   agenda: START END TABLE WITH KIND sorted by slot, then "N meetings";
+ *   --ical: the iCalendar text exactly as received (CRLF lines, no newline
+ *   added). respond takes accept or decline (any case; else exit 2).
  *
  * demo-data -> JSON Lines in the import format on stdout or --out FILE;
  *   cli/demo_data.h documents its options and output.
@@ -588,10 +646,13 @@ const cli_command cli_commands[] = {
             "--country, --programme, --keyword (words or phrases, matched as the\n"
             "catalog's search matches them) and --min-budget EUR (calls); every\n"
             "one that is given must hold. --remind DAYS[,DAYS] also reminds so many\n"
-            "days before a call's deadline. The channel: --live (read with\n"
-            "`eccp listen ID`) or --webhook URL (a signed HTTP POST; the secret is\n"
-            "made and shown once unless --secret gives one). The subscription is\n"
-            "the key's organisation's; the admin may name another with --org.\n"
+            "days before a call's deadline. --suggestions also brings partner\n"
+            "suggestions for your clusters (eccp-matchmaking's, as a cluster joins\n"
+            "or changes its profile); without --kind it brings only those. The\n"
+            "channel: --live (read with `eccp listen ID`) or --webhook URL (a\n"
+            "signed HTTP POST; the secret is made and shown once unless --secret\n"
+            "gives one). The subscription is the key's organisation's; the admin\n"
+            "may name another with --org.\n"
             "\n"
             "Prints the subscription (and the secret, once). JSON: the\n"
             "SubscribeResponse: {\"subscription\":{\"id\":…,\"owner\":…,\"filter\":{…},\n"
@@ -664,6 +725,164 @@ const cli_command cli_commands[] = {
         .run = cli_cmd_redeliver,
     },
     {
+        .name = "partners",
+        .args = "",
+        .argnames = "",
+        .min_args = 0,
+        .max_args = 0,
+        .summary = "Look for partner clusters by criteria of your own (eccp-matchmaking)",
+        .details =
+            "Each criterion given is a filter: a profile must meet it to be found.\n"
+            "--prefer NAME[=WEIGHT] makes criterion NAME a preference instead: it\n"
+            "no longer filters but scores from 0 to 1 with WEIGHT (more than 0, at\n"
+            "most 100; default 50), and results rank by the weighted mean of the\n"
+            "preferences (every result scores 1 without any). NAME is ecosystems,\n"
+            "sectors, technologies, emerging, value-chains, countries, nuts,\n"
+            "languages, distance, members, smes, label or text, e.g.\n"
+            "  eccp partners --technology hydrogen,batteries --near 50.85,4.35 \\\n"
+            "    --within 500 --prefer technologies=80 --prefer distance=20\n"
+            "Lists are comma-separated; a list matches when one value does.\n"
+            "--ecosystem takes the names 'eccp search' does (digital, agri-food,\n"
+            "health, mobility-transport-automotive, ...); --country and\n"
+            "--exclude-country ISO 3166-1 codes; --language ISO 639-1 codes; --nuts\n"
+            "region codes matched as prefixes (DE2 matches DE21). --near LAT,LON or\n"
+            "--near-cluster ID go with --within KM (great-circle distance).\n"
+            "--members and --smes take MIN, MIN-MAX or -MAX. --label is the least\n"
+            "excellence label: bronze, silver or gold. --text finds words in a\n"
+            "profile's name, technologies, sectors and description.\n"
+            "--similar-to ID ranks by likeness to cluster ID; --complementary-to\n"
+            "ID ranks first the clusters that offer what ID looks for and look for\n"
+            "what ID offers (one-sided matches rank below).\n"
+            "\n"
+            "Table: RANK, SCORE, NAME, COUNTRY, DISTANCE (from --near or\n"
+            "--near-cluster, else from the cluster of --similar-to or\n"
+            "--complementary-to), ID, then \"N of TOTAL partners\". --explain adds one\n"
+            "line per criterion under each result:\n"
+            "    technologies  prefer w=80  0.50  shares 1 of 2 technologies: hydrogen\n"
+            "JSON: the PartnerSearchResponse, "
+            "{\"results\":[{\"clusterId\":…,\"name\":…,\n"
+            "\"country\":…,\"location\":{\"latitude\":…,\"longitude\":…},\"hasDistance\":"
+            "\n"
+            "true,\"distanceKm\":264.3,\"score\":0.8,\"reasons\":[{\"criterion\":…,\n"
+            "\"use\":\"CRITERION_USE_PREFER\",\"weight\":80,\"score\":0.5,"
+            "\"explanation\":\n"
+            "…}]}…],\"total\":\"N\",\"indexed\":\"N\"}; reasons only with --explain.\n"
+            "--format geojson: a GeoJSON FeatureCollection (RFC 7946) of the\n"
+            "results that have a location, each a Point [lon, lat] with properties\n"
+            "rank, clusterId, name, country, score, distanceKm (null when there is\n"
+            "none) and, with --explain, reasons. A criterion the service refuses\n"
+            "(an unknown cluster, say) prints its field errors and exits 1.\n",
+        .run = cli_cmd_partners,
+    },
+    {
+        .name = "mm create",
+        .args = "--name NAME --start TIME --slots N --tables N --meeting-minutes M",
+        .argnames = "",
+        .min_args = 0,
+        .max_args = 0,
+        .summary = "Create a B2B matchmaking event organised by your organisation",
+        .details =
+            "Slot i (from 0) starts at --start + i * (meeting minutes + break\n"
+            "minutes); --tables meetings run at once. --start is an RFC 3339 time\n"
+            "(2026-05-12T09:00:00+02:00). The key's organisation organises it and\n"
+            "alone schedules it; the admin key may name the organiser with --org\n"
+            "(without one, only the admin schedules). Meeting requests expire after\n"
+            "--expiry-hours (default 72). Prints the event with its id. JSON: the\n"
+            "MmCreateResponse {\"event\":{\"id\":…,\"organiserId\":…,\"name\":…,\n"
+            "\"startTime\":…,\"slots\":N,\"meetingMinutes\":M,…}}.\n",
+        .run = cli_cmd_mm_create,
+    },
+    {
+        .name = "mm show",
+        .args = "EVENT",
+        .argnames = "EVENT",
+        .min_args = 1,
+        .max_args = 1,
+        .summary = "Show a matchmaking event: registrations, requests, schedule",
+        .details =
+            "Prints the event, then its registrations (CLUSTER, NAME, SLOTS,\n"
+            "WISHES), meeting requests (ID, FROM, TO, STATE, EXPIRES, MESSAGE), the\n"
+            "meetings of its schedule and the schedule's report. JSON: the\n"
+            "MmShowResponse {\"event\":{…},\"registrations\":[…],\"requests\":[…],\n"
+            "\"meetings\":[…],\"report\":{…}}.\n",
+        .run = cli_cmd_mm_show,
+    },
+    {
+        .name = "mm register",
+        .args = "EVENT CLUSTER",
+        .argnames = "EVENT CLUSTER",
+        .min_args = 2,
+        .max_args = 2,
+        .summary = "Register one of your clusters for a matchmaking event",
+        .details =
+            "--slots-available lists the slots (from 0) it can meet in, as numbers\n"
+            "and ranges: 0,1,4-7 (default: every slot). --wish names the clusters\n"
+            "it wishes to meet; two clusters that wish to meet each other get a\n"
+            "mutual meeting. Registering again replaces the registration. JSON: the\n"
+            "MmRegisterResponse {\"registration\":{\"eventId\":…,\"clusterId\":…,\n"
+            "\"availableSlots\":[…],\"wishes\":[…],…}}.\n",
+        .run = cli_cmd_mm_register,
+    },
+    {
+        .name = "mm request",
+        .args = "EVENT FROM TO",
+        .argnames = "EVENT FROM TO",
+        .min_args = 3,
+        .max_args = 3,
+        .summary = "Ask for a meeting between your cluster FROM and cluster TO",
+        .details = "TO's organisation accepts or declines it with 'eccp mm respond'; an\n"
+                   "accepted request becomes a meeting in the next schedule, one not\n"
+                   "answered in time expires. Prints the request with its id. JSON: the\n"
+                   "MmRequestResponse {\"request\":{\"id\":…,\"state\":\n"
+                   "\"REQUEST_STATE_PENDING\",\"expiresTime\":…,…}}.\n",
+        .run = cli_cmd_mm_request,
+    },
+    {
+        .name = "mm respond",
+        .args = "REQUEST accept|decline",
+        .argnames = "REQUEST ANSWER",
+        .min_args = 2,
+        .max_args = 2,
+        .summary = "Accept or decline a meeting request made to your cluster",
+        .details = "Prints the request in its new state. JSON: the MmRespondResponse\n"
+                   "{\"request\":{\"id\":…,\"state\":\"REQUEST_STATE_ACCEPTED\",…}}.\n",
+        .run = cli_cmd_mm_respond,
+    },
+    {
+        .name = "mm schedule",
+        .args = "EVENT",
+        .argnames = "EVENT",
+        .min_args = 1,
+        .max_args = 1,
+        .summary = "Place the event's meetings into slots and tables (organiser)",
+        .details =
+            "Places the mutual wishes and accepted requests (with --suggested also\n"
+            "the pairs partner matching suggests) where both clusters are free,\n"
+            "keeping meetings locked before where they are. --lock locks every\n"
+            "meeting placed now; --seed N makes the schedule repeatable. Prints\n"
+            "the meetings (SLOT, START, TABLE, CLUSTER A, CLUSTER B, KIND, LOCKED)\n"
+            "and the report: meetings placed of those wanted, per kind (mutual,\n"
+            "accepted, suggested), the share of mutual wishes placed, and the idle\n"
+            "gaps between a cluster's meetings. JSON: the MmScheduleResponse\n"
+            "{\"meetings\":[…],\"report\":{\"wanted\":N,\"placed\":N,\"mutualShare\":…,\n"
+            "…}}.\n",
+        .run = cli_cmd_mm_schedule,
+    },
+    {
+        .name = "mm agenda",
+        .args = "EVENT CLUSTER",
+        .argnames = "EVENT CLUSTER",
+        .min_args = 2,
+        .max_args = 2,
+        .summary = "One cluster's meetings at a matchmaking event",
+        .details = "Prints START, END, TABLE, WITH (the other cluster) and KIND per\n"
+                   "meeting, in time order. --ical prints the agenda as an iCalendar\n"
+                   "file, exactly as the service made it, for a calendar program. JSON:\n"
+                   "the MmAgendaResponse "
+                   "{\"meetings\":[…],\"icalendar\":\"BEGIN:VCALENDAR…\"}.\n",
+        .run = cli_cmd_mm_agenda,
+    },
+    {
         .name = "status",
         .args = "",
         .argnames = "",
@@ -703,7 +922,8 @@ const cli_command cli_commands[] = {
         .min_args = 0,
         .max_args = 2,
         .summary = "Show help for a command",
-        .details = "COMMAND may be a group (org, key, campaign) to list its commands.\n",
+        .details = "COMMAND may be a group (org, key, campaign, mm) to list its\n"
+                   "commands.\n",
         .run = cli_cmd_help,
     },
 };

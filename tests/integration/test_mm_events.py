@@ -1,0 +1,453 @@
+#!/usr/bin/env python3
+"""eccp-matchmaking, matchmaking events: creating one (every bad field refused
+with the field and the rule), clusters registering with their availability
+and wishes, meeting requests accepted, declined and expired, the scheduler's
+meetings (nobody twice in a slot, no table twice, availability kept, mutual
+wishes before accepted requests, locked meetings staying put, a report that
+agrees with the meetings), agendas as JSON and iCalendar, and all of it kept
+across a restart.
+
+Each test starts its own broker, ingest and matchmaking daemon on free
+loopback ports (tests/lib/eccp_harness.py); cluster profiles are published
+through ingest and reach matchmaking over the bus, requests go through
+eccp-rpc as proto3 JSON. Run by ctest as integration.mm_events.
+"""
+
+import calendar
+import os
+import re
+import sqlite3
+import sys
+import time
+import unittest
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from eccp_harness import Cluster, RpcTestCase, wait_until
+
+ORG_A = "org_alpha"
+ORG_B = "org_beta"
+START = "2030-03-12T09:00:00Z"
+START_S = calendar.timegm(time.strptime(START, "%Y-%m-%dT%H:%M:%SZ"))
+TIME_RE = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$"
+MUTUAL, ACCEPTED, SUGGESTED = ("MEETING_KIND_MUTUAL", "MEETING_KIND_ACCEPTED",
+                               "MEETING_KIND_SUGGESTED")
+
+
+def ts(s):
+    return calendar.timegm(time.strptime(s[:19], "%Y-%m-%dT%H:%M:%S"))
+
+
+def an_event(**kw):
+    e = {"name": "EU Cluster Weeks B2B", "startTime": START, "slots": 4,
+         "meetingMinutes": 25, "breakMinutes": 5, "tables": 4,
+         "timeZone": "Europe/Brussels", "venue": "Square, Brussels"}
+    e.update(kw)
+    return e
+
+
+def pair(m):
+    return tuple(sorted((m["clusterA"], m["clusterB"])))
+
+
+class MmEvents(RpcTestCase):
+
+    # ---- set-up -------------------------------------------------------------------
+
+    def platform(self):
+        c = Cluster(name="mmev")
+        c.start_all("broker", "ingest", "matchmaking")
+        return c
+
+    def keys(self, c, *orgs):
+        out = []
+        for org in orgs:
+            c.register_org(org, org.title(), "DE")
+            out.append(self.ok(c.rpc("ingest", {"keyCreate": {"organisationId": org}}),
+                               "keyCreate")["secret"])
+        return out
+
+    def publish(self, c, profiles):
+        """Publishes (org, external id, name, technologies) profiles through
+        ingest and waits until matchmaking's partner index has them all;
+        returns their cluster ids in order."""
+        ids = []
+        for org, ext, name, techs in profiles:
+            body = {"externalId": ext, "organisationId": org, "name": name,
+                    "country": "DE", "profileType": "PROFILE_TYPE_CLUSTER_ORGANISATION",
+                    "ecosystems": ["ECOSYSTEM_DIGITAL"], "technologies": techs}
+            r = self.ok(c.rpc("ingest", {"submit": {"cluster": body}}), "submit")
+            ids.append(r["id"])
+        wait_until(lambda: int(self.ok(c.rpc("matchmaking", {"partners": {}}), "partners")
+                               .get("indexed", "0")) == len(ids),
+                   20, "matchmaking to index %d profiles" % len(ids), interval=0.1)
+        return ids
+
+    def mm(self, c, method, body, key=None, timeout_ms=5000):
+        return c.rpc("matchmaking", {method: body}, key=key, timeout_ms=timeout_ms)
+
+    def create(self, c, key=None, **kw):
+        return self.ok(self.mm(c, "mmCreate", {"event": an_event(**kw)}, key), "mmCreate")["event"]
+
+    def register(self, c, eid, cluster, key=None, slots=(), wishes=()):
+        rg = {"eventId": eid, "clusterId": cluster, "availableSlots": list(slots),
+              "wishes": list(wishes)}
+        return self.mm(c, "mmRegister", {"registration": rg}, key)
+
+    def ask(self, c, eid, frm, to, key=None, message=""):
+        return self.mm(c, "mmRequest", {"eventId": eid, "fromCluster": frm, "toCluster": to,
+                                        "message": message}, key)
+
+    def respond(self, c, rid, accept, key=None):
+        return self.mm(c, "mmRespond", {"requestId": rid, "accept": accept}, key)
+
+    def show(self, c, eid, key=None):
+        return self.ok(self.mm(c, "mmShow", {"eventId": eid}, key), "mmShow")
+
+    def schedule(self, c, eid, key=None, **kw):
+        return self.mm(c, "mmSchedule", dict({"eventId": eid}, **kw), key, timeout_ms=20000)
+
+    # ---- what every schedule must hold ------------------------------------------------
+
+    def check_schedule(self, ev, regs, meetings, report):
+        slots, tables = ev["slots"], ev["tables"]
+        step = (ev["meetingMinutes"] + ev.get("breakMinutes", 0)) * 60
+        avail = {g["clusterId"]: set(g.get("availableSlots", range(slots))) for g in regs}
+        busy, tabs = set(), set()
+        for m in meetings:
+            s, t = m.get("slot", 0), m["table"]
+            self.assertTrue(0 <= s < slots and 1 <= t <= tables, m)
+            for who in (m["clusterA"], m["clusterB"]):
+                self.assertNotIn((who, s), busy, "%s has two meetings in slot %d" % (who, s))
+                busy.add((who, s))
+                self.assertIn(s, avail[who], "%s is not available in slot %d" % (who, s))
+            self.assertNotIn((s, t), tabs, "table %d is booked twice in slot %d" % (t, s))
+            tabs.add((s, t))
+            self.assertEqual(ts(m["startTime"]), START_S + s * step, m)
+            self.assertEqual(ts(m["endTime"]), START_S + s * step + ev["meetingMinutes"] * 60)
+        # the report says what the meetings are
+        kinds = [m["kind"] for m in meetings]
+        self.assertEqual(report.get("placed", 0), len(meetings))
+        self.assertEqual(report.get("mutualPlaced", 0), kinds.count(MUTUAL))
+        self.assertEqual(report.get("acceptedPlaced", 0), kinds.count(ACCEPTED))
+        self.assertEqual(report.get("suggestedPlaced", 0), kinds.count(SUGGESTED))
+        self.assertEqual(report.get("wanted", 0), report.get("mutualWanted", 0) +
+                         report.get("acceptedWanted", 0) + report.get("suggestedWanted", 0))
+        mw = report.get("mutualWanted", 0)
+        self.assertAlmostEqual(report.get("mutualShare", 0),
+                               kinds.count(MUTUAL) / mw if mw else 1.0)
+        gaps = []
+        for g in regs:
+            mine = sorted(m.get("slot", 0) for m in meetings
+                          if g["clusterId"] in (m["clusterA"], m["clusterB"]))
+            if mine:
+                gaps.append(sum(1 for s in range(mine[0], mine[-1] + 1)
+                                if s not in mine and s in avail[g["clusterId"]]))
+        self.assertEqual(report.get("idleGapsTotal", 0), sum(gaps))
+        self.assertEqual(report.get("idleGapsMax", 0), max(gaps or [0]))
+        self.assertAlmostEqual(report.get("idleGapsMean", 0),
+                               sum(gaps) / len(gaps) if gaps else 0.0)
+        self.assertGreaterEqual(report.get("upperBound", 0) + 1e-6, report.get("value", 0))
+        self.assertRegex(report["time"], TIME_RE)
+
+    # ---- tests --------------------------------------------------------------------
+
+    def test_create_validation_and_show(self):
+        with self.platform() as c:
+            key_a, key_b = self.keys(c, ORG_A, ORG_B)
+            # every bad field at once, each named with its rule
+            bad = {"name": "", "slots": 0, "tables": 1001, "meetingMinutes": 4,
+                   "breakMinutes": 241, "requestExpiryHours": 8761,
+                   "timeZone": "Europe/Brus sels", "venue": "Hall\u0007A",
+                   "organiserId": ORG_B}
+            st = self.fails(self.mm(c, "mmCreate", {"event": bad}, key_a), "INVALID_ARGUMENT")
+            self.assertEqual(sorted(self.field_errors(st)), sorted([
+                ("event.name", "required"), ("event.startTime", "required"),
+                ("event.slots", "range"), ("event.tables", "range"),
+                ("event.meetingMinutes", "range"), ("event.breakMinutes", "range"),
+                ("event.requestExpiryHours", "range"), ("event.timeZone", "format"),
+                ("event.venue", "no_control_chars"),
+                ("event.organiserId", "own_organisation")]))
+            for e in st["fieldErrors"]:
+                self.assertTrue(e.get("message"), e)
+            for fld, val, rule in (("name", "x" * 301, "max_length"),
+                                   ("name", "line\nbreak", "no_control_chars"),
+                                   ("slots", 257, "range"), ("meetingMinutes", 241, "range"),
+                                   ("startTime", "1969-12-31T23:00:00Z", "range"),
+                                   ("timeZone", "Z" * 65, "max_length")):
+                st = self.fails(self.mm(c, "mmCreate", {"event": an_event(**{fld: val})}, key_a),
+                                "INVALID_ARGUMENT")
+                self.assertEqual(self.field_errors(st), [("event." + fld, rule)])
+            self.assertEqual(self.field_errors(self.fails(self.mm(c, "mmCreate", {}, key_a),
+                                                          "INVALID_ARGUMENT")),
+                             [("event", "required")])
+
+            # a good one: the caller's organisation organises it
+            ev = self.create(c, key_a, name="Smart Grids B2B – Brüssel", requestExpiryHours=0,
+                             organiserId=ORG_A)
+            self.assertRegex(ev["id"], r"^mme_[0-9a-f]{19}$")
+            self.assertEqual(ev["organiserId"], ORG_A)
+            self.assertEqual(ev["requestExpiryHours"], 72, "0 means the 72 h default")
+            self.assertEqual(ev["startTime"], START)
+            self.assertRegex(ev["createdTime"], TIME_RE)
+            # anyone with a key sees it; an unknown id is not found
+            shown = self.show(c, ev["id"], key_b)
+            self.assertEqual(shown["event"], ev)
+            for k in ("registrations", "requests", "meetings", "report"):
+                self.assertNotIn(k, shown)
+            self.fails(self.mm(c, "mmShow", {"eventId": "mme_nope"}, key_b), "NOT_FOUND",
+                       "mme_nope")
+            self.fails(self.mm(c, "mmShow", {"eventId": ev["id"]}, ""), "UNAUTHENTICATED")
+            # the admin may organise for an organisation; a resend gets the first answer
+            rq = {"requestId": "mm-create-once", "mmCreate": {"event": an_event(organiserId=ORG_B)}}
+            first = self.ok(c.rpc("matchmaking", rq), "mmCreate")["event"]
+            again = self.ok(c.rpc("matchmaking", rq), "mmCreate")["event"]
+            self.assertEqual(first["organiserId"], ORG_B)
+            self.assertEqual(first["id"], again["id"])
+            c.matchmaking.stop()  # a clean exit (and no leak under a sanitizer)
+
+    def test_registrations_and_requests(self):
+        with self.platform() as c:
+            key_a, key_b = self.keys(c, ORG_A, ORG_B)
+            a1, a2, b1 = self.publish(c, [(ORG_A, "a1", "Alpha One", ["ai"]),
+                                          (ORG_A, "a2", "Alpha Two", ["ai"]),
+                                          (ORG_B, "b1", "Beta One", ["ai"])])
+            ev = self.create(c, key_a, slots=4, requestExpiryHours=2)
+            eid = ev["id"]
+
+            # -- registering --
+            self.fails(self.register(c, eid, a1, key_b), "PERMISSION_DENIED", a1)
+            self.fails(self.register(c, eid, "cluster_nope", key_a), "NOT_FOUND", "cluster_nope")
+            self.fails(self.register(c, "mme_nope", a1, key_a), "NOT_FOUND", "mme_nope")
+            st = self.fails(self.register(c, eid, a1, key_a, slots=[1, 4, 1],
+                                          wishes=[a1, b1, b1, ""]), "INVALID_ARGUMENT")
+            self.assertEqual(sorted(self.field_errors(st)), sorted([
+                ("registration.wishes[0]", "not_self"), ("registration.wishes[2]", "unique"),
+                ("registration.wishes[3]", "required")]))
+            st = self.fails(self.register(c, eid, a1, key_a, slots=[1, 4, 1]), "INVALID_ARGUMENT")
+            self.assertEqual(sorted(self.field_errors(st)), sorted([
+                ("registration.availableSlots[1]", "range"),
+                ("registration.availableSlots[2]", "unique")]))
+            self.assertNotIn("registrations", self.show(c, eid), "a refused one was stored")
+
+            g = self.ok(self.register(c, eid, a1, key_a, slots=[3, 1], wishes=[b1]),
+                        "mmRegister")["registration"]
+            self.assertEqual((g["eventId"], g["clusterId"], g["organisationId"], g["name"]),
+                             (eid, a1, ORG_A, "Alpha One"))
+            self.assertEqual(g["availableSlots"], [1, 3])
+            # registering again replaces availability and wishes
+            self.ok(self.register(c, eid, a1, key_a, wishes=[a2, "cluster_later"]), "mmRegister")
+            self.ok(self.register(c, eid, a2, key_a), "mmRegister")
+            self.ok(self.register(c, eid, b1), "mmRegister")  # the admin, for anyone
+            regs = self.show(c, eid)["registrations"]
+            self.assertEqual([r["clusterId"] for r in regs], [a1, a2, b1])
+            self.assertNotIn("availableSlots", regs[0])
+            self.assertEqual(regs[0]["wishes"], [a2, "cluster_later"])
+
+            # -- asking --
+            self.fails(self.ask(c, eid, a1, b1, key_b), "PERMISSION_DENIED", a1)
+            self.fails(self.ask(c, eid, a1, a1, key_a), "INVALID_ARGUMENT")
+            r = self.ok(self.ask(c, eid, a1, b1, key_a, "Shall we talk\nabout AI?"),
+                        "mmRequest")["request"]
+            self.assertRegex(r["id"], r"^mmr_[0-9a-f]{19}$")
+            self.assertEqual(r["state"], "REQUEST_STATE_PENDING")
+            self.assertEqual(ts(r["expiresTime"]) - ts(r["createdTime"]), 2 * 3600)
+            self.assertEqual(r["message"], "Shall we talk\nabout AI?")
+            # one open request per pair, whichever side asks
+            self.fails(self.ask(c, eid, a1, b1, key_a), "ALREADY_EXISTS", r["id"])
+            self.fails(self.ask(c, eid, b1, a1, key_b), "ALREADY_EXISTS",
+                       "answer that request instead")
+            # only the asked side answers
+            self.fails(self.respond(c, r["id"], True, key_a), "PERMISSION_DENIED")
+            self.fails(self.respond(c, "mmr_nope", True, key_b), "NOT_FOUND")
+            acc = self.ok(self.respond(c, r["id"], True, key_b), "mmRespond")["request"]
+            self.assertEqual(acc["state"], "REQUEST_STATE_ACCEPTED")
+            self.fails(self.respond(c, r["id"], False, key_b), "FAILED_PRECONDITION",
+                       "already accepted")
+            self.fails(self.ask(c, eid, b1, a1, key_b), "ALREADY_EXISTS", "accepted")
+            # a declined request leaves the pair free to ask again
+            d = self.ok(self.ask(c, eid, a2, b1, key_a), "mmRequest")["request"]
+            self.assertEqual(self.ok(self.respond(c, d["id"], False, key_b),
+                                     "mmRespond")["request"]["state"], "REQUEST_STATE_DECLINED")
+            self.fails(self.respond(c, d["id"], True, key_b), "FAILED_PRECONDITION",
+                       "already declined")
+            again = self.ok(self.ask(c, eid, b1, a2, key_b), "mmRequest")["request"]
+            # an unregistered cluster neither asks nor is asked
+            ev2 = self.create(c, key_b)
+            self.ok(self.register(c, ev2["id"], b1, key_b), "mmRegister")
+            self.fails(self.ask(c, ev2["id"], b1, a1, key_b), "FAILED_PRECONDITION", a1)
+            self.fails(self.ask(c, ev2["id"], a1, b1, key_a), "FAILED_PRECONDITION", a1)
+
+            shown = self.show(c, eid, key_b)
+            self.assertEqual([(q["id"], q["state"]) for q in shown["requests"]],
+                             [(r["id"], "REQUEST_STATE_ACCEPTED"),
+                              (d["id"], "REQUEST_STATE_DECLINED"),
+                              (again["id"], "REQUEST_STATE_PENDING")])
+            c.matchmaking.stop()
+
+    def test_schedule_agenda_and_restart(self):
+        with self.platform() as c:
+            key_a, key_b = self.keys(c, ORG_A, ORG_B)
+            techs = [["ai", "robotics"], ["ai", "iot"], ["ai", "robotics"], ["iot"],
+                     ["robotics"], ["ai"], ["iot", "robotics"], ["ai", "iot"]]
+            ids = self.publish(c, [(ORG_A if i < 4 else ORG_B, "c%d" % i, "Cluster %d" % i,
+                                    techs[i]) for i in range(8)])
+            key_of = [key_a] * 4 + [key_b] * 4
+            ev = self.create(c, key_a, slots=4, tables=4)
+            eid = ev["id"]
+            mutual = [(0, 1), (0, 2), (2, 3), (4, 5), (6, 7), (1, 3)]
+            accepted = [(0, 4), (1, 5), (2, 6)]
+            wishes = {i: [ids[j] for a, b in mutual for (x, j) in ((a, b), (b, a)) if x == i]
+                      for i in range(8)}
+            # cluster 0 can only meet in two slots, and wants two mutual
+            # meetings there: its accepted request has no room left
+            avail = {0: [0, 2], 5: [1, 2, 3]}
+            for i in range(8):
+                self.ok(self.register(c, eid, ids[i], key_of[i], slots=avail.get(i, []),
+                                      wishes=wishes[i]), "mmRegister")
+            for a, b in accepted:
+                r = self.ok(self.ask(c, eid, ids[a], ids[b], key_of[a]), "mmRequest")["request"]
+                self.ok(self.respond(c, r["id"], True, key_of[b]), "mmRespond")
+            # a declined and a pending request make no meeting
+            r = self.ok(self.ask(c, eid, ids[3], ids[7], key_a), "mmRequest")["request"]
+            self.ok(self.respond(c, r["id"], False, key_b), "mmRespond")
+            pending = self.ok(self.ask(c, eid, ids[4], ids[6], key_b), "mmRequest")["request"]
+
+            # -- only the organiser (or the admin) schedules --
+            self.fails(self.schedule(c, eid, key_b), "PERMISSION_DENIED")
+            self.fails(self.schedule(c, "mme_nope", key_a), "NOT_FOUND")
+            out = self.ok(self.schedule(c, eid, key_a), "mmSchedule")
+            meetings, report = out["meetings"], out["report"]
+            regs = self.show(c, eid)["registrations"]
+            self.check_schedule(ev, regs, meetings, report)
+            got = {pair(m): m for m in meetings}
+            want_mutual = {tuple(sorted((ids[a], ids[b]))) for a, b in mutual}
+            want_acc = {tuple(sorted((ids[a], ids[b]))) for a, b in accepted}
+            self.assertEqual((report["mutualWanted"], report["acceptedWanted"]), (6, 3))
+            self.assertNotIn("suggestedWanted", report)
+            self.assertEqual({p for p, m in got.items() if m["kind"] == MUTUAL}, want_mutual,
+                             "every mutual wish is placed")
+            self.assertEqual(report["mutualShare"], 1)
+            # cluster 0's slots went to its mutual wishes, not to its request
+            self.assertNotIn(tuple(sorted((ids[0], ids[4]))), got)
+            self.assertEqual({p for p, m in got.items() if m["kind"] == ACCEPTED},
+                             want_acc - {tuple(sorted((ids[0], ids[4])))})
+            self.assertEqual(report["placed"], 8)
+            self.assertEqual([(m.get("slot", 0), m["table"]) for m in meetings],
+                             sorted((m.get("slot", 0), m["table"]) for m in meetings))
+            self.assertFalse(any(m.get("locked") for m in meetings))
+            shown = self.show(c, eid, key_b)
+            self.assertEqual(shown["meetings"], meetings)
+            self.assertEqual(shown["report"], report)
+            # the same input and seed give the same schedule
+            self.assertEqual(self.ok(self.schedule(c, eid), "mmSchedule")["meetings"], meetings)
+
+            # -- lock everything, then a new mutual pair: the locks stay put --
+            locked = self.ok(self.schedule(c, eid, key_a, lockAll=True, seed="7"),
+                             "mmSchedule")["meetings"]
+            self.assertTrue(all(m.get("locked") for m in locked))
+            where = {pair(m): (m.get("slot", 0), m["table"]) for m in locked}
+            for i, j in ((3, 7), (7, 3)):
+                self.ok(self.register(c, eid, ids[i], key_of[i], wishes=wishes[i] + [ids[j]]),
+                        "mmRegister")
+            out = self.ok(self.schedule(c, eid, key_a, seed="99"), "mmSchedule")
+            regs = self.show(c, eid)["registrations"]
+            self.check_schedule(ev, regs, out["meetings"], out["report"])
+            now = {pair(m): m for m in out["meetings"]}
+            for p, at in where.items():
+                self.assertEqual((now[p].get("slot", 0), now[p]["table"]), at, p)
+                self.assertTrue(now[p].get("locked"), p)
+            new = now[tuple(sorted((ids[3], ids[7])))]
+            self.assertEqual(new["kind"], MUTUAL)
+            self.assertFalse(new.get("locked"))
+            self.assertEqual(out["report"]["mutualWanted"], 7)
+
+            # -- suggested pairs from the partner index fill free places --
+            out = self.ok(self.schedule(c, eid, key_a, includeSuggested=True), "mmSchedule")
+            self.check_schedule(ev, regs, out["meetings"], out["report"])
+            sugg = [pair(m) for m in out["meetings"] if m["kind"] == SUGGESTED]
+            self.assertGreater(out["report"].get("suggestedWanted", 0), 0)
+            self.assertTrue(sugg, out["report"])
+            self.assertFalse(set(sugg) & (want_mutual | want_acc))
+            now = {pair(m): m for m in out["meetings"]}
+            for p, at in where.items():
+                self.assertEqual((now[p].get("slot", 0), now[p]["table"]), at, p)
+            self.assertGreater(out["report"]["value"], 7000)
+
+            # -- a lock that became impossible is refused, nothing changes --
+            before = self.show(c, eid)
+            a_lock = next(m for m in locked if ids[1] in (m["clusterA"], m["clusterB"]))
+            busy = a_lock.get("slot", 0)
+            self.ok(self.register(c, eid, ids[1], key_a, wishes=wishes[1],
+                                  slots=[s for s in range(4) if s != busy]), "mmRegister")
+            st = self.fails(self.schedule(c, eid, key_a), "FAILED_PRECONDITION",
+                            "not available in its locked slot %d" % busy)
+            self.assertIn(ids[1], st["message"])
+            self.assertNotIn("meetings[", st["message"])
+            after = self.show(c, eid)
+            self.assertEqual(after["meetings"], before["meetings"])
+            self.assertEqual(after["report"], before["report"])
+            self.ok(self.register(c, eid, ids[1], key_a, wishes=wishes[1]), "mmRegister")
+
+            # -- agendas --
+            final = self.show(c, eid)["meetings"]
+            ag = self.ok(self.mm(c, "mmAgenda", {"eventId": eid, "clusterId": ids[1]}, key_b),
+                         "mmAgenda")
+            mine = [m for m in final if ids[1] in (m["clusterA"], m["clusterB"])]
+            self.assertEqual(ag["meetings"], sorted(mine, key=lambda m: m.get("slot", 0)))
+            self.assertGreaterEqual(len(mine), 3)
+            ical = ag["icalendar"]
+            self.assertTrue(ical.startswith("BEGIN:VCALENDAR\r\n"), ical[:80])
+            self.assertTrue(ical.endswith("END:VCALENDAR\r\n"))
+            lines = re.sub(r"\r\n[ \t]", "", ical).split("\r\n")
+            vevents = [i for i, l in enumerate(lines) if l == "BEGIN:VEVENT"]
+            self.assertEqual(len(vevents), len(mine))
+            uids = set()
+            for i, m in zip(vevents, ag["meetings"]):
+                props = {}
+                for l in lines[i + 1:lines.index("END:VEVENT", i)]:
+                    k, _, v = l.partition(":")
+                    props[k.split(";")[0]] = v
+                start = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(ts(m["startTime"])))
+                self.assertEqual(props["DTSTART"], start)
+                other = m["clusterB"] if m["clusterA"] == ids[1] else m["clusterA"]
+                self.assertEqual(props["SUMMARY"], "Meeting with Cluster %d" % ids.index(other))
+                self.assertEqual(props["LOCATION"], "Table %d" % m["table"])
+                self.assertEqual(props["X-ECCP-TIMEZONE"], "Europe/Brussels")
+                uids.add(props["UID"])
+            self.assertEqual(len(uids), len(mine))
+            self.fails(self.mm(c, "mmAgenda", {"eventId": eid, "clusterId": "cluster_nope"}),
+                       "NOT_FOUND", "cluster_nope")
+            # the agenda reads the same every time
+            self.assertEqual(self.ok(self.mm(c, "mmAgenda", {"eventId": eid, "clusterId": ids[1]}),
+                                     "mmAgenda")["icalendar"], ical)
+
+            # -- a restart keeps everything; a pending request past its
+            # expiry reads as EXPIRED (its expiry moved into the past in the
+            # store while the daemon is down: no clock knob needed) --
+            before = self.show(c, eid)
+            c.matchmaking.stop()
+            db = sqlite3.connect(os.path.join(c.tmp, "matchmaking", "matchmaking.db"))
+            with db:
+                db.execute("UPDATE mm_requests SET expires_ms = ?1 WHERE id = ?2",
+                           (int(time.time() * 1000) - 60000, pending["id"]))
+            db.close()
+            c.matchmaking.start()
+            after = self.show(c, eid)
+            exp = next(q for q in after["requests"] if q["id"] == pending["id"])
+            self.assertEqual(exp["state"], "REQUEST_STATE_EXPIRED")
+            for q in before["requests"]:
+                if q["id"] == pending["id"]:
+                    q["state"] = "REQUEST_STATE_EXPIRED"
+                    q["expiresTime"] = exp["expiresTime"]
+            self.assertEqual(after, before)
+            st = self.fails(self.respond(c, pending["id"], True, key_b), "FAILED_PRECONDITION",
+                            "expired at " + exp["expiresTime"])
+            # an expired request leaves the pair free to ask again
+            self.ok(self.ask(c, eid, ids[4], ids[6], key_b), "mmRequest")
+            self.assertEqual(self.ok(self.mm(c, "mmAgenda", {"eventId": eid, "clusterId": ids[1]}),
+                                     "mmAgenda")["icalendar"], ical)
+            c.matchmaking.stop()
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
