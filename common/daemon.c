@@ -212,10 +212,11 @@ static int daemon_start_rpc(eccp_daemon *d, char *err, size_t errlen)
 	for (size_t i = 0; i < s->n_methods; i++)
 		d->methods[d->n_methods++] = s->methods[i];
 	d->methods[d->n_methods++] =
-	    (eccp_rpc_method){ECCP_METHOD_INFO, ECCP_RPC_LOOP, daemon_rpc_info, d};
+	    (eccp_rpc_method){ECCP_METHOD_INFO, ECCP_RPC_LOOP, daemon_rpc_info, d, NULL};
 	if (d->outbox)
-		d->methods[d->n_methods++] = (eccp_rpc_method){
-		    ECCP_METHOD_REPLAY, ECCP_RPC_READ, eccp_outbox_rpc_replay, d->outbox};
+		d->methods[d->n_methods++] =
+		    (eccp_rpc_method){ECCP_METHOD_REPLAY, ECCP_RPC_READ,
+		                      eccp_outbox_rpc_replay, d->outbox, NULL};
 	eccp_rpc_server_opts o = {
 	    .url = eccp_config_str(d->cfg, "rpc-url"),
 	    .loop = &d->loop,

@@ -176,7 +176,7 @@ typedef struct rpc_slot {
 	uv_work_t work;
 	bool decoded;
 	bool prepared; /* rpc_prepare's answer: false when the reply is decided */
-	bool resolved; /* a WRITE call's caller found by the resolve hook */
+	bool resolved; /* a WRITE call's caller found, and its prepare done */
 	/* The packed response, when rpc_dedup_remember made it. */
 	const uint8_t *packed;
 	size_t packed_len;
@@ -384,6 +384,7 @@ static bool rpc_prepare(rpc_slot *slot)
 	c->start_ns = eccp_mono_ns();
 	c->remember_instead = NULL;
 	c->caller = NULL;
+	c->prepared = NULL;
 	c->svc = s->o.svc;
 	c->store = s->o.store;
 	c->request_id = "";
@@ -486,11 +487,30 @@ static void rpc_after_work_cb(uv_work_t *w, int status)
 	rpc_reply(w->data);
 }
 
-/* A WRITE call's caller, found on the thread pool. */
+/* A WRITE call's caller, found on the thread pool, and its method's
+ * prepare run there with a read-only store. */
 static void rpc_resolve_cb(uv_work_t *w)
 {
 	rpc_slot *slot = w->data;
-	slot->resolved = slot->srv->o.resolve(&slot->call);
+	eccp_rpc_server *s = slot->srv;
+	slot->resolved = s->o.resolve == NULL || s->o.resolve(&slot->call);
+	if (!slot->resolved || slot->m->prepare == NULL)
+		return;
+	char err[256];
+	eccp_store *ro = eccp_store_pool_take(s->o.readers, err, sizeof(err));
+	if (ro == NULL) {
+		eccp_rpc_error(&slot->call,
+		               ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,
+		               "store unavailable: %s", err);
+		slot->resolved = false;
+		return;
+	}
+	slot->call.store = ro;
+	slot->m->prepare(&slot->call);
+	eccp_store_pool_give(s->o.readers, ro);
+	slot->call.store = s->o.store; /* the loop's, for fn */
+	/* a status set: answered without the loop */
+	slot->resolved = eccp_rpc_ok(&slot->call);
 }
 
 static void rpc_after_resolve_cb(uv_work_t *w, int status)
@@ -671,7 +691,8 @@ static void rpc_async_cb(uv_async_t *h)
 			              rpc_after_work_cb);
 			break;
 		case ECCP_RPC_WRITE:
-			if (s->o.resolve != NULL && !slot->resolved) {
+			if ((s->o.resolve != NULL || slot->m->prepare != NULL) &&
+			    !slot->resolved) {
 				slot->work.data = slot;
 				uv_queue_work(s->o.loop, &slot->work, rpc_resolve_cb,
 				              rpc_after_resolve_cb);

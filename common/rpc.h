@@ -68,6 +68,8 @@ typedef struct eccp_rpc_call {
 	/* Set by the authenticate or resolve hook: who is calling ("admin",
 	 * an organisation id); remembered answers are kept per caller. */
 	const char *caller;
+	/* What the method's prepare made, for its fn; NULL otherwise. */
+	void *prepared;
 } eccp_rpc_call;
 
 typedef void (*eccp_rpc_fn)(eccp_rpc_call *call);
@@ -77,6 +79,15 @@ typedef struct eccp_rpc_method {
 	eccp_rpc_kind kind;
 	eccp_rpc_fn fn;
 	void *arg; /* handed to the handler as call->arg */
+	/* Optional, WRITE methods only: work that takes long and only reads,
+	 * done on the thread pool with a read-only store (call->store) after
+	 * the caller is resolved and before the call joins a group commit, so
+	 * the loop does not wait for it. It leaves what it made in
+	 * call->prepared (arena memory) for fn, which runs on the loop as
+	 * usual and must check that what prepare read still holds (the store
+	 * may have changed in between). A status set by prepare answers the
+	 * call without fn. */
+	eccp_rpc_fn prepare;
 } eccp_rpc_method;
 
 /* The response's oneof member for call->method, allocated in the arena,

@@ -80,17 +80,18 @@ static const eccp_option catalog_options[] = {
 };
 
 static const eccp_rpc_method catalog_methods[] = {
-    {ECCP__V1__CATALOG_REQUEST__METHOD_GET, ECCP_RPC_READ, catalog_get, NULL},
-    {ECCP__V1__CATALOG_REQUEST__METHOD_LIST, ECCP_RPC_READ, catalog_list, NULL},
-    {ECCP__V1__CATALOG_REQUEST__METHOD_SEARCH, ECCP_RPC_READ, catalog_search, NULL},
-    {ECCP__V1__CATALOG_REQUEST__METHOD_STATS, ECCP_RPC_READ, catalog_stats, NULL},
-    {ECCP__V1__CATALOG_REQUEST__METHOD_CALENDAR, ECCP_RPC_READ, catalog_calendar, NULL},
+    {ECCP__V1__CATALOG_REQUEST__METHOD_GET, ECCP_RPC_READ, catalog_get, NULL, NULL},
+    {ECCP__V1__CATALOG_REQUEST__METHOD_LIST, ECCP_RPC_READ, catalog_list, NULL, NULL},
+    {ECCP__V1__CATALOG_REQUEST__METHOD_SEARCH, ECCP_RPC_READ, catalog_search, NULL, NULL},
+    {ECCP__V1__CATALOG_REQUEST__METHOD_STATS, ECCP_RPC_READ, catalog_stats, NULL, NULL},
+    {ECCP__V1__CATALOG_REQUEST__METHOD_CALENDAR, ECCP_RPC_READ, catalog_calendar, NULL,
+     NULL},
     {ECCP__V1__CATALOG_REQUEST__METHOD_CAMPAIGN_CREATE, ECCP_RPC_WRITE,
-     catalog_campaign_create, NULL},
+     catalog_campaign_create, NULL, NULL},
     {ECCP__V1__CATALOG_REQUEST__METHOD_CAMPAIGN_LIST, ECCP_RPC_READ,
-     catalog_campaign_list, NULL},
+     catalog_campaign_list, NULL, NULL},
     {ECCP__V1__CATALOG_REQUEST__METHOD_CAMPAIGN_SHOW, ECCP_RPC_READ,
-     catalog_campaign_show, NULL},
+     catalog_campaign_show, NULL, NULL},
 };
 
 static const char *const catalog_topics[] = {"eccp.v1.content."};

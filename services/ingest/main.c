@@ -50,19 +50,22 @@ static const eccp_option ingest_options[] = {
 };
 
 static const eccp_rpc_method ingest_methods[] = {
-    {ECCP__V1__INGEST_REQUEST__METHOD_SUBMIT, ECCP_RPC_WRITE, ingest_submit, NULL},
+    {ECCP__V1__INGEST_REQUEST__METHOD_SUBMIT, ECCP_RPC_WRITE, ingest_submit, NULL, NULL},
     {ECCP__V1__INGEST_REQUEST__METHOD_SUBMIT_BATCH, ECCP_RPC_WRITE, ingest_submit_batch,
+     NULL, NULL},
+    {ECCP__V1__INGEST_REQUEST__METHOD_WITHDRAW, ECCP_RPC_WRITE, ingest_withdraw, NULL,
      NULL},
-    {ECCP__V1__INGEST_REQUEST__METHOD_WITHDRAW, ECCP_RPC_WRITE, ingest_withdraw, NULL},
-    {ECCP__V1__INGEST_REQUEST__METHOD_ORG_CREATE, ECCP_RPC_WRITE, ingest_org_create,
+    {ECCP__V1__INGEST_REQUEST__METHOD_ORG_CREATE, ECCP_RPC_WRITE, ingest_org_create, NULL,
      NULL},
-    {ECCP__V1__INGEST_REQUEST__METHOD_ORG_LIST, ECCP_RPC_LOOP, ingest_org_list, NULL},
-    {ECCP__V1__INGEST_REQUEST__METHOD_KEY_CREATE, ECCP_RPC_WRITE, ingest_key_create,
+    {ECCP__V1__INGEST_REQUEST__METHOD_ORG_LIST, ECCP_RPC_LOOP, ingest_org_list, NULL,
      NULL},
-    {ECCP__V1__INGEST_REQUEST__METHOD_KEY_LIST, ECCP_RPC_LOOP, ingest_key_list, NULL},
-    {ECCP__V1__INGEST_REQUEST__METHOD_KEY_REVOKE, ECCP_RPC_WRITE, ingest_key_revoke,
+    {ECCP__V1__INGEST_REQUEST__METHOD_KEY_CREATE, ECCP_RPC_WRITE, ingest_key_create, NULL,
      NULL},
-    {ECCP__V1__INGEST_REQUEST__METHOD_WHOAMI, ECCP_RPC_READ, ingest_whoami, NULL},
+    {ECCP__V1__INGEST_REQUEST__METHOD_KEY_LIST, ECCP_RPC_LOOP, ingest_key_list, NULL,
+     NULL},
+    {ECCP__V1__INGEST_REQUEST__METHOD_KEY_REVOKE, ECCP_RPC_WRITE, ingest_key_revoke, NULL,
+     NULL},
+    {ECCP__V1__INGEST_REQUEST__METHOD_WHOAMI, ECCP_RPC_READ, ingest_whoami, NULL, NULL},
 };
 
 /* The admin key (kept only as its hash) and the rate limit. */

@@ -1309,41 +1309,98 @@ static Eccp__V1__ScheduleReport *report_of(eccp_arena *a, const mm_sched_result 
  * registrations, requests and locks it read are still those it stores
  * against; its work budget (schedule.h, 1.5 s at most) bounds how long the
  * loop waits. */
-void mm_schedule_rpc(eccp_rpc_call *call)
+/* A run's plan: what it was made from and what it placed. */
+typedef struct sched_plan {
+	Eccp__V1__MatchmakingEvent *ev;
+	roster r;
+	cands c;
+	placed *pl;
+	size_t np;
+	Eccp__V1__ScheduleReport *rep;
+	uint64_t inputs; /* the hash of its inputs, see sched_inputs */
+} sched_plan;
+
+static uint64_t fnv_bytes(uint64_t h, const void *p, size_t n)
 {
-	mm *m = call->svc;
+	const unsigned char *b = p;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211ULL;
+	return h;
+}
+
+/* The event, its participants and the meetings the store asks for (mutual
+ * wishes, accepted requests, locked meetings), and a hash of them: a plan
+ * made from the same hash is a plan for this store. Suggested pairs are
+ * not part of it: they come from the partner index, which the plan saw a
+ * moment ago. False with the status set. */
+static bool sched_inputs(eccp_rpc_call *call, Eccp__V1__MatchmakingEvent **ev_out,
+                         roster *r, cands *c, uint64_t *hash)
+{
 	const Eccp__V1__MmScheduleRequest *rq =
 	    (const Eccp__V1__MmScheduleRequest *)call->params;
 	eccp_arena *a = &call->arena;
 	Eccp__V1__MatchmakingEvent *ev = event_load(call, "eventId", rq->event_id);
 	if (ev == NULL)
-		return;
+		return false;
 	if (!is_admin(call) &&
 	    !(str(ev->organiser_id)[0] != '\0' && acts_for(call, ev->organiser_id))) {
 		eccp_rpc_error(call, ST(PERMISSION_DENIED),
 		               "only the organiser of event %s or the admin schedules it",
 		               ev->id);
-		return;
+		return false;
 	}
-	roster r = {0};
-	if (!load_roster(call, ev->id, &r))
-		return;
-	if (r.n > MM_MAX_PARTICIPANTS) {
+	memset(r, 0, sizeof(*r));
+	memset(c, 0, sizeof(*c));
+	if (!load_roster(call, ev->id, r))
+		return false;
+	if (r->n > MM_MAX_PARTICIPANTS) {
 		eccp_rpc_error(
 		    call, ST(FAILED_PRECONDITION),
 		    "event %s has %zu participants; the scheduler takes at most %d",
-		    ev->id, r.n, MM_MAX_PARTICIPANTS);
-		return;
+		    ev->id, r->n, MM_MAX_PARTICIPANTS);
+		return false;
 	}
-	cands c = {0};
-	add_mutual(a, &r, &c);
-	if (!add_accepted(call, ev->id, &r, &c))
-		return;
-	if (rq->include_suggested)
+	add_mutual(a, r, c);
+	if (!add_accepted(call, ev->id, r, c) || !add_locked(call, ev->id, r, c))
+		return false;
+	cands_merge(c);
+	uint64_t h = 14695981039346656037ULL;
+	for (size_t i = 0; i < r->n; i++) {
+		const Eccp__V1__Registration *g = r->regs[i];
+		h = fnv_bytes(h, r->ids[i], strlen(r->ids[i]) + 1);
+		h = fnv_bytes(h, &g->n_available_slots, sizeof(g->n_available_slots));
+		if (g->n_available_slots)
+			h = fnv_bytes(h, g->available_slots,
+			              g->n_available_slots * sizeof(*g->available_slots));
+	}
+	for (size_t k = 0; k < c->n; k++) {
+		const cand *x = &c->v[k];
+		int32_t v[5] = {(int32_t)x->a, (int32_t)x->b, (int32_t)x->cls,
+		                x->lock_slot, x->lock_table};
+		h = fnv_bytes(h, v, sizeof(v));
+	}
+	*ev_out = ev;
+	*hash = h;
+	return true;
+}
+
+/* Makes a run's plan (the scheduler's work), or NULL with the status set. */
+static sched_plan *sched_make(eccp_rpc_call *call)
+{
+	mm *m = call->svc;
+	const Eccp__V1__MmScheduleRequest *rq =
+	    (const Eccp__V1__MmScheduleRequest *)call->params;
+	eccp_arena *a = &call->arena;
+	sched_plan *plan = eccp_arena_alloc(a, sizeof(*plan));
+	if (!sched_inputs(call, &plan->ev, &plan->r, &plan->c, &plan->inputs))
+		return NULL;
+	Eccp__V1__MatchmakingEvent *ev = plan->ev;
+	roster r = plan->r;
+	cands c = plan->c;
+	if (rq->include_suggested) {
 		add_suggested(m, a, &r, &c);
-	if (!add_locked(call, ev->id, &r, &c))
-		return;
-	cands_merge(&c);
+		cands_merge(&c);
+	}
 
 	uint32_t S = ev->slots;
 	uint8_t *avail = eccp_arena_alloc(a, r.n * S + 1);
@@ -1387,7 +1444,7 @@ void mm_schedule_rpc(eccp_rpc_call *call)
 				               "event %s cannot be scheduled: %s", ev->id,
 				               why);
 			mm_sched_result_free(&res);
-			return;
+			return NULL;
 		}
 		ub = mm_schedule_upper_bound(&in);
 		if (!isfinite(ub)) {
@@ -1407,8 +1464,49 @@ void mm_schedule_rpc(eccp_rpc_call *call)
 			pl[np++] = (placed){res.place[k].slot, res.place[k].table, k};
 	qsort(pl, np, sizeof(*pl), cmp_placed);
 	int64_t now_ms = eccp_now_ms();
-	Eccp__V1__ScheduleReport *rep = report_of(a, &res, ub, now_ms);
+	plan->rep = report_of(a, &res, ub, now_ms);
 	mm_sched_result_free(&res);
+	plan->c = c;
+	plan->pl = pl;
+	plan->np = np;
+	return plan;
+}
+
+/* On the thread pool: the scheduler's work, off the loop. */
+void mm_schedule_prepare(eccp_rpc_call *call)
+{
+	call->prepared = sched_make(call);
+}
+
+/* On the loop: the plan stored when the store still holds what it was made
+ * from (otherwise it is made again, here). */
+void mm_schedule_rpc(eccp_rpc_call *call)
+{
+	const Eccp__V1__MmScheduleRequest *rq =
+	    (const Eccp__V1__MmScheduleRequest *)call->params;
+	eccp_arena *a = &call->arena;
+	sched_plan *plan = call->prepared;
+	Eccp__V1__MatchmakingEvent *ev;
+	roster r;
+	cands c;
+	uint64_t now_inputs;
+	if (!sched_inputs(call, &ev, &r, &c, &now_inputs))
+		return;
+	if (plan == NULL || plan->inputs != now_inputs) {
+		if (plan != NULL)
+			eccp_info("schedule of %s: its participants or requests changed "
+			          "while it was made; made again",
+			          ev->id);
+		plan = sched_make(call);
+		if (plan == NULL)
+			return;
+	}
+	ev = plan->ev;
+	r = plan->r;
+	c = plan->c;
+	placed *pl = plan->pl;
+	size_t np = plan->np;
+	Eccp__V1__ScheduleReport *rep = plan->rep;
 	if (!store_run(call, ev, &r, &c, pl, np, rq->lock_all, rep))
 		return;
 	Eccp__V1__MmScheduleResponse *out = eccp_rpc_result(call);

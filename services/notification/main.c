@@ -123,18 +123,19 @@ static const eccp_option notif_options[] = {
 
 static const eccp_rpc_method notif_methods[] = {
     {ECCP__V1__NOTIFICATION_REQUEST__METHOD_SUBSCRIBE, ECCP_RPC_WRITE, notif_subscribe,
-     NULL},
+     NULL, NULL},
     {ECCP__V1__NOTIFICATION_REQUEST__METHOD_SUBSCRIPTION_LIST, ECCP_RPC_READ,
-     notif_sub_list, NULL},
+     notif_sub_list, NULL, NULL},
     {ECCP__V1__NOTIFICATION_REQUEST__METHOD_SUBSCRIPTION_SHOW, ECCP_RPC_READ,
-     notif_sub_show, NULL},
+     notif_sub_show, NULL, NULL},
     {ECCP__V1__NOTIFICATION_REQUEST__METHOD_SUBSCRIPTION_CHANGE, ECCP_RPC_WRITE,
-     notif_sub_change, NULL},
-    {ECCP__V1__NOTIFICATION_REQUEST__METHOD_FETCH, ECCP_RPC_READ, notif_fetch, NULL},
+     notif_sub_change, NULL, NULL},
+    {ECCP__V1__NOTIFICATION_REQUEST__METHOD_FETCH, ECCP_RPC_READ, notif_fetch, NULL,
+     NULL},
     {ECCP__V1__NOTIFICATION_REQUEST__METHOD_DELIVERIES, ECCP_RPC_READ, notif_deliveries,
-     NULL},
+     NULL, NULL},
     {ECCP__V1__NOTIFICATION_REQUEST__METHOD_REDELIVER, ECCP_RPC_WRITE, notif_redeliver,
-     NULL},
+     NULL, NULL},
 };
 
 static const char *const notif_topics[] = {"eccp.v1.content.", "eccp.v1.match."};
