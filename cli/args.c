@@ -201,6 +201,8 @@ static const cli_opt cli_opts[CLI_OPT_COUNT] = {
                            "also place meetings partner matching suggests"},
     [CLI_OPT_LOCK] = {"lock", NULL, NULL, NULL, "mm schedule",
                       "keep the placed meetings where they are in later schedules"},
+    [CLI_OPT_UNLOCK] = {"unlock", NULL, NULL, NULL, "mm schedule",
+                        "first forget the locks of earlier runs: every meeting may move"},
     [CLI_OPT_SEED] = {"seed", "N", NULL, NULL, "mm schedule",
                       "seed of the scheduler's random choices (same seed, same "
                       "schedule)"},

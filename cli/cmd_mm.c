@@ -1063,6 +1063,7 @@ int cli_cmd_mm_schedule(cli_ctx *ctx)
 	sr.event_id = ctx->argv[0];
 	sr.include_suggested = ctx->given[CLI_OPT_SUGGESTED];
 	sr.lock_all = ctx->given[CLI_OPT_LOCK];
+	sr.unlock_all = ctx->given[CLI_OPT_UNLOCK];
 	sr.seed = seed;
 	Eccp__V1__MatchmakingRequest req = ECCP__V1__MATCHMAKING_REQUEST__INIT;
 	req.method_case = ECCP__V1__MATCHMAKING_REQUEST__METHOD_MM_SCHEDULE;

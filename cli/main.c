@@ -33,7 +33,7 @@
  *                  [--wish ID,…]
  *   eccp [OPTIONS] mm request EVENT FROM TO [--message TEXT]
  *   eccp [OPTIONS] mm respond REQUEST accept|decline
- *   eccp [OPTIONS] mm schedule EVENT [--suggested] [--lock] [--seed N]
+ *   eccp [OPTIONS] mm schedule EVENT [--suggested] [--lock] [--unlock] [--seed N]
  *   eccp [OPTIONS] mm agenda EVENT CLUSTER [--ical]
  *   eccp [OPTIONS] status
  *   eccp demo-data [--scale N] [--seed S] [--out FILE] …  (its own options)
@@ -859,7 +859,8 @@ const cli_command cli_commands[] = {
             "Places the mutual wishes and accepted requests (with --suggested also\n"
             "the pairs partner matching suggests) where both clusters are free,\n"
             "keeping meetings locked before where they are. --lock locks every\n"
-            "meeting placed now; --seed N makes the schedule repeatable. Prints\n"
+            "meeting placed now; --unlock first forgets earlier locks; --seed N\n"
+            "makes the schedule repeatable. Prints\n"
             "the meetings (SLOT, START, TABLE, CLUSTER A, CLUSTER B, KIND, LOCKED)\n"
             "and the report: meetings placed of those wanted, per kind (mutual,\n"
             "accepted, suggested), the share of mutual wishes placed, and the idle\n"

@@ -66,11 +66,25 @@ Eccp__V1__Status *eccp_status_new(eccp_arena *a)
 	return st;
 }
 
+/* A message into buf, cut (when too long) at a character boundary: a
+ * status goes to proto3 clients, which refuse invalid UTF-8. */
+static void rpc_vformat(char *buf, size_t cap, const char *fmt, va_list ap)
+{
+	int n = vsnprintf(buf, cap, fmt, ap);
+	if (n < 0 || (size_t)n < cap)
+		return;
+	size_t len = cap - 1;
+	/* at most three bytes of a character can be left over */
+	for (int i = 0; i < 4 && len > 0 && !eccp_utf8_valid(buf, len); i++)
+		len--;
+	buf[len] = '\0';
+}
+
 static void rpc_status_vset(eccp_arena *a, Eccp__V1__Status *st,
                             Eccp__V1__StatusCode code, const char *fmt, va_list ap)
 {
 	char buf[1024];
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	rpc_vformat(buf, sizeof(buf), fmt, ap);
 	st->code = code;
 	st->message = eccp_arena_strdup(a, buf);
 }
@@ -87,20 +101,32 @@ void eccp_status_set(eccp_arena *a, Eccp__V1__Status *st, Eccp__V1__StatusCode c
 void eccp_status_verror(eccp_arena *a, Eccp__V1__Status *st, const char *field,
                         const char *rule, const char *fmt, va_list ap)
 {
+	st->code = ECCP__V1__STATUS_CODE__STATUS_CODE_INVALID_ARGUMENT;
+	/* A request can hold thousands of bad values: the first ones are
+	 * listed, the rest only counted. */
+	size_t n = st->n_field_errors;
+	if (n >= ECCP_FIELD_ERRORS_MAX) {
+		st->message = eccp_arena_printf(
+		    a, "invalid request: more than %d field errors; the first %d listed",
+		    ECCP_FIELD_ERRORS_MAX, ECCP_FIELD_ERRORS_MAX);
+		return;
+	}
 	char buf[1024];
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	rpc_vformat(buf, sizeof(buf), fmt, ap);
 	Eccp__V1__FieldError *fe = eccp_arena_alloc(a, sizeof(*fe));
 	eccp__v1__field_error__init(fe);
 	fe->field = eccp_arena_strdup(a, field);
 	fe->rule = eccp_arena_strdup(a, rule);
 	fe->message = eccp_arena_strdup(a, buf);
-	Eccp__V1__FieldError **v =
-	    eccp_arena_alloc(a, (st->n_field_errors + 1) * sizeof(*v));
-	if (st->n_field_errors > 0)
-		memcpy(v, st->field_errors, st->n_field_errors * sizeof(*v));
-	v[st->n_field_errors++] = fe;
-	st->field_errors = v;
-	st->code = ECCP__V1__STATUS_CODE__STATUS_CODE_INVALID_ARGUMENT;
+	/* room doubles at powers of two (arena memory is not given back) */
+	if ((n & (n - 1)) == 0) {
+		Eccp__V1__FieldError **v =
+		    eccp_arena_alloc(a, (n ? 2 * n : 4) * sizeof(*v));
+		if (n > 0)
+			memcpy(v, st->field_errors, n * sizeof(*v));
+		st->field_errors = v;
+	}
+	st->field_errors[st->n_field_errors++] = fe;
 	st->message =
 	    eccp_arena_printf(a, "invalid request: %zu field error%s", st->n_field_errors,
 	                      st->n_field_errors == 1 ? "" : "s");

@@ -38,6 +38,10 @@
 	" created_ms INTEGER NOT NULL) WITHOUT ROWID;"                                   \
 	"CREATE INDEX rpc_dedup_created ON rpc_dedup(created_ms);"
 
+/* Field errors listed in one status at most; more are counted in its
+ * message only. */
+#define ECCP_FIELD_ERRORS_MAX 100
+
 /* Method numbers every daemon shares (see CommonRequest). */
 #define ECCP_METHOD_REPLAY 10
 #define ECCP_METHOD_INFO   11

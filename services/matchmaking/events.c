@@ -199,6 +199,18 @@ static int64_t slot_start(const Eccp__V1__MatchmakingEvent *ev, uint32_t s)
 	       (int64_t)s * (ev->meeting_minutes + ev->break_minutes) * 60;
 }
 
+/* Registering and asking stop when the event is over: nobody can meet in
+ * the past. False with the status set. */
+static bool not_over(eccp_rpc_call *call, const Eccp__V1__MatchmakingEvent *ev)
+{
+	int64_t end = slot_start(ev, ev->slots);
+	if (eccp_now_ms() / 1000 < end)
+		return true;
+	eccp_rpc_error(call, ST(FAILED_PRECONDITION), "matchmaking event %s ended at %s",
+	               ev->id, rfc3339_ms(&call->arena, end * 1000));
+	return false;
+}
+
 /* ---- the store --------------------------------------------------------------- */
 
 /* The event with this id, in the call's arena; NULL with the call's status
@@ -210,6 +222,9 @@ static Eccp__V1__MatchmakingEvent *event_load(eccp_rpc_call *call, const char *f
 		eccp_rpc_field_error(call, field, "required", "an event id is required");
 		return NULL;
 	}
+	/* an id is echoed in errors: text only */
+	if (!check_text(call, field, id, EV_ID_MAX, true, false))
+		return NULL;
 	sqlite3_stmt *q =
 	    eccp_store_stmt(call->store, "SELECT event FROM mm_events WHERE id = ?1");
 	if (q == NULL) {
@@ -589,6 +604,11 @@ static void check_registration(eccp_rpc_call *call, const Eccp__V1__Registration
 static void check_slots(eccp_rpc_call *call, const Eccp__V1__Registration *g,
                         uint32_t slots)
 {
+	if (g->n_available_slots > slots) {
+		eccp_rpc_field_error(call, "registration.availableSlots", "max_items",
+		                     "at most %u slots: the event has %u", slots, slots);
+		return;
+	}
 	for (size_t i = 0; i < g->n_available_slots; i++) {
 		const char *f = eccp_arena_printf(&call->arena,
 		                                  "registration.availableSlots[%zu]", i);
@@ -608,6 +628,44 @@ static void check_slots(eccp_rpc_call *call, const Eccp__V1__Registration *g,
 	}
 }
 
+/* A new availability must keep the slots of the cluster's locked meetings:
+ * the organiser fixed them, and a run could never place them again (it
+ * refuses a lock it cannot keep). The organiser unlocks first. */
+static bool keeps_locked_slots(eccp_rpc_call *call, const char *event_id,
+                               const Eccp__V1__Registration *in)
+{
+	if (in->n_available_slots == 0)
+		return true; /* every slot */
+	sqlite3_stmt *q = eccp_store_stmt(
+	    call->store,
+	    "SELECT slot, cluster_a, cluster_b FROM mm_meetings"
+	    " WHERE event_id = ?1 AND locked = 1 AND ?2 IN (cluster_a, cluster_b)");
+	if (q == NULL)
+		return eccp_rpc_store_error(call);
+	sqlite3_bind_text(q, 1, event_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, in->cluster_id, -1, SQLITE_STATIC);
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		uint32_t slot = (uint32_t)sqlite3_column_int(q, 0);
+		bool kept = false;
+		for (size_t i = 0; i < in->n_available_slots && !kept; i++)
+			kept = in->available_slots[i] == slot;
+		if (kept)
+			continue;
+		const char *a = (const char *)sqlite3_column_text(q, 1);
+		const char *b = (const char *)sqlite3_column_text(q, 2);
+		eccp_rpc_field_error(
+		    call, "registration.availableSlots", "locked",
+		    "slot %u holds a locked meeting with %s: the organiser "
+		    "unlocks it first (schedule with unlockAll)",
+		    slot, strcmp(a, in->cluster_id) == 0 ? b : a);
+	}
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return eccp_rpc_store_error(call);
+	return eccp_rpc_ok(call);
+}
+
 void mm_register(eccp_rpc_call *call)
 {
 	const Eccp__V1__MmRegisterRequest *rq =
@@ -624,7 +682,7 @@ void mm_register(eccp_rpc_call *call)
 		return;
 	Eccp__V1__MatchmakingEvent *ev =
 	    event_load(call, "registration.eventId", in->event_id);
-	if (ev == NULL)
+	if (ev == NULL || !not_over(call, ev))
 		return;
 	check_slots(call, in, ev->slots);
 	if (!eccp_rpc_ok(call))
@@ -648,6 +706,8 @@ void mm_register(eccp_rpc_call *call)
 		               in->cluster_id);
 		return;
 	}
+	if (!keeps_locked_slots(call, ev->id, in))
+		return;
 	Eccp__V1__Registration g = *in;
 	g.event_id = ev->id;
 	g.organisation_id = c->organisation_id;
@@ -740,7 +800,7 @@ void mm_request(eccp_rpc_call *call)
 	if (!eccp_rpc_ok(call))
 		return;
 	Eccp__V1__MatchmakingEvent *ev = event_load(call, "eventId", rq->event_id);
-	if (ev == NULL)
+	if (ev == NULL || !not_over(call, ev))
 		return;
 	bool failed;
 	Eccp__V1__Registration *from = reg_load(call, ev->id, rq->from_cluster, &failed);
@@ -830,11 +890,8 @@ void mm_respond(eccp_rpc_call *call)
 	const Eccp__V1__MmRespondRequest *rq =
 	    (const Eccp__V1__MmRespondRequest *)call->params;
 	eccp_arena *a = &call->arena;
-	if (str(rq->request_id)[0] == '\0') {
-		eccp_rpc_field_error(call, "requestId", "required",
-		                     "a meeting request id is required");
+	if (!check_text(call, "requestId", rq->request_id, EV_ID_MAX, true, false))
 		return;
-	}
 	sqlite3_stmt *q = eccp_store_stmt(call->store, "SELECT " REQ_COLS
 	                                               " FROM mm_requests WHERE id = ?1");
 	if (q == NULL) {
@@ -1361,7 +1418,8 @@ static bool sched_inputs(eccp_rpc_call *call, Eccp__V1__MatchmakingEvent **ev_ou
 		return false;
 	}
 	add_mutual(a, r, c);
-	if (!add_accepted(call, ev->id, r, c) || !add_locked(call, ev->id, r, c))
+	if (!add_accepted(call, ev->id, r, c) ||
+	    (!rq->unlock_all && !add_locked(call, ev->id, r, c)))
 		return false;
 	cands_merge(c);
 	uint64_t h = 14695981039346656037ULL;
@@ -1598,7 +1656,10 @@ static bool agenda_build(eccp_rpc_call *call, const Eccp__V1__MatchmakingEvent *
 		                                 cluster_name(call, ev->id, other)),
 		    .description =
 		        eccp_arena_printf(a, "%s\n%s", ev->name, kind_text(mt->kind)),
-		    .location = eccp_arena_printf(a, "Table %u", mt->table),
+		    .location =
+		        str(ev->venue)[0] != '\0'
+		            ? eccp_arena_printf(a, "Table %u, %s", mt->table, ev->venue)
+		            : eccp_arena_printf(a, "Table %u", mt->table),
 		    .sequence = (uint64_t)runs,
 		    .time_zone = ev->time_zone,
 		};
@@ -1617,11 +1678,8 @@ void mm_agenda(eccp_rpc_call *call)
 {
 	const Eccp__V1__MmAgendaRequest *rq =
 	    (const Eccp__V1__MmAgendaRequest *)call->params;
-	if (str(rq->cluster_id)[0] == '\0') {
-		eccp_rpc_field_error(call, "clusterId", "required",
-		                     "a cluster id is required");
+	if (!check_text(call, "clusterId", rq->cluster_id, EV_ID_MAX, true, false))
 		return;
-	}
 	if (eccp_store_begin(call->store) != SQLITE_OK) {
 		eccp_rpc_store_error(call);
 		return;

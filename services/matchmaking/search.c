@@ -78,6 +78,38 @@ static bool query_of(eccp_rpc_call *call, const Eccp__V1__PartnerSearchRequest *
 	if (c == NULL)
 		return true;
 	bool ok = true;
+	/* an unknown use must not quietly turn a criterion off */
+	const struct {
+		const char *field;
+		bool set;
+		int use;
+	} uses[] = {
+	    {"criteria.ecosystems.use", c->ecosystems,
+	     c->ecosystems ? (int)c->ecosystems->use : 0},
+	    {"criteria.sectors.use", c->sectors, c->sectors ? (int)c->sectors->use : 0},
+	    {"criteria.technologies.use", c->technologies,
+	     c->technologies ? (int)c->technologies->use : 0},
+	    {"criteria.emergingIndustries.use", c->emerging_industries,
+	     c->emerging_industries ? (int)c->emerging_industries->use : 0},
+	    {"criteria.valueChains.use", c->value_chains,
+	     c->value_chains ? (int)c->value_chains->use : 0},
+	    {"criteria.countries.use", c->countries,
+	     c->countries ? (int)c->countries->use : 0},
+	    {"criteria.nutsRegions.use", c->nuts_regions,
+	     c->nuts_regions ? (int)c->nuts_regions->use : 0},
+	    {"criteria.languages.use", c->languages,
+	     c->languages ? (int)c->languages->use : 0},
+	    {"criteria.distance.use", c->distance,
+	     c->distance ? (int)c->distance->use : 0},
+	    {"criteria.members.use", c->members, c->members ? (int)c->members->use : 0},
+	    {"criteria.smes.use", c->smes, c->smes ? (int)c->smes->use : 0},
+	    {"criteria.label.use", c->label, c->label ? (int)c->label->use : 0},
+	    {"criteria.text.use", c->text, c->text ? (int)c->text->use : 0},
+	};
+	for (size_t i = 0; i < ECCP_ARRAY_LEN(uses); i++)
+		if (uses[i].set)
+			ok &= enum_ok(call, uses[i].field,
+			              &eccp__v1__criterion_use__descriptor, uses[i].use);
 	if (c->ecosystems != NULL) {
 		q->ecosystems.use = use_of(c->ecosystems->use);
 		q->ecosystems.weight = c->ecosystems->weight;

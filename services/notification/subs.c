@@ -56,8 +56,16 @@ static void check_texts(eccp_rpc_call *call, const char *field, char **v, size_t
 	}
 }
 
+/* suggestions and no kinds: suggestions only, no content at all */
+static bool suggestions_only(const Eccp__V1__SubscriptionFilter *f)
+{
+	return f != NULL && f->suggestions && f->n_kinds == 0;
+}
+
 static bool kinds_have_calls(const Eccp__V1__SubscriptionFilter *f)
 {
+	if (suggestions_only(f))
+		return false;
 	if (f == NULL || f->n_kinds == 0)
 		return true;
 	for (size_t i = 0; i < f->n_kinds; i++)
@@ -99,6 +107,23 @@ static void check_filter(eccp_rpc_call *call, const Eccp__V1__SubscriptionFilter
 	check_texts(call, "subscription.filter.programmes", f->programmes,
 	            f->n_programmes);
 	check_texts(call, "subscription.filter.keywords", f->keywords, f->n_keywords);
+	/* a filter of content a subscription to suggestions only never sees
+	 * would silently do nothing */
+	const struct {
+		const char *field;
+		size_t n;
+	} content[] = {
+	    {"subscription.filter.ecosystems", f->n_ecosystems},
+	    {"subscription.filter.technologies", f->n_technologies},
+	    {"subscription.filter.countries", f->n_countries},
+	    {"subscription.filter.programmes", f->n_programmes},
+	    {"subscription.filter.keywords", f->n_keywords},
+	};
+	for (size_t i = 0; suggestions_only(f) && i < ECCP_ARRAY_LEN(content); i++)
+		if (content[i].n > 0)
+			eccp_rpc_field_error(call, content[i].field, "content_only",
+			                     "filters content, and a subscription to "
+			                     "suggestions only gets none: add kinds");
 	if (f->min_budget_eur < 0)
 		eccp_rpc_field_error(call, "subscription.filter.minBudgetEur",
 		                     "non_negative", "must not be negative");

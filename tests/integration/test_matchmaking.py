@@ -176,6 +176,13 @@ class Matchmaking(RpcTestCase):
                                     "keyCreate")["secret"] for o in ("org_a", "org_b")]
             sub = {"subscribe": {"subscription": {"filter": {"suggestions": True},
                                                   "live": {}}}}
+            # suggestions only: filters of content and reminders would do nothing
+            st = self.fails(c.rpc("notification", {"subscribe": {"subscription": {
+                "filter": {"suggestions": True, "keywords": ["hydrogen"]},
+                "reminderDays": [7], "live": {}}}}, key=key_a), "INVALID_ARGUMENT")
+            self.assertEqual(sorted(self.field_errors(st)),
+                             [("subscription.filter.keywords", "content_only"),
+                              ("subscription.reminderDays", "calls_only")])
             r = self.ok(c.rpc("notification", sub, key=key_a), "subscribe")
             sid = r["subscription"]["id"]
             # another organisation's subscription to suggestions is not told

@@ -214,6 +214,11 @@ class MmEvents(RpcTestCase):
             ev = self.create(c, key_a, slots=4, requestExpiryHours=2)
             eid = ev["id"]
 
+            # -- an event that is over takes no registrations --
+            past = self.create(c, key_a, startTime="2020-01-01T09:00:00Z", slots=2)
+            self.fails(self.register(c, past["id"], a1, key_a), "FAILED_PRECONDITION",
+                       "ended at 2020-01-01T10:00:00")
+
             # -- registering --
             self.fails(self.register(c, eid, a1, key_b), "PERMISSION_DENIED", a1)
             self.fails(self.register(c, eid, "cluster_nope", key_a), "NOT_FOUND", "cluster_nope")
@@ -373,20 +378,37 @@ class MmEvents(RpcTestCase):
                 self.assertEqual((now[p].get("slot", 0), now[p]["table"]), at, p)
             self.assertGreater(out["report"]["value"], 7000)
 
-            # -- a lock that became impossible is refused, nothing changes --
+            # -- a participant cannot take away the slot of a locked meeting
+            # (no run could keep the lock); the organiser unlocks first --
             before = self.show(c, eid)
             a_lock = next(m for m in locked if ids[1] in (m["clusterA"], m["clusterB"]))
             busy = a_lock.get("slot", 0)
+            partner = a_lock["clusterB"] if a_lock["clusterA"] == ids[1] else a_lock["clusterA"]
+            st = self.fails(self.register(c, eid, ids[1], key_a, wishes=wishes[1],
+                                          slots=[s for s in range(4) if s != busy]),
+                            "INVALID_ARGUMENT")
+            self.assertIn(("registration.availableSlots", "locked"), self.field_errors(st))
+            self.assertIn(partner, str(st))
+            after = self.show(c, eid)
+            self.assertEqual(after["registrations"], before["registrations"])
+            self.assertEqual(after["meetings"], before["meetings"])
+            # unlocked: every meeting may move, none is locked any more
+            out = self.ok(self.schedule(c, eid, key_a, unlockAll=True), "mmSchedule")
+            self.check_schedule(ev, regs, out["meetings"], out["report"])
+            self.assertFalse(any(m.get("locked") for m in out["meetings"]))
             self.ok(self.register(c, eid, ids[1], key_a, wishes=wishes[1],
                                   slots=[s for s in range(4) if s != busy]), "mmRegister")
-            st = self.fails(self.schedule(c, eid, key_a), "FAILED_PRECONDITION",
-                            "not available in its locked slot %d" % busy)
-            self.assertIn(ids[1], st["message"])
-            self.assertNotIn("meetings[", st["message"])
-            after = self.show(c, eid)
-            self.assertEqual(after["meetings"], before["meetings"])
-            self.assertEqual(after["report"], before["report"])
             self.ok(self.register(c, eid, ids[1], key_a, wishes=wishes[1]), "mmRegister")
+            self.ok(self.schedule(c, eid, key_a), "mmSchedule")
+            # an availability longer than the event's slots is one error, not one
+            # per entry
+            st = self.fails(self.register(c, eid, ids[1], key_a, slots=[9] * 5000),
+                            "INVALID_ARGUMENT")
+            self.assertEqual(self.field_errors(st),
+                             [("registration.availableSlots", "max_items")])
+            st = self.fails(self.mm(c, "mmShow", {"eventId": "mme_\u0001"}),
+                            "INVALID_ARGUMENT")
+            self.assertEqual(self.field_errors(st), [("eventId", "no_control_chars")])
 
             # -- agendas --
             final = self.show(c, eid)["meetings"]
@@ -411,7 +433,7 @@ class MmEvents(RpcTestCase):
                 self.assertEqual(props["DTSTART"], start)
                 other = m["clusterB"] if m["clusterA"] == ids[1] else m["clusterA"]
                 self.assertEqual(props["SUMMARY"], "Meeting with Cluster %d" % ids.index(other))
-                self.assertEqual(props["LOCATION"], "Table %d" % m["table"])
+                self.assertEqual(props["LOCATION"], "Table %d\\, Square\\, Brussels" % m["table"])
                 self.assertEqual(props["X-ECCP-TIMEZONE"], "Europe/Brussels")
                 uids.add(props["UID"])
             self.assertEqual(len(uids), len(mine))
