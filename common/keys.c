@@ -13,11 +13,18 @@
 #define KEYS_CACHE 256 /* remembered keys, by the first bytes of their hash */
 #define ORG_MAX    64  /* an organisation id ingest names, at most */
 
+/* A refused key is remembered too, briefly: a client retrying with a wrong
+ * key, or many of them, must not keep libuv's few pool threads waiting on
+ * ingest. */
+#define KEYS_REFUSED_MS 5000
+
 typedef struct key_entry {
 	uint8_t hash[ECCP_SHA256_LEN]; /* SHA-256 of the key; all zero: empty */
 	int64_t until_ms;
 	char org[ORG_MAX + 8]; /* "" with admin */
 	bool admin;
+	int refused; /* a status code ingest answered; 0: the key is good */
+	char why[160];
 } key_entry;
 
 struct eccp_keys {
@@ -65,9 +72,12 @@ static void set_caller(eccp_rpc_call *call, bool admin, const char *org)
 	call->caller = admin ? "admin" : eccp_arena_printf(&call->arena, "org:%s", org);
 }
 
-/* Asks ingest whose key this is. */
-static bool whoami(eccp_keys *k, eccp_rpc_call *call, bool *admin, const char **org)
+/* Asks ingest whose key this is. *refused gets the code of a refusal
+ * (worth remembering), 0 otherwise. */
+static bool whoami(eccp_keys *k, eccp_rpc_call *call, bool *admin, const char **org,
+                   int *refused)
 {
+	*refused = 0;
 	Eccp__V1__WhoamiRequest w = ECCP__V1__WHOAMI_REQUEST__INIT;
 	Eccp__V1__Credentials cred = ECCP__V1__CREDENTIALS__INIT;
 	Eccp__V1__IngestRequest rq = ECCP__V1__INGEST_REQUEST__INIT;
@@ -92,6 +102,11 @@ static bool whoami(eccp_keys *k, eccp_rpc_call *call, bool *admin, const char **
 	    r->status->code != ECCP__V1__STATUS_CODE__STATUS_CODE_OK) {
 		eccp_rpc_error(call, r->status->code, "%s",
 		               r->status->message ? r->status->message : "refused");
+		if (r->status->code ==
+		        ECCP__V1__STATUS_CODE__STATUS_CODE_UNAUTHENTICATED ||
+		    r->status->code ==
+		        ECCP__V1__STATUS_CODE__STATUS_CODE_PERMISSION_DENIED)
+			*refused = (int)r->status->code;
 		return false;
 	}
 	if (r->method_case != ECCP__V1__INGEST_RESPONSE__METHOD_WHOAMI) {
@@ -129,17 +144,31 @@ bool eccp_keys_resolve(eccp_keys *k, eccp_rpc_call *call)
 	pthread_mutex_lock(&k->mu);
 	bool hit = e->until_ms > now && eccp_ct_equal(e->hash, h, sizeof(h));
 	bool admin = e->admin;
+	int refused = hit ? e->refused : 0;
 	const char *org = hit ? eccp_arena_strdup(&call->arena, e->org) : NULL;
+	const char *why = hit && refused ? eccp_arena_strdup(&call->arena, e->why) : NULL;
 	pthread_mutex_unlock(&k->mu);
+	if (refused) {
+		eccp_rpc_error(call, (Eccp__V1__StatusCode)refused, "%s", why);
+		return false;
+	}
 	if (!hit) {
-		if (!whoami(k, call, &admin, &org))
-			return false;
+		bool ok = whoami(k, call, &admin, &org, &refused);
+		if (!ok && !refused)
+			return false; /* ingest unreachable: ask again next time */
 		pthread_mutex_lock(&k->mu);
 		memcpy(e->hash, h, sizeof(h));
 		e->admin = admin;
-		snprintf(e->org, sizeof(e->org), "%s", org);
-		e->until_ms = now + k->cache_ms;
+		e->refused = refused;
+		snprintf(e->org, sizeof(e->org), "%s", ok ? org : "");
+		snprintf(e->why, sizeof(e->why), "%s", ok ? "" : call->status->message);
+		e->until_ms =
+		    now + (ok ? k->cache_ms
+		              : (k->cache_ms < KEYS_REFUSED_MS ? k->cache_ms
+		                                               : KEYS_REFUSED_MS));
 		pthread_mutex_unlock(&k->mu);
+		if (!ok)
+			return false;
 	}
 	set_caller(call, admin, org);
 	return true;

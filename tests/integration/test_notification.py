@@ -229,6 +229,17 @@ class Notification(RpcTestCase):
             self.ok(self.subscribe(c, live(), key=key_a), "subscribe")
             self.assertEqual(len(self.listed(c, key=key_a)), 2)
 
+    def test_refused_keys_are_remembered_briefly(self):
+        with self.platform() as c:
+            bad = "eccp_" + "0" * 16 + "_" + "2" * 32
+            self.fails(self.subscribe(c, live(), key=bad), "UNAUTHENTICATED", "unknown API key")
+            # ingest away: the key refused a moment ago is still refused without
+            # asking it; a key never seen cannot be checked
+            c.ingest.stop()
+            self.fails(self.subscribe(c, live(), key=bad), "UNAUTHENTICATED", "unknown API key")
+            self.fails(self.subscribe(c, live(), key=bad.replace("2", "3")), "UNAVAILABLE")
+            c.ingest.start()
+
 
 class Delivery(RpcTestCase):
     """Content published through ingest becomes notifications: stored with
