@@ -13,7 +13,11 @@
  * maps each folded string to a small integer, so comparing lists is
  * intersecting integer arrays, and a query's values, looked up once, come
  * with a 64-bit signature (bit id % 64) that rules out most ids with one
- * test.
+ * test. The table counts how many list entries of profiles hold each
+ * string and frees a string when no profile holds it any more, reusing its
+ * integer: a profile rewritten again and again with new words leaves
+ * behind only the words of its last version. The counts live in the table,
+ * so a search reads no more of a profile than before.
  *
  * A search checks the filters from the cheapest, scores the profiles that
  * pass, and keeps the best offset + limit in a heap whose root is the worst
@@ -82,8 +86,10 @@ const char *const mm_label_names[MM_LABEL_MAX + 1] = {"none", "bronze", "silver"
 /* Longest string of a query list, and of a query text, in bytes. */
 #define QUERY_STR_MAX  200
 #define QUERY_TEXT_MAX 1000
-/* Longest string shown in an explanation, in bytes; longer ones are cut. */
-#define SHOW_MAX 80
+/* Longest string shown in an explanation, and in an error message, in
+ * bytes; longer ones are cut (at a character boundary) and end in "...". */
+#define SHOW_MAX     80
+#define SHOW_ERR_MAX 60
 /* Values listed by name in an explanation before "and N more". */
 #define SHOW_LIST 5
 
@@ -183,6 +189,33 @@ static bool has_u32(const uint32_t *v, size_t n, uint32_t x)
 	return lo < n && v[lo] == x;
 }
 
+/* The length of the longest start of s[0..n) that has at most max bytes
+ * and does not end inside a UTF-8 character. Clients of the API decode
+ * messages and explanations as UTF-8 (proto3 strings must be), so text is
+ * never cut through a character. */
+static size_t utf8_prefix(const char *s, size_t n, size_t max)
+{
+	if (n <= max)
+		return n;
+	while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+		max--;
+	return max;
+}
+
+/* Text that a bounded printf cut after byte n, where what followed is
+ * lost: n, or the start of the last character when the cut split it. */
+static size_t utf8_whole(const char *s, size_t n)
+{
+	size_t i = n;
+	while (i > 0 && n - i < 3 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+		i--;
+	if (i == 0)
+		return n;
+	unsigned char c = (unsigned char)s[i - 1];
+	size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+	return i - 1 + len <= n ? n : i - 1;
+}
+
 /* s without leading and trailing ASCII white space: its start and length. */
 static const char *trim(const char *s, size_t *n)
 {
@@ -198,44 +231,28 @@ static const char *trim(const char *s, size_t *n)
 
 /* ---- interned strings ---------------------------------------------------- */
 
-/* Strings live in chunks that are freed with the index. */
-typedef struct chunk {
-	struct chunk *prev;
-	size_t used, cap;
-	char data[];
-} chunk;
-
+/* An interned string. Its id is its place in the table, which profiles hold
+ * in their lists. refs counts those list entries over every profile; the
+ * entry is freed when it drops to 0, so the table holds the vocabulary of
+ * the profiles in the index and no more, however often profiles are
+ * rewritten. A freed place (fold NULL) is reused by the next new string. */
 typedef struct istr {
-	const char *fold; /* the folded form, the key */
-	const char *disp; /* the spelling first seen, trimmed */
-	uint32_t hash, len;
+	char *fold;       /* the folded form, the key, and the block to free */
+	const char *disp; /* the spelling first seen, trimmed (may be fold) */
+	uint32_t hash;    /* free places: the next free place + 1, 0 at the end */
+	uint32_t len;
+	uint32_t refs;
 } istr;
 
 typedef struct intern {
 	istr *v;
-	uint32_t n, cap;
-	uint32_t *tab; /* id + 1; 0: empty */
+	uint32_t n, cap; /* places in use or freed, allocated */
+	uint32_t live;   /* strings alive */
+	uint32_t free1;  /* a free place + 1; 0: none */
+	uint32_t *tab;   /* id + 1; 0: empty */
 	uint32_t mask;
-	chunk *mem;
+	size_t bytes; /* of the strings' blocks */
 } intern;
-
-static char *intern_mem(intern *in, size_t n)
-{
-	chunk *c = in->mem;
-	if (c == NULL || c->cap - c->used < n) {
-		size_t cap = n > 65536 ? n : 65536;
-		c = malloc(sizeof(*c) + cap);
-		if (c == NULL)
-			return NULL;
-		c->prev = in->mem;
-		c->used = 0;
-		c->cap = cap;
-		in->mem = c;
-	}
-	char *p = c->data + c->used;
-	c->used += n;
-	return p;
-}
 
 static uint32_t intern_find(const intern *in, const char *s, size_t n, uint32_t h)
 {
@@ -251,9 +268,11 @@ static uint32_t intern_find(const intern *in, const char *s, size_t n, uint32_t 
 	}
 }
 
+/* Makes room for one more string: a place (unless one is free) and a hash
+ * table at most half full. */
 static bool intern_grow(intern *in)
 {
-	if (in->n == in->cap) {
+	if (in->free1 == 0 && in->n == in->cap) {
 		uint32_t cap = in->cap ? in->cap * 2 : 1024;
 		istr *v = realloc(in->v, cap * sizeof(*v));
 		if (v == NULL)
@@ -261,12 +280,14 @@ static bool intern_grow(intern *in)
 		in->v = v;
 		in->cap = cap;
 	}
-	if (in->tab == NULL || (size_t)(in->n + 1) * 2 > (size_t)in->mask + 1) {
+	if (in->tab == NULL || (size_t)(in->live + 1) * 2 > (size_t)in->mask + 1) {
 		uint32_t size = in->tab ? (in->mask + 1) * 2 : 2048;
 		uint32_t *tab = calloc(size, sizeof(*tab));
 		if (tab == NULL)
 			return false;
 		for (uint32_t id = 0; id < in->n; id++) {
+			if (in->v[id].fold == NULL)
+				continue;
 			uint32_t i = in->v[id].hash & (size - 1);
 			while (tab[i] != 0)
 				i = (i + 1) & (size - 1);
@@ -280,18 +301,21 @@ static bool intern_grow(intern *in)
 }
 
 /* The id of the folded string fold[0..n), added with the display spelling
- * disp[0..dn) when new. NONE when out of memory. */
+ * disp[0..dn) and no references when new (*added then says so). NONE when
+ * out of memory. */
 static uint32_t intern_add(intern *in, const char *fold, size_t n, const char *disp,
-                           size_t dn)
+                           size_t dn, bool *added)
 {
+	*added = false;
 	uint32_t h = hash_bytes(fold, n);
 	uint32_t id = intern_find(in, fold, n, h);
 	if (id != NONE)
 		return id;
-	if (in->n >= TOK_ID_MAX || !intern_grow(in))
+	if ((in->free1 == 0 && in->n >= TOK_ID_MAX) || !intern_grow(in))
 		return NONE;
 	bool same = dn == n && memcmp(disp, fold, n) == 0;
-	char *f = intern_mem(in, n + 1 + (same ? 0 : dn + 1));
+	size_t size = n + 1 + (same ? 0 : dn + 1);
+	char *f = malloc(size);
 	if (f == NULL)
 		return NONE;
 	memcpy(f, fold, n);
@@ -302,22 +326,55 @@ static uint32_t intern_add(intern *in, const char *fold, size_t n, const char *d
 		memcpy(d, disp, dn);
 		d[dn] = '\0';
 	}
-	id = in->n++;
+	if (in->free1 != 0) {
+		id = in->free1 - 1;
+		in->free1 = in->v[id].hash;
+	} else {
+		id = in->n++;
+	}
 	in->v[id] = (istr){.fold = f, .disp = d, .hash = h, .len = (uint32_t)n};
+	in->live++;
+	in->bytes += size;
 	uint32_t i = h & in->mask;
 	while (in->tab[i] != 0)
 		i = (i + 1) & in->mask;
 	in->tab[i] = id + 1;
+	*added = true;
 	return id;
+}
+
+/* Frees string id, which no profile holds any more, and makes its place
+ * free. The hash table loses its entry without a tombstone: later entries
+ * of the probe run move back (as map_delete does for profiles). */
+static void intern_release(intern *in, uint32_t id)
+{
+	istr *is = &in->v[id];
+	uint32_t i = is->hash & in->mask;
+	while (in->tab[i] != id + 1)
+		i = (i + 1) & in->mask;
+	for (uint32_t j = i;;) {
+		j = (j + 1) & in->mask;
+		if (in->tab[j] == 0)
+			break;
+		uint32_t k = in->v[in->tab[j] - 1].hash & in->mask;
+		bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+		if (!stays) {
+			in->tab[i] = in->tab[j];
+			i = j;
+		}
+	}
+	in->tab[i] = 0;
+	in->bytes -= is->len + 1 + (is->disp != is->fold ? strlen(is->disp) + 1 : 0);
+	free(is->fold);
+	*is = (istr){.hash = in->free1};
+	in->free1 = id + 1;
+	in->live--;
 }
 
 static void intern_free(intern *in)
 {
-	while (in->mem != NULL) {
-		chunk *p = in->mem->prev;
-		free(in->mem);
-		in->mem = p;
-	}
+	for (uint32_t id = 0; id < in->n; id++)
+		free(in->v[id].fold);
 	free(in->v);
 	free(in->tab);
 }
@@ -377,6 +434,27 @@ static inline const char *pstr(const prof *p, int s)
 {
 	const cold *c = pcold(p);
 	return (const char *)(c + 1) + c->soff[s];
+}
+
+/* Counts the references p's lists hold to interned strings (add), or takes
+ * them away and frees the strings left without one. Languages and
+ * countries are codes, not interned. */
+static void prof_refs(intern *in, const prof *p, bool add)
+{
+	for (int l = 0; l < L_N; l++) {
+		if (l == L_LANG || l == L_LF_CTRY)
+			continue;
+		size_t n;
+		const uint32_t *v = list(p, l, &n);
+		unsigned shift = l == L_TOK ? TOK_SHIFT : 0;
+		for (size_t i = 0; i < n; i++) {
+			uint32_t id = v[i] >> shift;
+			if (add)
+				in->v[id].refs++;
+			else if (--in->v[id].refs == 0)
+				intern_release(in, id);
+		}
+	}
 }
 
 static size_t map_find(const mm_partners *x, const char *id, bool *found)
@@ -510,6 +588,7 @@ static bool vec_push(vec *a, uint32_t x)
 typedef struct build {
 	intern *in;
 	vec l[L_N];
+	vec added; /* strings this build added to the table */
 	bool oom;
 	const char *src; /* the text being split into words */
 	unsigned where;  /* W_* of that text */
@@ -517,9 +596,24 @@ typedef struct build {
 	size_t fold_cap;
 } build;
 
+/* The id of a string a list of the profile holds. The caller drops, after
+ * the put, the strings the build added that no profile came to hold (the
+ * put failed, or a list was over its cap). */
+static uint32_t intern_id(build *b, const char *fold, size_t n, const char *disp,
+                          size_t dn)
+{
+	bool added;
+	uint32_t id = intern_add(b->in, fold, n, disp, dn, &added);
+	if (added && !vec_push(&b->added, id)) {
+		intern_release(b->in, id);
+		id = NONE;
+	}
+	return id;
+}
+
 static void add_word(build *b, const char *w, size_t n)
 {
-	uint32_t id = intern_add(b->in, w, n, w, n);
+	uint32_t id = intern_id(b, w, n, w, n);
 	if (id == NONE || !vec_push(&b->l[L_TOK], id << TOK_SHIFT | b->where))
 		b->oom = true;
 }
@@ -633,7 +727,7 @@ static void add_strings(build *b, int l, const char *const *v, size_t n, unsigne
 			continue;
 		size_t dn;
 		const char *d = trim(v[i], &dn);
-		uint32_t id = intern_add(b->in, b->fold, fn, d, dn);
+		uint32_t id = intern_id(b, b->fold, fn, d, dn);
 		if (id == NONE || (b->l[l].n < LIST_CAP && !vec_push(&b->l[l], id)))
 			b->oom = true;
 		if (where != 0)
@@ -684,8 +778,10 @@ static void unit_vector(double lat, double lon, double v[3])
 	v[2] = sin(lat * DEG);
 }
 
-/* Builds the index's form of p into *r. 0, or -1 when out of memory. */
-static int build_prof(mm_partners *x, const mm_profile *p, prof *r)
+/* Builds the index's form of p into *r, without counting its references
+ * to interned strings yet. 0, or -1 when out of memory. The strings the
+ * build added to the table are in *added either way. */
+static int build_prof(mm_partners *x, const mm_profile *p, prof *r, vec *added)
 {
 	build b = {.in = &x->words};
 	memset(r, 0, sizeof(*r));
@@ -780,6 +876,7 @@ static int build_prof(mm_partners *x, const mm_profile *p, prof *r)
 	for (int l = 0; l < L_N; l++)
 		free(b.l[l].v);
 	free(b.fold);
+	*added = b.added;
 	return r->ids != NULL ? 0 : -1;
 }
 
@@ -793,11 +890,16 @@ int mm_partners_put(mm_partners *x, const mm_profile *p)
 	}
 	pthread_rwlock_wrlock(&x->lock);
 	prof r;
-	int rc = build_prof(x, p, &r);
+	vec added = {0};
+	int rc = build_prof(x, p, &r, &added);
 	bool found = false;
 	size_t i = rc == 0 ? map_find(x, p->id, &found) : 0;
 	if (rc == 0 && found) {
+		/* The new version's references first, so that the strings the
+		 * two versions share are not freed in between. */
 		size_t k = x->map[i] - 1;
+		prof_refs(&x->words, &r, true);
+		prof_refs(&x->words, &x->v[k], false);
 		free(x->v[k].ids);
 		x->v[k] = r;
 	} else if (rc == 0) {
@@ -815,12 +917,17 @@ int mm_partners_put(mm_partners *x, const mm_profile *p)
 			rc = -1;
 		if (rc == 0) {
 			i = map_find(x, p->id, &found);
+			prof_refs(&x->words, &r, true);
 			x->v[x->n] = r;
 			x->map[i] = (uint32_t)(++x->n);
 		} else {
 			free(r.ids);
 		}
 	}
+	for (size_t a = 0; a < added.n; a++)
+		if (x->words.v[added.v[a]].refs == 0)
+			intern_release(&x->words, added.v[a]);
+	free(added.v);
 	pthread_rwlock_unlock(&x->lock);
 	if (rc != 0)
 		errno = ENOMEM;
@@ -838,6 +945,7 @@ bool mm_partners_remove(mm_partners *x, const char *id)
 		if (found) {
 			size_t k = x->map[i] - 1;
 			map_delete(x, i);
+			prof_refs(&x->words, &x->v[k], false);
 			free(x->v[k].ids);
 			size_t last = x->n - 1;
 			if (k != last) {
@@ -867,6 +975,32 @@ bool mm_partners_has(mm_partners *x, const char *id)
 	bool has = place_of(x, id) != SIZE_MAX;
 	pthread_rwlock_unlock(&x->lock);
 	return has;
+}
+
+/* The bytes of p's block: its lists, cold part and strings. */
+static size_t prof_bytes(const prof *p)
+{
+	size_t head = ((p->off[L_N] + 1u) & ~1u) * sizeof(uint32_t);
+	const cold *c = pcold(p);
+	return head + sizeof(cold) + c->soff[S_N - 1] + strlen(pstr(p, S_N - 1)) + 1;
+}
+
+void mm_partners_stats(mm_partners *x, mm_index_stats *out)
+{
+	pthread_rwlock_rdlock(&x->lock);
+	const intern *in = &x->words;
+	*out = (mm_index_stats){
+	    .profiles = x->n,
+	    .strings = in->live,
+	    .string_bytes = in->bytes,
+	    .string_slots = in->n,
+	    .table_bytes = (size_t)in->cap * sizeof(istr) +
+	                   (in->tab ? ((size_t)in->mask + 1) * sizeof(uint32_t) : 0) +
+	                   x->cap * sizeof(prof) + (x->mask + 1) * sizeof(uint32_t),
+	};
+	for (size_t i = 0; i < x->n; i++)
+		out->profile_bytes += prof_bytes(&x->v[i]);
+	pthread_rwlock_unlock(&x->lock);
 }
 
 /* ---- copying a profile out ----------------------------------------------- */
@@ -1121,6 +1255,11 @@ typedef struct plan {
 	size_t ref_at;
 	idset rset[4], rlf_tech;
 	uint64_t rlf_ctry[CODE_WORDS];
+	/* Equal scores rank nearest first to this point (a unit vector) when
+	 * near is set: the distance criterion's origin, else the mode's
+	 * reference. */
+	bool near;
+	double nx, ny, nz;
 } plan;
 
 static int fail(char *err, size_t cap, const char *fmt, ...)
@@ -1131,14 +1270,19 @@ static int fail(char *err, size_t cap, const char *fmt, ...)
 	if (cap > 0) {
 		va_list ap;
 		va_start(ap, fmt);
-		vsnprintf(err, cap, fmt, ap);
+		int k = vsnprintf(err, cap, fmt, ap);
 		va_end(ap);
+		if (k > 0 && (size_t)k >= cap)
+			err[utf8_whole(err, cap - 1)] = '\0';
 	}
 	return -1;
 }
 
-/* A string of the query or of a profile in a message: at most 60 bytes. */
-#define SHOWN(s) (int)(strlen(s) < 60 ? strlen(s) : 60), (s)
+/* A string of the query or of a profile in a message, for "'%.*s%s'":
+ * at most SHOW_ERR_MAX bytes of it, and "..." when it is longer. */
+#define SHOWN(s)                                                                         \
+	(int)utf8_prefix((s), strlen(s), SHOW_ERR_MAX), (s),                             \
+	    strlen(s) > SHOW_ERR_MAX ? "..." : ""
 
 static int check_use(const char *field, mm_use use, double *weight, char *err, size_t cap)
 {
@@ -1296,10 +1440,15 @@ static void query_word_cb(void *arg, const char *tok, size_t n, size_t start, si
 		w->id = intern_find(in, tok, n, hash_bytes(tok, n));
 		return;
 	}
+	/* The table holds only the words of the profiles in the index (and
+	 * the places freed since it held the most), so this scan is as long
+	 * as the index's vocabulary. */
 	w->bits = eccp_arena_alloc(pl->mem, ((size_t)in->n + 63) / 64 * sizeof(uint64_t));
-	for (uint32_t id = 0; id < in->n; id++)
-		if (in->v[id].len >= n && memcmp(in->v[id].fold, tok, n) == 0)
+	for (uint32_t id = 0; id < in->n; id++) {
+		const istr *is = &in->v[id];
+		if (is->fold != NULL && is->len >= n && memcmp(is->fold, tok, n) == 0)
 			bit_set(w->bits, id);
+	}
 }
 
 static int compile_text(plan *pl, const mm_text_criterion *c, char *err, size_t cap)
@@ -1345,10 +1494,12 @@ static int compile_mode(plan *pl, const mm_query *q, char *err, size_t cap)
 	if (q->cluster_id == NULL || q->cluster_id[0] == '\0')
 		return fail(err, cap, "cluster_id: the %s mode needs a reference cluster",
 		            mname);
+	if (!eccp_utf8_valid(q->cluster_id, strlen(q->cluster_id)))
+		return fail(err, cap, "cluster_id: must be valid UTF-8");
 	pl->ref_at = place_of(pl->x, q->cluster_id);
 	if (pl->ref_at == SIZE_MAX)
 		return fail(err, cap,
-		            "cluster_id: cluster '%.*s' is not in the partner index",
+		            "cluster_id: cluster '%.*s%s' is not in the partner index",
 		            SHOWN(q->cluster_id));
 	const prof *r = pl->ref = &pl->x->v[pl->ref_at];
 	for (int l = L_SECT; l <= L_VC; l++)
@@ -1394,7 +1545,7 @@ static int compile_mode(plan *pl, const mm_query *q, char *err, size_t cap)
 		}
 		if (pl->nc == before)
 			return fail(err, cap,
-			            "cluster_id: cluster '%.*s' lists no ecosystems, "
+			            "cluster_id: cluster '%.*s%s' lists no ecosystems, "
 			            "technologies, "
 			            "sectors, value chains or emerging industries to "
 			            "compare with",
@@ -1402,11 +1553,12 @@ static int compile_mode(plan *pl, const mm_query *q, char *err, size_t cap)
 		return 0;
 	}
 	if (r->lf_eco == 0 && list_n(r, L_LF_TECH) == 0 && nc == 0)
-		return fail(err, cap,
-		            "cluster_id: cluster '%.*s' does not say what it looks for, "
-		            "which the "
-		            "complementary mode needs",
-		            SHOWN(q->cluster_id));
+		return fail(
+		    err, cap,
+		    "cluster_id: cluster '%.*s%s' does not say what it looks for, "
+		    "which the "
+		    "complementary mode needs",
+		    SHOWN(q->cluster_id));
 	double wc = mw->complementary > 0 ? mw->complementary : 100;
 	add_crit(pl, C_OFFERS, MM_PREFER, wc * 0.25);
 	add_crit(pl, C_WANTS, MM_PREFER, wc * 0.25);
@@ -1424,19 +1576,24 @@ static int compile_distance(plan *pl, const mm_distance_criterion *d, char *err,
 		return fail(err, cap, "criteria.distance.max_km: must be > 0 and <= %d",
 		            MM_MAX_KM);
 	if (d->from_cluster != NULL && d->from_cluster[0] != '\0') {
+		if (!eccp_utf8_valid(d->from_cluster, strlen(d->from_cluster)))
+			return fail(
+			    err, cap,
+			    "criteria.distance.from_cluster: must be valid UTF-8");
 		pl->origin_at = place_of(pl->x, d->from_cluster);
 		if (pl->origin_at == SIZE_MAX)
 			return fail(err, cap,
-			            "criteria.distance.from_cluster: cluster '%.*s' is "
+			            "criteria.distance.from_cluster: cluster '%.*s%s' is "
 			            "not in the "
 			            "partner index",
 			            SHOWN(d->from_cluster));
 		pl->origin = &pl->x->v[pl->origin_at];
 		if (!pl->origin->has_loc)
-			return fail(err, cap,
-			            "criteria.distance.from_cluster: cluster '%.*s' has "
-			            "no location",
-			            SHOWN(d->from_cluster));
+			return fail(
+			    err, cap,
+			    "criteria.distance.from_cluster: cluster '%.*s%s' has "
+			    "no location",
+			    SHOWN(d->from_cluster));
 		pl->olat = pcold(pl->origin)->lat;
 		pl->olon = pcold(pl->origin)->lon;
 	} else {
@@ -1624,6 +1781,19 @@ static int compile(plan *pl, const mm_query *q, char *err, size_t cap)
 
 	if ((rc = compile_mode(pl, q, err, cap)) != 0)
 		return rc;
+	/* The point the results' distances are given from (fill_result) is
+	 * the one equal scores are ordered by. */
+	if (q->distance.use != MM_OFF) {
+		pl->near = true;
+		pl->nx = pl->ox;
+		pl->ny = pl->oy;
+		pl->nz = pl->oz;
+	} else if (pl->ref != NULL && pl->ref->has_loc) {
+		pl->near = true;
+		pl->nx = pl->ref->x;
+		pl->ny = pl->ref->y;
+		pl->nz = pl->ref->z;
+	}
 
 	unsigned lists = 0;
 	for (size_t i = 0; i < pl->nc; i++) {
@@ -1995,13 +2165,20 @@ static double total_score(const plan *pl, const prof *p)
 typedef struct hent {
 	double score;
 	uint32_t at;
+	/* The squared chord to the plan's near point, in single precision
+	 * as the locations are kept (a metre or so); +inf without a location;
+	 * 0 for every profile when the query measures no distance. */
+	float near;
 } hent;
 
-/* < 0 when a ranks before b: higher score, then name, then id. */
+/* < 0 when a ranks before b: higher score, then nearer, then name, then
+ * id. */
 static int rank_cmp(const mm_partners *x, const hent *a, const hent *b)
 {
 	if (a->score != b->score)
 		return a->score > b->score ? -1 : 1;
+	if (a->near != b->near)
+		return a->near < b->near ? -1 : 1;
 	const prof *pa = &x->v[a->at], *pb = &x->v[b->at];
 	if (pa->name_key != pb->name_key)
 		return pa->name_key < pb->name_key ? -1 : 1;
@@ -2037,10 +2214,25 @@ static void sift_down(const mm_partners *x, heap *hp, size_t i)
 	}
 }
 
-static void heap_offer(const mm_partners *x, heap *hp, double score, size_t at)
+static float near_key(const plan *pl, const prof *p)
 {
-	hent e = {.score = score, .at = (uint32_t)at};
+	if (!pl->near)
+		return 0;
+	if (!p->has_loc)
+		return INFINITY;
+	double dx = p->x - pl->nx, dy = p->y - pl->ny, dz = p->z - pl->nz;
+	return (float)(dx * dx + dy * dy + dz * dz);
+}
+
+static void heap_offer(const plan *pl, heap *hp, double score, size_t at)
+{
+	const mm_partners *x = pl->x;
 	hent *h = hp->h;
+	/* Most profiles of a long scan rank below the worst kept: they are
+	 * turned away before their distance is worked out. */
+	if (hp->n == hp->k && (hp->k == 0 || score < h[0].score))
+		return;
+	hent e = {.score = score, .at = (uint32_t)at, .near = near_key(pl, &x->v[at])};
 	if (hp->n < hp->k) {
 		size_t i = hp->n++;
 		while (i > 0) {
@@ -2053,7 +2245,7 @@ static void heap_offer(const mm_partners *x, heap *hp, double score, size_t at)
 		h[i] = e;
 		return;
 	}
-	if (hp->k == 0 || score < h[0].score || rank_cmp(x, &e, &h[0]) >= 0)
+	if (rank_cmp(x, &e, &h[0]) >= 0)
 		return;
 	h[0] = e;
 	sift_down(x, hp, 0);
@@ -2080,10 +2272,8 @@ static void sb_add(sb *b, const char *fmt, ...)
 	if (k < 0)
 		return;
 	if ((size_t)k >= room) {
-		/* Cut at a character boundary. */
-		b->n = sizeof(b->buf) - 1;
-		while (b->n > 0 && ((unsigned char)b->buf[b->n] & 0xC0) == 0x80)
-			b->n--;
+		/* Full: keep what fits, without a character the cut split. */
+		b->n = utf8_whole(b->buf, sizeof(b->buf) - 1);
 		b->buf[b->n] = '\0';
 	} else {
 		b->n += (size_t)k;
@@ -2098,10 +2288,7 @@ static void sb_quote(sb *b, const char *s)
 		sb_add(b, "'%s'", s);
 		return;
 	}
-	n = SHOW_MAX;
-	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-		n--;
-	sb_add(b, "'%.*s...'", (int)n, s);
+	sb_add(b, "'%.*s...'", (int)utf8_prefix(s, n, SHOW_MAX), s);
 }
 
 static const char *ref_name(const prof *r)
@@ -2610,7 +2797,7 @@ int mm_partners_search(mm_partners *x, const mm_query *q, mm_results *out, char 
 		if (f < pl->nfilt)
 			continue;
 		total++;
-		heap_offer(x, &hp, total_score(pl, p), i);
+		heap_offer(pl, &hp, total_score(pl, p), i);
 	}
 
 	/* Best first: take the worst off the heap into the last place. */

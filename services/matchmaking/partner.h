@@ -18,9 +18,15 @@
  * weight the user gives it (0 means the default, 50; at most 100). The score
  * of a profile is the weighted mean of its preference scores, sum(w*s) /
  * sum(w), so it is always in [0, 1]; without preferences every profile that
- * passes the filters scores 1. Profiles rank by score, then by name (case
- * and diacritics folded), then by id, so the same query on the same index
- * always gives the same order.
+ * passes the filters scores 1. Profiles rank by score. Equal scores rank
+ * nearest first when the query measures distance, from the point each
+ * result's distance_km is measured from: the distance criterion's (as a
+ * filter or a preference), else the location of the mode's reference
+ * cluster; profiles without a location come after all others. Then by name
+ * (case and diacritics folded), then by id, so the same query on the same
+ * index always gives the same order. So the clusters within 500 km of a
+ * point come nearest first, and those equally similar to a cluster come
+ * with its neighbours first.
  *
  * The rule of each criterion, as filter / as preference:
  * - ecosystems (1..14), sectors, technologies, emerging industries, value
@@ -96,8 +102,12 @@
  * integers, so a profile costs a few hundred bytes: its id, name, acronym,
  * country, NUTS region and city, its lists as integers, the distinct words
  * of its texts and its location. The description itself is not kept, only
- * its words. Interned strings stay until the index is freed, which costs
- * little because they are the vocabulary of the platform. */
+ * its words. The index counts the profiles that hold each interned string
+ * and frees the string when the last of them is replaced or removed, so it
+ * holds the vocabulary of the profiles it has now: an organisation that
+ * publishes its profile again and again, with new words each time, leaves
+ * only the words of its last version. mm_partners_stats tells how much is
+ * held. */
 #ifndef ECCP_MM_PARTNER_H
 #define ECCP_MM_PARTNER_H
 
@@ -198,9 +208,23 @@ bool mm_partners_has(mm_partners *x, const char *id);
 /* A copy of the profile with this id as the index holds it, in one block of
  * memory to be freed with free(); NULL when there is none (or out of
  * memory). List strings come back in the spelling the index saw first for
- * their folded form, lists in the index's order, and the description is
- * NULL (only its words are kept). */
+ * their folded form (among the profiles that have held it since it was
+ * last in none), lists in the index's order, and the description is NULL
+ * (only its words are kept). */
 mm_profile *mm_partners_get(mm_partners *x, const char *id);
+
+/* What the index holds, to watch its memory. It walks every profile under
+ * the read lock: for tests and occasional reports, not for each request. */
+typedef struct mm_index_stats {
+	size_t profiles;
+	size_t strings;       /* interned strings and words some profile holds */
+	size_t string_bytes;  /* their text */
+	size_t string_slots;  /* places of the string table: the most alive at once */
+	size_t profile_bytes; /* the profiles' lists and strings */
+	size_t table_bytes;   /* the arrays and hash tables the above sit in */
+} mm_index_stats;
+
+void mm_partners_stats(mm_partners *x, mm_index_stats *out);
 
 /* ---- search -------------------------------------------------------------- */
 
@@ -322,7 +346,10 @@ typedef struct mm_results {
  * it owns its memory, free it with mm_results_free). Returns 0, or -1 with a
  * message in err (when errcap > 0) naming the part of the query that is
  * wrong and the rule, as "criteria.distance.max_km: must be > 0 and <=
- * 20015", or "out of memory"; out is then empty. */
+ * 20015", or "out of memory"; out is then empty. Strings of the query must
+ * be valid UTF-8; a message quotes one cut to 60 bytes (and "...") and is
+ * itself cut to errcap, both at a character boundary, so that it is valid
+ * UTF-8 too, as are explanations. */
 int mm_partners_search(mm_partners *x, const mm_query *q, mm_results *out, char *err,
                        size_t errcap);
 

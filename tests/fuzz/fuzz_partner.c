@@ -1,8 +1,13 @@
 /* Partner search on any query: never a crash; a refused query says which
  * criterion is wrong; an answered one has at most the page asked for,
- * scores from 0 to 1 in descending order, a reason for every criterion, and
- * never the mode's own cluster. */
+ * scores from 0 to 1 in descending order (equal scores nearest first when
+ * the query measures distance), a reason for every criterion, and never
+ * the mode's own cluster; messages and explanations are valid UTF-8. Before
+ * the search, a profile with words from the input may be put (and put
+ * again); once it is removed, the index holds just the strings it held
+ * before. */
 #include "partner.h"
+#include "util.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -81,6 +86,44 @@ static const char *text(bytes *b)
 	return s;
 }
 
+/* A short string for a profile: valid UTF-8 as profiles are, else "". */
+static const char *ptext(bytes *b, char out[24])
+{
+	size_t n = next(b) % 23;
+	for (size_t i = 0; i < n; i++)
+		out[i] = (char)next(b);
+	out[n] = '\0';
+	if (!eccp_utf8_valid(out, n))
+		out[0] = '\0';
+	return out;
+}
+
+/* Puts the profile "c6" with strings from the input. */
+static void put_extra(mm_partners *x, bytes *b)
+{
+	char s[5][24];
+	const char *techs[2] = {ptext(b, s[0]),
+	                        next(b) & 1 ? "hydrogen" : ptext(b, s[1])};
+	const char *sects[1] = {ptext(b, s[2])};
+	int eco = (int)(next(b) % 15);
+	mm_profile p = {.id = "c6",
+	                .name = ptext(b, s[3]),
+	                .description = ptext(b, s[4]),
+	                .has_location = next(b) & 1,
+	                .latitude = (double)(next(b) % 180) - 90,
+	                .longitude = (double)next(b) - 128,
+	                .ecosystems = &eco,
+	                .n_ecosystems = 1,
+	                .technologies = techs,
+	                .n_technologies = 2,
+	                .sectors = sects,
+	                .n_sectors = 1};
+	p.looking_for.technologies = techs;
+	p.looking_for.n_technologies = next(b) % 3;
+	if (mm_partners_put(x, &p) != 0)
+		abort();
+}
+
 static void strings(bytes *b, mm_strings_criterion *c, const char **v)
 {
 	c->use = (mm_use)(next(b) % 4);
@@ -95,6 +138,9 @@ static void strings(bytes *b, mm_strings_criterion *c, const char **v)
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
 	mm_partners *x = index_once();
+	static mm_index_stats base;
+	if (base.profiles == 0)
+		mm_partners_stats(x, &base);
 	bytes b = {.p = data, .end = data + size};
 	mm_query q = {0};
 	int ecos[3];
@@ -130,10 +176,24 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	q.cluster_id = next(&b) & 1 ? (next(&b) & 1 ? "c1" : text(&b)) : NULL;
 	q.offset = next(&b) % 8;
 	q.limit = next(&b) % 6;
+	unsigned puts = next(&b) % 3;
+	for (unsigned i = 0; i < puts; i++)
+		put_extra(x, &b);
 	mm_results r;
 	char err[256] = "";
-	if (mm_partners_search(x, &q, &r, err, sizeof(err)) != 0) {
-		if (err[0] == '\0')
+	int rc = mm_partners_search(x, &q, &r, err, sizeof(err));
+	if (puts > 0) {
+		mm_index_stats now;
+		if (!mm_partners_remove(x, "c6"))
+			abort();
+		mm_partners_stats(x, &now);
+		if (now.strings != base.strings ||
+		    now.string_bytes != base.string_bytes ||
+		    now.profile_bytes != base.profile_bytes)
+			abort();
+	}
+	if (rc != 0) {
+		if (err[0] == '\0' || !eccp_utf8_valid(err, strlen(err)))
 			abort();
 		return 0;
 	}
@@ -145,12 +205,21 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		if (!(m->score >= 0 && m->score <= 1) ||
 		    (i > 0 && m->score > r.items[i - 1].score))
 			abort();
+		/* Among equal scores, nearest first (as the search measures,
+		 * on locations in single precision), and those without a
+		 * distance last. */
+		const mm_result *prev = i > 0 ? &r.items[i - 1] : NULL;
+		if (prev != NULL && m->score == prev->score && m->has_distance &&
+		    (!prev->has_distance || prev->distance_km > m->distance_km + 0.01))
+			abort();
 		if (q.cluster_id != NULL && q.mode != MM_MODE_NONE &&
 		    strcmp(m->id, q.cluster_id) == 0)
 			abort();
 		for (size_t k = 0; k < m->n_reasons; k++)
 			if (m->reasons[k].explanation == NULL ||
-			    m->reasons[k].criterion == NULL)
+			    m->reasons[k].criterion == NULL ||
+			    !eccp_utf8_valid(m->reasons[k].explanation,
+			                     strlen(m->reasons[k].explanation)))
 				abort();
 	}
 	mm_results_free(&r);

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "partner.h"
+#include "util.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 /* A list field and its count in one designated initializer. */
@@ -727,7 +728,81 @@ static void test_distance_preference(void **state)
 	assert_true(fabs(lis->distance_km - 1840.1) < 18.4);
 	assert_non_null(
 	    strstr(reason(lis, "distance")->explanation, "(more than 1000 km)"));
+	/* Those beyond 1000 km all score 0: nearest first, and the cluster
+	 * without a location last. */
+	assert_string_equal(r.items[r.n - 1].id, "lu-none");
+	for (size_t i = 1; i + 1 < r.n; i++)
+		if (r.items[i].score == r.items[i - 1].score)
+			assert_true(r.items[i - 1].distance_km <= r.items[i].distance_km);
 	mm_results_free(&r);
+	mm_partners_free(x);
+}
+
+/* Without preferences every result scores 1; a query that measures
+ * distance lists them nearest first, then by name. */
+static void test_ties_nearest_first(void **state)
+{
+	(void)state;
+	mm_partners *x = fixture();
+	/* A second cluster at the very place of Hydrogen Europe Valley: the
+	 * same distance, so the name decides. */
+	mm_profile twin = {.id = "be-twin",
+	                   .name = "Atomium Twin",
+	                   .country = "BE",
+	                   AT(50.8503, 4.3517),
+	                   INTS(ecosystems, CCI)};
+	assert_int_equal(mm_partners_put(x, &twin), 0);
+	mm_query q = {.distance = {MM_FILTER, 0, NULL, 50.8503, 4.3517, 300}};
+	/* 0, 0, Liège 90, Amsterdam 173, Paris 264 km. */
+	assert_string_equal(ids(x, &q, NULL), "be-twin,be-h2,be-liege,nl-ams,fr-ai");
+	/* Pages follow the same order. */
+	q.offset = 2;
+	q.limit = 2;
+	assert_string_equal(ids(x, &q, NULL), "be-liege,nl-ams");
+
+	/* From a cluster, and with another filter beside it. */
+	static const char *const en[] = {"en"};
+	mm_query c = {.distance = {MM_FILTER, 0, "be-h2", 0, 0, 700},
+	              .languages = {MM_FILTER, 0, en, 1},
+	              .limit = 200};
+	mm_results r;
+	char err[128];
+	assert_int_equal(mm_partners_search(x, &c, &r, err, sizeof(err)), 0);
+	/* Liège 90, Amsterdam 173, Paris 264, Stuttgart 416, Munich 603,
+	 * Milan 698 km (Lyon works in French only). */
+	assert_int_equal(r.n, 6);
+	assert_string_equal(r.items[0].id, "be-liege");
+	assert_string_equal(r.items[5].id, "it-fash");
+	for (size_t i = 1; i < r.n; i++)
+		assert_true(r.items[i - 1].distance_km < r.items[i].distance_km);
+	mm_results_free(&r);
+
+	/* A mode's reference with a location: equal scores rank by the
+	 * distance from it; those without a location come last. */
+	mm_query s = {.mode = MM_MODE_SIMILAR, .cluster_id = "be-h2", .limit = 200};
+	assert_int_equal(mm_partners_search(x, &s, &r, err, sizeof(err)), 0);
+	size_t zeros = 0;
+	for (size_t i = 0; i < r.n; i++) {
+		if (r.items[i].score != 0)
+			continue;
+		zeros++;
+		const mm_result *prev = &r.items[i - 1];
+		if (prev->score != 0)
+			continue;
+		if (r.items[i].has_distance)
+			assert_true(prev->has_distance &&
+			            prev->distance_km <= r.items[i].distance_km);
+	}
+	assert_true(zeros >= 3);
+	assert_string_equal(r.items[r.n - 1].id, "lu-none");
+	/* The twin shares nothing with Brussels but is nearest of all. */
+	assert_string_equal(r.items[r.n - zeros].id, "be-twin");
+	mm_results_free(&r);
+
+	/* A query that measures no distance still ranks ties by name. */
+	static const char *const be[] = {"BE"};
+	mm_query n = {.countries = {MM_FILTER, 0, be, 1}};
+	assert_string_equal(ids(x, &n, NULL), "be-twin,be-h2,be-liege");
 	mm_partners_free(x);
 }
 
@@ -789,6 +864,117 @@ static void test_put_replaces_remove_removes(void **state)
 	assert_int_equal(mm_partners_put(x, &bad), -1);
 	mm_profile far = {.id = "x", AT(91, 0)};
 	assert_int_equal(mm_partners_put(x, &far), -1);
+	mm_partners_free(x);
+}
+
+/* A profile published again and again, each time with new words, leaves
+ * behind only the words of its last version: the index's memory stays what
+ * the profiles in it need. */
+static void test_rewrites_keep_memory_bounded(void **state)
+{
+	(void)state;
+	mm_partners *x = fixture();
+	mm_index_stats base, one = {0}, now;
+	mm_partners_stats(x, &base);
+	assert_int_equal(base.profiles, N(clusters));
+	assert_true(base.strings > 0);
+	assert_int_equal(base.string_slots, base.strings);
+
+	enum { ROUNDS = 2000, WORDS = 400 };
+	char *desc = malloc(WORDS * 12 + 32);
+	assert_non_null(desc);
+	char name[32], t1[32], t2[32], sect[32];
+	for (size_t round = 0; round < ROUNDS; round++) {
+		/* Fixed-width words, so that every version has the same number
+		 * of them, of the same length, and none of the fixture's but
+		 * "hydrogen". */
+		size_t k = (size_t)sprintf(desc, "Hydrogen");
+		for (size_t w = 0; w < WORDS; w++)
+			k += (size_t)sprintf(desc + k, " w%04zux%03zu", round, w);
+		snprintf(name, sizeof(name), "Org n%04zu", round);
+		snprintf(t1, sizeof(t1), "t%04zua", round);
+		snprintf(t2, sizeof(t2), "T%04zub b%04zuc", round, round);
+		snprintf(sect, sizeof(sect), "s%04zu", round);
+		const char *techs[] = {"Hydrogen", t1, t2};
+		const char *sects[] = {sect};
+		mm_profile p = {
+		    .id = "org",
+		    .name = name,
+		    .description = desc,
+		    .technologies = techs,
+		    .n_technologies = 3,
+		    .sectors = sects,
+		    .n_sectors = 1,
+		    .looking_for = {.technologies = techs + 1, .n_technologies = 1}};
+		assert_int_equal(mm_partners_put(x, &p), 0);
+		mm_partners_stats(x, &now);
+		if (round == 0) {
+			one = now;
+			/* Its words: the 400 of the description, "org" and
+			 * the name's number, the technologies' three and the
+			 * sector's; and one string of two words, "t0000b
+			 * b0000c" (a string of one word is that word). */
+			assert_int_equal(one.strings - base.strings, WORDS + 2 + 3 + 2);
+			continue;
+		}
+		assert_int_equal(now.profiles, N(clusters) + 1);
+		assert_int_equal(now.strings, one.strings);
+		assert_int_equal(now.string_bytes, one.string_bytes);
+		assert_int_equal(now.profile_bytes, one.profile_bytes);
+		/* At most two versions are alive at once, in a put. */
+		assert_true(now.string_slots <=
+		            base.strings + 2 * (one.strings - base.strings));
+		assert_true(now.table_bytes <= one.table_bytes * 2);
+	}
+	free(desc);
+
+	/* The last version is found by its words, the first no more, and
+	 * prefixes look only at what is there. */
+	mm_query q = {.text = {MM_FILTER, 0, "w1999x123 b1999c"}};
+	assert_string_equal(ids(x, &q, NULL), "org");
+	q.text.text = "w0000x123";
+	assert_string_equal(ids(x, &q, NULL), "");
+	q.text.text = "w0000*";
+	assert_string_equal(ids(x, &q, NULL), "");
+	q.text.text = "w1999x*";
+	assert_string_equal(ids(x, &q, NULL), "org");
+	static const char *const t[] = {"T1999B  B1999C"};
+	mm_query tq = {.technologies = {MM_FILTER, 0, t, 1}};
+	assert_string_equal(ids(x, &tq, NULL), "org");
+	/* The strings it shares with other profiles stayed all along. */
+	static const char *const h2[] = {"hydrogen"};
+	mm_query hq = {.technologies = {MM_FILTER, 0, h2, 1}};
+	assert_string_equal(ids(x, &hq, NULL), "be-h2,org,no-sea,de-stgt,at-h2");
+	mm_profile *got = mm_partners_get(x, "org");
+	assert_non_null(got);
+	assert_int_equal(got->n_technologies, 3);
+	assert_string_equal(got->looking_for.technologies[0], "t1999a");
+	free(got);
+
+	/* Removed, it leaves what the fixture needs; the strings of a profile
+	 * that are still another's stay with it. */
+	assert_true(mm_partners_remove(x, "org"));
+	mm_partners_stats(x, &now);
+	assert_int_equal(now.strings, base.strings);
+	assert_int_equal(now.string_bytes, base.string_bytes);
+	assert_int_equal(now.profile_bytes, base.profile_bytes);
+	assert_string_equal(ids(x, &hq, NULL), "be-h2,no-sea,de-stgt,at-h2");
+	for (size_t i = 0; i < N(clusters); i++)
+		assert_true(mm_partners_remove(x, clusters[i].id));
+	mm_partners_stats(x, &now);
+	assert_int_equal(now.profiles, 0);
+	assert_int_equal(now.strings, 0);
+	assert_int_equal(now.string_bytes, 0);
+	assert_int_equal(now.profile_bytes, 0);
+
+	/* The freed places are taken again: the table does not grow. */
+	size_t slots = now.string_slots;
+	for (size_t i = 0; i < N(clusters); i++)
+		assert_int_equal(mm_partners_put(x, &clusters[i]), 0);
+	mm_partners_stats(x, &now);
+	assert_int_equal(now.strings, base.strings);
+	assert_int_equal(now.string_slots, slots);
+	assert_string_equal(ids(x, &hq, NULL), "be-h2,no-sea,de-stgt,at-h2");
 	mm_partners_free(x);
 }
 
@@ -900,6 +1086,89 @@ static void test_invalid_queries(void **state)
 	                 0);
 	assert_int_equal(r.total, N(clusters));
 	mm_results_free(&r);
+	mm_partners_free(x);
+}
+
+/* Messages and explanations quote strings of the query and of profiles cut
+ * to a length; the cut never splits a character, as clients decode the
+ * text as UTF-8 and refuse it otherwise. */
+static void test_cut_text_is_valid_utf8(void **state)
+{
+	(void)state;
+	mm_partners *x = fixture();
+	char id[128] = "a";
+	for (int i = 0; i < 30; i++)
+		strcat(id, "\xE2\x82\xAC"); /* € */
+	char shown[128] = "a";
+	for (int i = 0; i < 19; i++) /* 58 bytes: the 20th € would end at 61 */
+		strcat(shown, "\xE2\x82\xAC");
+	char want[256];
+	snprintf(want, sizeof(want),
+	         "cluster_id: cluster '%s...' is not in the partner index", shown);
+	mm_query q = {.mode = MM_MODE_SIMILAR, .cluster_id = id};
+	expect_error(x, &q, want);
+	snprintf(want, sizeof(want),
+	         "criteria.distance.from_cluster: cluster '%s...' is not in the "
+	         "partner index",
+	         shown);
+	mm_query d = {.distance = {MM_FILTER, 0, id, 0, 0, 100}};
+	expect_error(x, &d, want);
+	/* A short buffer cuts the message, at a character too. */
+	for (size_t cap = 1; cap < 120; cap++) {
+		mm_results r;
+		char err[120];
+		assert_int_equal(mm_partners_search(x, &d, &r, err, cap), -1);
+		assert_true(strlen(err) < cap);
+		assert_true(eccp_utf8_valid(err, strlen(err)));
+	}
+	/* A reference that is not UTF-8 is refused before it is quoted. */
+	expect_error(x, &(mm_query){.mode = MM_MODE_SIMILAR, .cluster_id = "be\xE2\x82"},
+	             "cluster_id: must be valid UTF-8");
+
+	/* Explanations: a long technology is cut to 80 bytes, and a long
+	 * name where the explanation is full, at every alignment. */
+	char tech[200] = "a", nm[1900];
+	for (int i = 0; i < 60; i++)
+		strcat(tech, "\xC3\xA9"); /* é */
+	const char *techs[] = {tech};
+	for (int shift = 0; shift < 3; shift++) {
+		snprintf(nm, sizeof(nm), "%.*s", shift, "xyz");
+		for (int i = 0; i < 600; i++)
+			strcat(nm, "\xE2\x82\xAC");
+		mm_profile p = {
+		    .id = "long",
+		    .name = nm,
+		    INTS(ecosystems, DIGITAL),
+		    .technologies = techs,
+		    .n_technologies = 1,
+		    .looking_for = {INTS(ecosystems, DIGITAL, HEALTH, MOBILITY)}};
+		assert_int_equal(mm_partners_put(x, &p), 0);
+		const char *one[] = {tech};
+		mm_query qs[] = {
+		    {.mode = MM_MODE_COMPLEMENTARY, .cluster_id = "long", .limit = 200},
+		    {.technologies = {MM_PREFER, 0, one, 1}, .limit = 200},
+		};
+		for (size_t k = 0; k < N(qs); k++) {
+			mm_results r;
+			char err[128];
+			assert_int_equal(
+			    mm_partners_search(x, &qs[k], &r, err, sizeof(err)), 0);
+			for (size_t i = 0; i < r.n; i++)
+				for (size_t j = 0; j < r.items[i].n_reasons; j++) {
+					const char *e = r.items[i].reasons[j].explanation;
+					assert_true(eccp_utf8_valid(e, strlen(e)));
+				}
+			if (k == 1) {
+				const mm_reason *t =
+				    reason(find(&r, "long"), "technologies");
+				/* "a" and 39 é are 79 bytes; the 40th would end
+				 * at 81. */
+				assert_int_equal(strlen(t->explanation),
+				                 strlen("has the technology ''...") + 79);
+			}
+			mm_results_free(&r);
+		}
+	}
 	mm_partners_free(x);
 }
 
@@ -1057,8 +1326,11 @@ int main(void)
 	    cmocka_unit_test(test_similar),
 	    cmocka_unit_test(test_distance_filter),
 	    cmocka_unit_test(test_distance_preference),
+	    cmocka_unit_test(test_ties_nearest_first),
 	    cmocka_unit_test(test_put_replaces_remove_removes),
+	    cmocka_unit_test(test_rewrites_keep_memory_bounded),
 	    cmocka_unit_test(test_invalid_queries),
+	    cmocka_unit_test(test_cut_text_is_valid_utf8),
 	    cmocka_unit_test(test_pagination),
 	    cmocka_unit_test(test_concurrent_search_and_updates),
 	};
