@@ -213,6 +213,49 @@ static bool not_over(eccp_rpc_call *call, const Eccp__V1__MatchmakingEvent *ev)
 
 /* ---- the store --------------------------------------------------------------- */
 
+/* The one row sql finds for the key k1 (and k2 unless NULL): the packed
+ * message in column col, unpacked as d in the call's arena, and column 0 in
+ * *text or *num when asked for. NULL when there is no such row; *failed
+ * (with the call's status set) when the store failed or the message is
+ * unreadable. */
+static ProtobufCMessage *row_load(eccp_rpc_call *call, const char *sql, const char *k1,
+                                  const char *k2, const ProtobufCMessageDescriptor *d,
+                                  int col, const char **text, int64_t *num, bool *failed)
+{
+	*failed = false;
+	sqlite3_stmt *q = eccp_store_stmt(call->store, sql);
+	if (q == NULL) {
+		*failed = true;
+		eccp_rpc_store_error(call);
+		return NULL;
+	}
+	sqlite3_bind_text(q, 1, k1, -1, SQLITE_STATIC);
+	if (k2 != NULL)
+		sqlite3_bind_text(q, 2, k2, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(q);
+	ProtobufCMessage *m = NULL;
+	if (rc == SQLITE_ROW) {
+		m = protobuf_c_message_unpack(d, eccp_arena_allocator(&call->arena),
+		                              (size_t)sqlite3_column_bytes(q, col),
+		                              sqlite3_column_blob(q, col));
+		if (text != NULL)
+			*text = eccp_arena_strdup(
+			    &call->arena, (const char *)sqlite3_column_text(q, 0));
+		if (num != NULL)
+			*num = sqlite3_column_int64(q, 0);
+	}
+	sqlite3_reset(q);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		*failed = true;
+		eccp_rpc_store_error(call);
+	} else if (rc == SQLITE_ROW && m == NULL) {
+		*failed = true;
+		eccp_rpc_error(call, ST(INTERNAL), "a stored %s of '%s' is unreadable",
+		               d->short_name, k2 ? k2 : k1);
+	}
+	return m;
+}
+
 /* The event with this id, in the call's arena; NULL with the call's status
  * set (the id missing, NOT_FOUND, a store error). */
 static Eccp__V1__MatchmakingEvent *event_load(eccp_rpc_call *call, const char *field,
@@ -225,25 +268,15 @@ static Eccp__V1__MatchmakingEvent *event_load(eccp_rpc_call *call, const char *f
 	/* an id is echoed in errors: text only */
 	if (!check_text(call, field, id, EV_ID_MAX, true, false))
 		return NULL;
-	sqlite3_stmt *q =
-	    eccp_store_stmt(call->store, "SELECT event FROM mm_events WHERE id = ?1");
-	if (q == NULL) {
-		eccp_rpc_store_error(call);
+	bool failed;
+	Eccp__V1__MatchmakingEvent *ev = (Eccp__V1__MatchmakingEvent *)row_load(
+	    call, "SELECT event FROM mm_events WHERE id = ?1", id, NULL,
+	    &eccp__v1__matchmaking_event__descriptor, 0, NULL, NULL, &failed);
+	if (failed)
 		return NULL;
-	}
-	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(q);
-	Eccp__V1__MatchmakingEvent *ev = NULL;
-	if (rc == SQLITE_ROW)
-		ev = eccp__v1__matchmaking_event__unpack(
-		    eccp_arena_allocator(&call->arena),
-		    (size_t)sqlite3_column_bytes(q, 0), sqlite3_column_blob(q, 0));
-	sqlite3_reset(q);
-	if (rc == SQLITE_DONE)
+	if (ev == NULL)
 		eccp_rpc_error(call, ST(NOT_FOUND), "no matchmaking event '%s'", id);
-	else if (rc != SQLITE_ROW)
-		eccp_rpc_store_error(call);
-	else if (ev == NULL || ev->start_time == NULL)
+	else if (ev->start_time == NULL)
 		eccp_rpc_error(call, ST(INTERNAL), "matchmaking event '%s' is unreadable",
 		               id);
 	return eccp_rpc_ok(call) ? ev : NULL;
@@ -262,60 +295,25 @@ static Eccp__V1__Registration *reg_unpack(eccp_rpc_call *call, sqlite3_stmt *q, 
 static Eccp__V1__Registration *reg_load(eccp_rpc_call *call, const char *event_id,
                                         const char *cluster_id, bool *failed)
 {
-	*failed = false;
-	sqlite3_stmt *q =
-	    eccp_store_stmt(call->store, "SELECT registration FROM mm_registrations"
-	                                 " WHERE event_id = ?1 AND cluster_id = ?2");
-	if (q == NULL) {
-		*failed = true;
-		eccp_rpc_store_error(call);
-		return NULL;
-	}
-	sqlite3_bind_text(q, 1, event_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, cluster_id, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(q);
-	Eccp__V1__Registration *r = rc == SQLITE_ROW ? reg_unpack(call, q, 0) : NULL;
-	sqlite3_reset(q);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		*failed = true;
-		eccp_rpc_store_error(call);
-	} else if (rc == SQLITE_ROW && r == NULL) {
-		*failed = true;
-		eccp_rpc_error(call, ST(INTERNAL), "the registration of %s is unreadable",
-		               cluster_id);
-	}
-	return r;
+	return (Eccp__V1__Registration *)row_load(
+	    call,
+	    "SELECT registration FROM mm_registrations WHERE event_id = ?1 AND"
+	    " cluster_id = ?2",
+	    event_id, cluster_id, &eccp__v1__registration__descriptor, 0, NULL, NULL,
+	    failed);
 }
 
 /* The cluster's profile in the partner index, in the call's arena; NULL when
  * it is not there, and then *failed says whether the store failed. */
 static Eccp__V1__Cluster *profile_load(eccp_rpc_call *call, const char *id, bool *failed)
 {
-	*failed = false;
-	sqlite3_stmt *q = eccp_store_stmt(
-	    call->store, "SELECT organisation_id, cluster FROM profiles WHERE id = ?1");
-	if (q == NULL) {
-		*failed = true;
-		eccp_rpc_store_error(call);
-		return NULL;
-	}
-	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(q);
-	Eccp__V1__Cluster *c = NULL;
-	if (rc == SQLITE_ROW) {
-		c = eccp__v1__cluster__unpack(eccp_arena_allocator(&call->arena),
-		                              (size_t)sqlite3_column_bytes(q, 1),
-		                              sqlite3_column_blob(q, 1));
-		/* the row's organisation is the one the index applied */
-		if (c != NULL)
-			c->organisation_id = eccp_arena_strdup(
-			    &call->arena, (const char *)sqlite3_column_text(q, 0));
-	}
-	sqlite3_reset(q);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		*failed = true;
-		eccp_rpc_store_error(call);
-	}
+	const char *org = NULL;
+	Eccp__V1__Cluster *c = (Eccp__V1__Cluster *)row_load(
+	    call, "SELECT organisation_id, cluster FROM profiles WHERE id = ?1", id, NULL,
+	    &eccp__v1__cluster__descriptor, 1, &org, NULL, failed);
+	/* the row's organisation is the one the index applied */
+	if (c != NULL)
+		c->organisation_id = (char *)org;
 	return c;
 }
 
@@ -380,30 +378,10 @@ static Eccp__V1__Meeting *meeting_row(eccp_arena *a, const Eccp__V1__Matchmaking
 static Eccp__V1__ScheduleReport *report_load(eccp_rpc_call *call, const char *event_id,
                                              int64_t *runs, bool *failed)
 {
-	*failed = false;
 	*runs = 0;
-	sqlite3_stmt *q = eccp_store_stmt(
-	    call->store, "SELECT runs, report FROM mm_reports WHERE event_id = ?1");
-	if (q == NULL) {
-		*failed = true;
-		eccp_rpc_store_error(call);
-		return NULL;
-	}
-	sqlite3_bind_text(q, 1, event_id, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(q);
-	Eccp__V1__ScheduleReport *r = NULL;
-	if (rc == SQLITE_ROW) {
-		*runs = sqlite3_column_int64(q, 0);
-		r = eccp__v1__schedule_report__unpack(eccp_arena_allocator(&call->arena),
-		                                      (size_t)sqlite3_column_bytes(q, 1),
-		                                      sqlite3_column_blob(q, 1));
-	}
-	sqlite3_reset(q);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		*failed = true;
-		eccp_rpc_store_error(call);
-	}
-	return r;
+	return (Eccp__V1__ScheduleReport *)row_load(
+	    call, "SELECT runs, report FROM mm_reports WHERE event_id = ?1", event_id,
+	    NULL, &eccp__v1__schedule_report__descriptor, 1, NULL, runs, failed);
 }
 
 /* ---- MmCreate ------------------------------------------------------------------ */
@@ -1290,12 +1268,18 @@ static bool store_run(eccp_rpc_call *call, const Eccp__V1__MatchmakingEvent *ev,
                       const roster *r, const cands *c, const placed *pl, size_t np,
                       bool lock_all, const Eccp__V1__ScheduleReport *rep)
 {
+	/* every meeting of the last run is dropped, until this run has it too */
+	sqlite3_stmt *keep = eccp_store_stmt(
+	    call->store,
+	    "INSERT OR REPLACE INTO mm_dropped (event_id, " MEET_COLS ")"
+	    " SELECT event_id, " MEET_COLS " FROM mm_meetings WHERE event_id = ?1");
 	sqlite3_stmt *d =
 	    eccp_store_stmt(call->store, "DELETE FROM mm_meetings WHERE event_id = ?1");
-	if (d == NULL)
+	if (keep == NULL || d == NULL)
 		return eccp_rpc_store_error(call);
+	sqlite3_bind_text(keep, 1, ev->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(d, 1, ev->id, -1, SQLITE_STATIC);
-	if (eccp_store_run(d) != 0)
+	if (eccp_store_run(keep) != 0 || eccp_store_run(d) != 0)
 		return eccp_rpc_store_error(call);
 	for (size_t i = 0; i < np; i++) {
 		const cand *k = &c->v[pl[i].k];
@@ -1315,6 +1299,16 @@ static bool store_run(eccp_rpc_call *call, const Eccp__V1__MatchmakingEvent *ev,
 		if (eccp_store_run(w) != 0)
 			return eccp_rpc_store_error(call);
 	}
+	sqlite3_stmt *back = eccp_store_stmt(
+	    call->store, "DELETE FROM mm_dropped WHERE event_id = ?1 AND EXISTS (SELECT 1"
+	                 " FROM mm_meetings m WHERE m.event_id = mm_dropped.event_id AND"
+	                 " m.cluster_a = mm_dropped.cluster_a AND"
+	                 " m.cluster_b = mm_dropped.cluster_b)");
+	if (back == NULL)
+		return eccp_rpc_store_error(call);
+	sqlite3_bind_text(back, 1, ev->id, -1, SQLITE_STATIC);
+	if (eccp_store_run(back) != 0)
+		return eccp_rpc_store_error(call);
 	size_t len = eccp__v1__schedule_report__get_packed_size(rep);
 	uint8_t *buf = eccp_arena_alloc(&call->arena, len + 1);
 	eccp__v1__schedule_report__pack(rep, buf);
@@ -1611,6 +1605,36 @@ static const char *kind_text(int kind)
 	}
 }
 
+/* One meeting of an agenda as a VEVENT: its UID names the event and the
+ * pair, so a calendar updates it when a later run moves it (SEQUENCE is the
+ * run) and takes it out when it is cancelled. */
+static void agenda_event(eccp_rpc_call *call, eccp_ical *cal,
+                         const Eccp__V1__MatchmakingEvent *ev,
+                         const Eccp__V1__Registration *me, const Eccp__V1__Meeting *mt,
+                         int64_t stamp, int64_t runs, bool cancelled)
+{
+	eccp_arena *a = &call->arena;
+	const char *other =
+	    strcmp(mt->cluster_a, me->cluster_id) == 0 ? mt->cluster_b : mt->cluster_a;
+	eccp_ical_event e = {
+	    .uid = eccp_arena_printf(a, "%s.%s.%s@eccp", ev->id, mt->cluster_a,
+	                             mt->cluster_b),
+	    .dtstamp = stamp,
+	    .start = mt->start_time->seconds,
+	    .end = mt->end_time->seconds,
+	    .summary = eccp_arena_printf(a, "Meeting with %s",
+	                                 cluster_name(call, ev->id, other)),
+	    .description = eccp_arena_printf(a, "%s\n%s", ev->name, kind_text(mt->kind)),
+	    .location = str(ev->venue)[0] != '\0'
+	                    ? eccp_arena_printf(a, "Table %u, %s", mt->table, ev->venue)
+	                    : eccp_arena_printf(a, "Table %u", mt->table),
+	    .sequence = (uint64_t)runs,
+	    .cancelled = cancelled,
+	    .time_zone = ev->time_zone,
+	};
+	eccp_ical_add_event(cal, &e);
+}
+
 static bool agenda_build(eccp_rpc_call *call, const Eccp__V1__MatchmakingEvent *ev,
                          const Eccp__V1__Registration *me, Eccp__V1__MmAgendaResponse *r)
 {
@@ -1641,29 +1665,27 @@ static bool agenda_build(eccp_rpc_call *call, const Eccp__V1__MatchmakingEvent *
 	const char *own = cluster_name(call, ev->id, me->cluster_id);
 	eccp_ical cal;
 	eccp_ical_begin(&cal, NULL, eccp_arena_printf(a, "%s: %s", ev->name, own));
-	for (size_t i = 0; i < r->n_meetings; i++) {
-		const Eccp__V1__Meeting *mt = r->meetings[i];
-		const char *other = strcmp(mt->cluster_a, me->cluster_id) == 0
-		                        ? mt->cluster_b
-		                        : mt->cluster_a;
-		eccp_ical_event e = {
-		    .uid = eccp_arena_printf(a, "%s.%s.%s@eccp", ev->id, mt->cluster_a,
-		                             mt->cluster_b),
-		    .dtstamp = stamp,
-		    .start = mt->start_time->seconds,
-		    .end = mt->end_time->seconds,
-		    .summary = eccp_arena_printf(a, "Meeting with %s",
-		                                 cluster_name(call, ev->id, other)),
-		    .description =
-		        eccp_arena_printf(a, "%s\n%s", ev->name, kind_text(mt->kind)),
-		    .location =
-		        str(ev->venue)[0] != '\0'
-		            ? eccp_arena_printf(a, "Table %u, %s", mt->table, ev->venue)
-		            : eccp_arena_printf(a, "Table %u", mt->table),
-		    .sequence = (uint64_t)runs,
-		    .time_zone = ev->time_zone,
-		};
-		eccp_ical_add_event(&cal, &e);
+	for (size_t i = 0; i < r->n_meetings; i++)
+		agenda_event(call, &cal, ev, me, r->meetings[i], stamp, runs, false);
+	/* what a later run dropped: cancelled, under the same UID, so a calendar
+	 * that imported it takes it out */
+	sqlite3_stmt *dq = eccp_store_stmt(
+	    call->store, "SELECT " MEET_COLS " FROM mm_dropped WHERE event_id = ?1 AND"
+	                 " (cluster_a = ?2 OR cluster_b = ?2) ORDER BY slot");
+	if (dq == NULL) {
+		eccp_ical_free(&cal);
+		return eccp_rpc_store_error(call);
+	}
+	sqlite3_bind_text(dq, 1, ev->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(dq, 2, me->cluster_id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(dq)) == SQLITE_ROW) {
+		const Eccp__V1__Meeting *mt = meeting_row(a, ev, dq);
+		agenda_event(call, &cal, ev, me, mt, stamp, runs, true);
+	}
+	sqlite3_reset(dq);
+	if (rc != SQLITE_DONE) {
+		eccp_ical_free(&cal);
+		return eccp_rpc_store_error(call);
 	}
 	const char *text = eccp_ical_end(&cal, NULL);
 	if (text != NULL)

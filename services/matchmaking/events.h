@@ -43,4 +43,12 @@
 	"CREATE TABLE mm_reports (event_id TEXT PRIMARY KEY, runs INTEGER NOT NULL,"     \
 	" report BLOB NOT NULL) WITHOUT ROWID;"
 
+/* Migration 3: meetings a later run no longer has, kept so that an agenda
+ * cancels them in the calendars that imported an earlier one. */
+#define MM_DROPPED_SCHEMA                                                                \
+	"CREATE TABLE mm_dropped (event_id TEXT NOT NULL, cluster_a TEXT NOT NULL,"      \
+	" cluster_b TEXT NOT NULL, kind INTEGER NOT NULL, slot INTEGER NOT NULL,"        \
+	" tbl INTEGER NOT NULL, locked INTEGER NOT NULL,"                                \
+	" PRIMARY KEY (event_id, cluster_a, cluster_b)) WITHOUT ROWID;"
+
 #endif

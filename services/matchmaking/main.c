@@ -19,6 +19,8 @@ static const char *const mm_migrations[] = {
     " cluster BLOB NOT NULL);",
     /* 2: matchmaking events (events.c) */
     MM_EVENTS_SCHEMA,
+    /* 3: the meetings later runs dropped (events.c) */
+    MM_DROPPED_SCHEMA,
 };
 
 static const eccp_option mm_options[] = {

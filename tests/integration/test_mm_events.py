@@ -289,6 +289,46 @@ class MmEvents(RpcTestCase):
                               (again["id"], "REQUEST_STATE_PENDING")])
             c.matchmaking.stop()
 
+    def test_a_dropped_meeting_is_cancelled_in_the_agenda(self):
+        with self.platform() as c:
+            (key_a,) = self.keys(c, ORG_A)
+            x, y = self.publish(c, [(ORG_A, "x", "Cluster X", ["ai"]),
+                                    (ORG_A, "y", "Cluster Y", ["iot"])])
+            eid = self.create(c, key_a, slots=2)["id"]
+
+            def vevents():
+                ag = self.ok(self.mm(c, "mmAgenda", {"eventId": eid, "clusterId": x}),
+                             "mmAgenda")
+                lines = re.sub(r"\r\n[ \t]", "", ag["icalendar"]).split("\r\n")
+                out = []
+                for i, l in enumerate(lines):
+                    if l == "BEGIN:VEVENT":
+                        out.append(dict(p.split(":", 1) for p in
+                                        lines[i + 1:lines.index("END:VEVENT", i)]))
+                return ag.get("meetings", []), [(p["UID"], p["STATUS"], p["SEQUENCE"])
+                                                for p in out]
+
+            uid = "%s.%s.%s@eccp" % ((eid,) + tuple(sorted((x, y))))
+            self.ok(self.register(c, eid, x, key_a, wishes=[y]), "mmRegister")
+            self.ok(self.register(c, eid, y, key_a, wishes=[x]), "mmRegister")
+            self.ok(self.schedule(c, eid, key_a), "mmSchedule")
+            meetings, evs = vevents()
+            self.assertEqual(len(meetings), 1)
+            self.assertEqual(evs, [(uid, "CONFIRMED", "1")])
+            # Y no longer wishes to meet X: the next run drops the meeting, and
+            # the agenda cancels it for calendars that imported it
+            self.ok(self.register(c, eid, y, key_a), "mmRegister")
+            self.ok(self.schedule(c, eid, key_a), "mmSchedule")
+            meetings, evs = vevents()
+            self.assertEqual(meetings, [])
+            self.assertEqual(evs, [(uid, "CANCELLED", "2")])
+            # wished again: confirmed again, once
+            self.ok(self.register(c, eid, y, key_a, wishes=[x]), "mmRegister")
+            self.ok(self.schedule(c, eid, key_a), "mmSchedule")
+            meetings, evs = vevents()
+            self.assertEqual(len(meetings), 1)
+            self.assertEqual(evs, [(uid, "CONFIRMED", "3")])
+
     def test_schedule_agenda_and_restart(self):
         with self.platform() as c:
             key_a, key_b = self.keys(c, ORG_A, ORG_B)
@@ -421,14 +461,25 @@ class MmEvents(RpcTestCase):
             self.assertTrue(ical.startswith("BEGIN:VCALENDAR\r\n"), ical[:80])
             self.assertTrue(ical.endswith("END:VCALENDAR\r\n"))
             lines = re.sub(r"\r\n[ \t]", "", ical).split("\r\n")
-            vevents = [i for i, l in enumerate(lines) if l == "BEGIN:VEVENT"]
-            self.assertEqual(len(vevents), len(mine))
+            vevents = []
+            for i, l in enumerate(lines):
+                if l == "BEGIN:VEVENT":
+                    props = {}
+                    for p in lines[i + 1:lines.index("END:VEVENT", i)]:
+                        k, _, v = p.partition(":")
+                        props[k.split(";")[0]] = v
+                    vevents.append(props)
+            confirmed = [p for p in vevents if p["STATUS"] == "CONFIRMED"]
+            self.assertEqual(len(confirmed), len(mine))
+            # meetings earlier runs placed and the last one dropped are there as
+            # cancelled, under their own UIDs, with the last run's SEQUENCE
+            runs = max(int(p["SEQUENCE"]) for p in vevents)
+            for p in vevents:
+                self.assertEqual(int(p["SEQUENCE"]), runs)
+                if p["STATUS"] == "CANCELLED":
+                    self.assertNotIn(p["UID"], {q["UID"] for q in confirmed})
             uids = set()
-            for i, m in zip(vevents, ag["meetings"]):
-                props = {}
-                for l in lines[i + 1:lines.index("END:VEVENT", i)]:
-                    k, _, v = l.partition(":")
-                    props[k.split(";")[0]] = v
+            for props, m in zip(confirmed, ag["meetings"]):
                 start = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(ts(m["startTime"])))
                 self.assertEqual(props["DTSTART"], start)
                 other = m["clusterB"] if m["clusterA"] == ids[1] else m["clusterA"]
