@@ -54,6 +54,7 @@
 #define EV_ID_MAX         100 /* organisation and cluster ids */
 #define EV_WISHES_MAX     200
 #define EV_MESSAGE_MAX    2000
+#define EV_ASK_MAX        3 /* requests from one cluster to another per event */
 #define EV_MINUTES_MIN    5
 #define EV_MINUTES_MAX    240
 #define EV_EXPIRY_DEFAULT 72
@@ -823,6 +824,32 @@ void mm_request(eccp_rpc_call *call)
 	}
 	if (!eccp_rpc_ok(call))
 		return;
+	/* asking again after a decline or an expiry is fair, without end is not:
+	 * every request stays on the event's record */
+	sqlite3_stmt *n = eccp_store_stmt(
+	    call->store, "SELECT count(*) FROM mm_requests WHERE event_id = ?1 AND"
+	                 " from_cluster = ?2 AND to_cluster = ?3");
+	if (n == NULL) {
+		eccp_rpc_store_error(call);
+		return;
+	}
+	sqlite3_bind_text(n, 1, ev->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(n, 2, rq->from_cluster, -1, SQLITE_STATIC);
+	sqlite3_bind_text(n, 3, rq->to_cluster, -1, SQLITE_STATIC);
+	int64_t asked = sqlite3_step(n) == SQLITE_ROW ? sqlite3_column_int64(n, 0) : -1;
+	sqlite3_reset(n);
+	if (asked < 0) {
+		eccp_rpc_store_error(call);
+		return;
+	}
+	if (asked >= EV_ASK_MAX) {
+		eccp_rpc_error(
+		    call, ST(FAILED_PRECONDITION),
+		    "%s has asked %s for a meeting %d times at this event, the "
+		    "most it may",
+		    rq->from_cluster, rq->to_cluster, EV_ASK_MAX);
+		return;
+	}
 	char id[48];
 	eccp_new_id("mmr_", id, sizeof(id));
 	int64_t expires_ms = now_ms + (int64_t)ev->request_expiry_hours * 3600 * 1000;

@@ -287,6 +287,12 @@ class MmEvents(RpcTestCase):
                              [(r["id"], "REQUEST_STATE_ACCEPTED"),
                               (d["id"], "REQUEST_STATE_DECLINED"),
                               (again["id"], "REQUEST_STATE_PENDING")])
+            # asking again is fair, without end is not: three times a pair
+            self.ok(self.respond(c, again["id"], False, key_a), "mmRespond")
+            for _ in range(2):
+                q = self.ok(self.ask(c, eid, b1, a2, key_b), "mmRequest")["request"]
+                self.ok(self.respond(c, q["id"], False, key_a), "mmRespond")
+            self.fails(self.ask(c, eid, b1, a2, key_b), "FAILED_PRECONDITION", "3 times")
             c.matchmaking.stop()
 
     def test_a_dropped_meeting_is_cancelled_in_the_agenda(self):
