@@ -7,6 +7,9 @@
  * environment < flag. */
 #include "cli.h"
 
+#include "json.h"
+
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -714,4 +717,49 @@ int cli_parse_args(cli_ctx *ctx, int argc, char **argv)
 		return rc;
 	rc = cli_resolve(ctx);
 	return rc != 0 ? rc : -1;
+}
+
+/* ---- option values ------------------------------------------------------ */
+
+int cli_required(const cli_ctx *ctx, const size_t *opts, const char *const *flags,
+                 size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ctx->opt[opts[i]][0] == '\0')
+			return cli_usage_error(ctx->cmd, "%s: missing %s", ctx->cmd->name,
+			                       flags[i]);
+	return 0;
+}
+
+bool cli_parse_time(eccp_arena *a, const char *s, Eccp__V1__Timestamp **out)
+{
+	int64_t seconds;
+	int32_t nanos;
+	if (eccp_rfc3339_parse(s, strlen(s), &seconds, &nanos) != 0)
+		return false;
+	Eccp__V1__Timestamp *ts = eccp_arena_alloc(a, sizeof(*ts));
+	eccp__v1__timestamp__init(ts);
+	ts->seconds = seconds;
+	ts->nanos = nanos;
+	*out = ts;
+	return true;
+}
+
+int cli_code_list(const cli_ctx *ctx, eccp_arena *a, size_t opt, const char *flag,
+                  const char *what, const char *example, bool upper, char ***out,
+                  size_t *n)
+{
+	int rc = cli_split(ctx, a, opt, flag, out, n);
+	for (size_t i = 0; rc == 0 && i < *n; i++) {
+		char *c = (*out)[i];
+		if (strlen(c) != 2 || !isalpha((unsigned char)c[0]) ||
+		    !isalpha((unsigned char)c[1]))
+			return cli_usage_error(
+			    ctx->cmd, "%s: expected %s codes such as %s, got '%s'", flag,
+			    what, example, c);
+		for (int k = 0; k < 2; k++)
+			c[k] = (char)(upper ? toupper((unsigned char)c[k])
+			                    : tolower((unsigned char)c[k]));
+	}
+	return rc;
 }

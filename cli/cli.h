@@ -208,6 +208,19 @@ void cli_print_group_help(FILE *out, const char *group);
  * CLI_EXIT_USAGE. cmd names the command whose help the hint points at. */
 int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Reports the first of the n options opts (spelled flags) that is empty as
+ * "NAME: missing FLAG". Returns 0 or the exit status of that usage error. */
+int cli_required(const cli_ctx *ctx, const size_t *opts, const char *const *flags,
+                 size_t n);
+/* s as an RFC 3339 time in the arena; false when it is not one (the caller
+ * words the error, since what it accepts differs). */
+bool cli_parse_time(eccp_arena *a, const char *s, Eccp__V1__Timestamp **out);
+/* Option opt as comma-separated two-letter codes, upper- or lower-cased; a
+ * value that is not two letters is a usage error that names what (e.g. "ISO
+ * 3166-1 alpha-2") and an example. Returns 0 or the exit status. */
+int cli_code_list(const cli_ctx *ctx, eccp_arena *a, size_t opt, const char *flag,
+                  const char *what, const char *example, bool upper, char ***out,
+                  size_t *n);
 
 /* ---- kind.c ---------------------------------------------------------- */
 
@@ -281,6 +294,11 @@ int cli_method_once(const cli_ctx *ctx, cli_service *svc, eccp_arena *a,
                     ProtobufCMessage *req, const ProtobufCMessageDescriptor *resp_desc,
                     unsigned want, Eccp__V1__StatusCode quiet, Eccp__V1__StatusCode *code,
                     const ProtobufCMessage **resp);
+/* cli_method_once on the service called name at url, for a command that
+ * words no status itself: every one that is not OK is reported. */
+int cli_call_once(const cli_ctx *ctx, const char *name, const char *url, eccp_arena *a,
+                  ProtobufCMessage *req, const ProtobufCMessageDescriptor *resp_desc,
+                  unsigned want, const ProtobufCMessage **resp);
 /* cli_method_call for eccp-ingest and eccp-catalog, typed. */
 int cli_ingest_call(const cli_ctx *ctx, cli_service *svc, eccp_arena *a,
                     Eccp__V1__IngestRequest *req,

@@ -209,6 +209,16 @@ int cli_method_once(const cli_ctx *ctx, cli_service *svc, eccp_arena *a,
 	return rc;
 }
 
+int cli_call_once(const cli_ctx *ctx, const char *name, const char *url, eccp_arena *a,
+                  ProtobufCMessage *req, const ProtobufCMessageDescriptor *resp_desc,
+                  unsigned want, const ProtobufCMessage **resp)
+{
+	cli_service svc = {.name = name, .url = url};
+	Eccp__V1__StatusCode code;
+	return cli_method_once(ctx, &svc, a, req, resp_desc, want,
+	                       ECCP__V1__STATUS_CODE__STATUS_CODE_OK, &code, resp);
+}
+
 int cli_ingest_call(const cli_ctx *ctx, cli_service *svc, eccp_arena *a,
                     Eccp__V1__IngestRequest *req,
                     Eccp__V1__IngestResponse__MethodCase want, Eccp__V1__StatusCode quiet,

@@ -32,12 +32,9 @@ static int mm_call(const cli_ctx *ctx, eccp_arena *a, Eccp__V1__MatchmakingReque
                    Eccp__V1__MatchmakingResponse__MethodCase want,
                    const Eccp__V1__MatchmakingResponse **resp)
 {
-	cli_service svc = {.name = "matchmaking", .url = ctx->matchmaking_url};
 	const ProtobufCMessage *m = NULL;
-	Eccp__V1__StatusCode code;
-	int rc = cli_method_once(ctx, &svc, a, &req->base,
-	                         &eccp__v1__matchmaking_response__descriptor, want,
-	                         ECCP__V1__STATUS_CODE__STATUS_CODE_OK, &code, &m);
+	int rc = cli_call_once(ctx, "matchmaking", ctx->matchmaking_url, a, &req->base,
+	                       &eccp__v1__matchmaking_response__descriptor, want, &m);
 	*resp = (const Eccp__V1__MatchmakingResponse *)m;
 	return rc;
 }
@@ -97,20 +94,9 @@ static bool mm_parse_double(const char *s, double *out)
 static int mm_codes(const cli_ctx *ctx, eccp_arena *a, size_t opt, const char *flag,
                     bool upper, char ***out, size_t *n)
 {
-	int rc = cli_split(ctx, a, opt, flag, out, n);
-	for (size_t i = 0; rc == 0 && i < *n; i++) {
-		char *c = (*out)[i];
-		if (strlen(c) != 2 || !isalpha((unsigned char)c[0]) ||
-		    !isalpha((unsigned char)c[1]))
-			return cli_usage_error(
-			    ctx->cmd,
-			    "%s: expected two-letter %s codes such as %s, got '%s'", flag,
-			    upper ? "ISO 3166-1" : "ISO 639-1", upper ? "DE" : "en", c);
-		for (int k = 0; k < 2; k++)
-			c[k] = (char)(upper ? toupper((unsigned char)c[k])
-			                    : tolower((unsigned char)c[k]));
-	}
-	return rc;
+	return cli_code_list(ctx, a, opt, flag,
+	                     upper ? "two-letter ISO 3166-1" : "two-letter ISO 639-1",
+	                     upper ? "DE" : "en", upper, out, n);
 }
 
 /* --nuts as upper-case region codes; the service checks their form. */
@@ -207,18 +193,11 @@ static int mm_time(const cli_ctx *ctx, eccp_arena *a, size_t opt, const char *fl
                    Eccp__V1__Timestamp **out)
 {
 	const char *s = ctx->opt[opt];
-	int64_t seconds;
-	int32_t nanos;
-	if (eccp_rfc3339_parse(s, strlen(s), &seconds, &nanos) != 0)
+	if (!cli_parse_time(a, s, out))
 		return cli_usage_error(ctx->cmd,
 		                       "%s: expected an RFC 3339 time such as "
 		                       "2026-05-12T09:00:00+02:00, got '%s'",
 		                       flag, s);
-	Eccp__V1__Timestamp *ts = eccp_arena_alloc(a, sizeof(*ts));
-	eccp__v1__timestamp__init(ts);
-	ts->seconds = seconds;
-	ts->nanos = nanos;
-	*out = ts;
 	return 0;
 }
 
@@ -820,24 +799,13 @@ static void mm_report(const Eccp__V1__ScheduleReport *r)
 		       r->upper_bound, r->elapsed_ms);
 }
 
-/* Required options of a command, each reported by name when missing. */
-static int mm_required(const cli_ctx *ctx, const size_t *opts, const char *const *flags,
-                       size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (ctx->opt[opts[i]][0] == '\0')
-			return cli_usage_error(ctx->cmd, "%s: missing %s", ctx->cmd->name,
-			                       flags[i]);
-	return 0;
-}
-
 int cli_cmd_mm_create(cli_ctx *ctx)
 {
 	static const size_t req_opts[] = {CLI_OPT_NAME, CLI_OPT_START, CLI_OPT_SLOTS,
 	                                  CLI_OPT_TABLES, CLI_OPT_MEETING_MINUTES};
 	static const char *const req_flags[] = {"--name", "--start", "--slots",
 	                                        "--tables", "--meeting-minutes"};
-	int rc = mm_required(ctx, req_opts, req_flags, ECCP_ARRAY_LEN(req_opts));
+	int rc = cli_required(ctx, req_opts, req_flags, ECCP_ARRAY_LEN(req_opts));
 	if (rc != 0)
 		return rc;
 	eccp_arena a;

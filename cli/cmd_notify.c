@@ -34,12 +34,9 @@ static int notif_once(const cli_ctx *ctx, eccp_arena *a,
                       Eccp__V1__NotificationResponse__MethodCase want,
                       const Eccp__V1__NotificationResponse **resp)
 {
-	cli_service svc = {.name = "notification", .url = ctx->notification_url};
 	const ProtobufCMessage *m = NULL;
-	Eccp__V1__StatusCode code;
-	int rc = cli_method_once(ctx, &svc, a, &req->base,
-	                         &eccp__v1__notification_response__descriptor, want,
-	                         ECCP__V1__STATUS_CODE__STATUS_CODE_OK, &code, &m);
+	int rc = cli_call_once(ctx, "notification", ctx->notification_url, a, &req->base,
+	                       &eccp__v1__notification_response__descriptor, want, &m);
 	*resp = (const Eccp__V1__NotificationResponse *)m;
 	return rc;
 }

@@ -145,20 +145,8 @@ int cli_kind_list(const cli_ctx *ctx, eccp_arena *a, Eccp__V1__ContentKind **out
 /* --country as upper-case ISO 3166-1 alpha-2 codes. */
 int cli_country_list(const cli_ctx *ctx, eccp_arena *a, char ***out, size_t *n)
 {
-	int rc = cli_split(ctx, a, CLI_OPT_COUNTRY, "--country", out, n);
-	for (size_t i = 0; rc == 0 && i < *n; i++) {
-		char *c = (*out)[i];
-		if (strlen(c) != 2 || !isalpha((unsigned char)c[0]) ||
-		    !isalpha((unsigned char)c[1]))
-			return cli_usage_error(
-			    ctx->cmd,
-			    "--country: expected ISO 3166-1 alpha-2 codes "
-			    "such as DE, got '%s'",
-			    c);
-		c[0] = (char)toupper((unsigned char)c[0]);
-		c[1] = (char)toupper((unsigned char)c[1]);
-	}
-	return rc;
+	return cli_code_list(ctx, a, CLI_OPT_COUNTRY, "--country", "ISO 3166-1 alpha-2",
+	                     "DE", true, out, n);
 }
 
 /* Option opt as a time: YYYY-MM-DD (00:00:00Z, or 23:59:59Z when end is
@@ -174,18 +162,11 @@ static int cli_date(const cli_ctx *ctx, eccp_arena *a, size_t opt, const char *f
 	const char *t = s;
 	if (strlen(s) == 10)
 		t = eccp_arena_printf(a, "%sT%sZ", s, end ? "23:59:59" : "00:00:00");
-	int64_t seconds;
-	int32_t nanos;
-	if (eccp_rfc3339_parse(t, strlen(t), &seconds, &nanos) != 0)
+	if (!cli_parse_time(a, t, out))
 		return cli_usage_error(ctx->cmd,
 		                       "%s: expected a date (YYYY-MM-DD) or an RFC 3339 "
 		                       "time (2025-06-30T17:00:00Z), got '%s'",
 		                       flag, s);
-	Eccp__V1__Timestamp *ts = eccp_arena_alloc(a, sizeof(*ts));
-	eccp__v1__timestamp__init(ts);
-	ts->seconds = seconds;
-	ts->nanos = nanos;
-	*out = ts;
 	return 0;
 }
 
@@ -693,17 +674,15 @@ int cli_cmd_campaign_create(cli_ctx *ctx)
 {
 	static const size_t required[] = {CLI_OPT_NAME, CLI_OPT_FROM, CLI_OPT_TO};
 	static const char *const flags[] = {"--name", "--from", "--to"};
-	for (size_t i = 0; i < ECCP_ARRAY_LEN(required); i++)
-		if (ctx->opt[required[i]][0] == '\0')
-			return cli_usage_error(ctx->cmd, "campaign create: missing %s",
-			                       flags[i]);
+	int rc = cli_required(ctx, required, flags, ECCP_ARRAY_LEN(required));
+	if (rc != 0)
+		return rc;
 	eccp_arena a;
 	eccp_arena_init(&a);
 	Eccp__V1__Campaign c = ECCP__V1__CAMPAIGN__INIT;
 	c.id = (char *)ctx->opt[CLI_OPT_ID];
 	c.name = (char *)ctx->opt[CLI_OPT_NAME];
 	int *ecosystems;
-	int rc;
 	if ((rc = cli_date(ctx, &a, CLI_OPT_FROM, "--from", false, &c.window_start)) !=
 	        0 ||
 	    (rc = cli_date(ctx, &a, CLI_OPT_TO, "--to", true, &c.window_end)) != 0 ||

@@ -1619,13 +1619,42 @@ static int compile_distance(plan *pl, const mm_distance_criterion *d, char *err,
 	return 0;
 }
 
-static int check_range(const char *field, const mm_range_criterion *r, char *err,
-                       size_t cap)
+/* A countries or languages criterion: its use and values checked, and the
+ * codes it names set in bits. */
+static int compile_code_criterion(plan *pl, int type, const char *field,
+                                  const mm_strings_criterion *c, bool country,
+                                  uint64_t *bits, char *err, size_t cap)
 {
+	double w = c->weight;
+	if (check_use(field, c->use, &w, err, cap) != 0)
+		return -1;
+	if (c->use == MM_OFF)
+		return 0;
+	if (check_list(field, c->values, c->n, true, err, cap) != 0 ||
+	    compile_codes(field, c->values, c->n, country, bits, err, cap) != 0)
+		return -1;
+	add_crit(pl, type, c->use, w);
+	return 0;
+}
+
+/* A members or SMEs criterion: its use and bounds checked, and the bounds
+ * kept in *min and *max for passes and pref_score. */
+static int compile_range(plan *pl, int type, const char *field,
+                         const mm_range_criterion *r, uint32_t *min, uint32_t *max,
+                         char *err, size_t cap)
+{
+	double w = r->weight;
+	if (check_use(field, r->use, &w, err, cap) != 0)
+		return -1;
+	if (r->use == MM_OFF)
+		return 0;
 	if (r->min == 0 && r->max == 0)
 		return fail(err, cap, "%s: needs a min or a max", field);
 	if (r->max != 0 && r->min > r->max)
 		return fail(err, cap, "%s.min: must be <= max", field);
+	*min = r->min;
+	*max = r->max;
+	add_crit(pl, type, r->use, w);
 	return 0;
 }
 
@@ -1683,17 +1712,9 @@ static int compile(plan *pl, const mm_query *q, char *err, size_t cap)
 		add_crit(pl, sets[i].type, c->use, w);
 	}
 
-	w = q->countries.weight;
-	if (check_use("criteria.countries", q->countries.use, &w, err, cap) != 0)
+	if (compile_code_criterion(pl, C_CTRY, "criteria.countries", &q->countries, true,
+	                           pl->ctry, err, cap) != 0)
 		return -1;
-	if (q->countries.use != MM_OFF) {
-		if (check_list("criteria.countries", q->countries.values, q->countries.n,
-		               true, err, cap) != 0 ||
-		    compile_codes("criteria.countries", q->countries.values,
-		                  q->countries.n, true, pl->ctry, err, cap) != 0)
-			return -1;
-		add_crit(pl, C_CTRY, q->countries.use, w);
-	}
 	if (q->n_exclude_countries > 0) {
 		if (check_list("criteria.exclude_countries", q->exclude_countries,
 		               q->n_exclude_countries, true, err, cap) != 0 ||
@@ -1723,26 +1744,11 @@ static int compile(plan *pl, const mm_query *q, char *err, size_t cap)
 		add_crit(pl, C_DIST, q->distance.use, w);
 	}
 
-	w = q->members.weight;
-	if (check_use("criteria.members", q->members.use, &w, err, cap) != 0)
+	if (compile_range(pl, C_MEMB, "criteria.members", &q->members, &pl->mmin,
+	                  &pl->mmax, err, cap) != 0 ||
+	    compile_range(pl, C_SMES, "criteria.smes", &q->smes, &pl->smin, &pl->smax,
+	                  err, cap) != 0)
 		return -1;
-	if (q->members.use != MM_OFF) {
-		if (check_range("criteria.members", &q->members, err, cap) != 0)
-			return -1;
-		pl->mmin = q->members.min;
-		pl->mmax = q->members.max;
-		add_crit(pl, C_MEMB, q->members.use, w);
-	}
-	w = q->smes.weight;
-	if (check_use("criteria.smes", q->smes.use, &w, err, cap) != 0)
-		return -1;
-	if (q->smes.use != MM_OFF) {
-		if (check_range("criteria.smes", &q->smes, err, cap) != 0)
-			return -1;
-		pl->smin = q->smes.min;
-		pl->smax = q->smes.max;
-		add_crit(pl, C_SMES, q->smes.use, w);
-	}
 
 	w = q->label.weight;
 	if (check_use("criteria.label", q->label.use, &w, err, cap) != 0)
@@ -1756,19 +1762,12 @@ static int compile(plan *pl, const mm_query *q, char *err, size_t cap)
 		add_crit(pl, C_LABEL, q->label.use, w);
 	}
 
-	w = q->languages.weight;
-	if (check_use("criteria.languages", q->languages.use, &w, err, cap) != 0)
+	if (compile_code_criterion(pl, C_LANG, "criteria.languages", &q->languages, false,
+	                           pl->lang, err, cap) != 0)
 		return -1;
-	if (q->languages.use != MM_OFF) {
-		if (check_list("criteria.languages", q->languages.values, q->languages.n,
-		               true, err, cap) != 0 ||
-		    compile_codes("criteria.languages", q->languages.values,
-		                  q->languages.n, false, pl->lang, err, cap) != 0)
-			return -1;
-		for (int k = 0; k < CODE_WORDS; k++)
-			pl->nlang += (size_t)__builtin_popcountll(pl->lang[k]);
-		add_crit(pl, C_LANG, q->languages.use, w);
-	}
+	/* No bit is set when the criterion is off (the plan starts zeroed). */
+	for (int k = 0; k < CODE_WORDS; k++)
+		pl->nlang += (size_t)__builtin_popcountll(pl->lang[k]);
 
 	w = q->text.weight;
 	if (check_use("criteria.text", q->text.use, &w, err, cap) != 0)

@@ -25,26 +25,16 @@ in a fresh temporary directory with fresh ports.
 
 import collections
 import os
-import random
 import sys
 import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 from eccp_harness import Cluster, HarnessError, wait_until
+from eccp_fault import T0, check, log, seeded, stop_cleanly
 
 COUNT = 20000
 CLIENTS = 8
 PUMP_DEADLINE_S = 150
-
-
-def log(msg):
-    sys.stdout.write("[%7.2f] %s\n" % (time.monotonic() - T0, msg))
-    sys.stdout.flush()
-
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
 
 
 def ingest_head(c):
@@ -162,24 +152,14 @@ def one_round(rnd, rng, seed):
         check(c.metric("catalog", "eccp_catalog_index_lag") == 0,
               "the catalog's index lags after catching up")
 
-        for name in ("catalog", "ingest", "broker"):
-            d = c.daemons[name]
-            rc = d.stop()
-            check(d.log_messages()[-1:] == ["stopped cleanly"],
-                  "%s did not log 'stopped cleanly'" % name)
-            check(rc == 0, "%s exited %d" % (name, rc))
+        stop_cleanly(c, ("catalog", "ingest", "broker"))
         log("round %d passed in %.1f s (pump started at +%.1f s)"
             % (rnd, time.monotonic() - t_pump, t_pump - T0))
 
 
 def main():
-    global T0
-    T0 = time.monotonic()
     rounds = int(os.environ.get("ECCP_FAULT_ROUNDS", "1") or "1")
-    seed_env = os.environ.get("ECCP_FAULT_SEED", "")
-    seed = int(seed_env) if seed_env else time.time_ns() % (2 ** 32)
-    log("seed %d (replay with ECCP_FAULT_SEED=%d); %d round(s)" % (seed, seed, rounds))
-    rng = random.Random(seed)
+    seed, rng = seeded("ECCP_FAULT_SEED", "; %d round(s)" % rounds)
     for rnd in range(1, rounds + 1):
         try:
             one_round(rnd, rng, seed)

@@ -27,12 +27,13 @@ printed.
 import collections
 import json
 import os
-import random
 import sys
 import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-from eccp_harness import Cluster, HarnessError, wait_until
+from eccp_harness import Cluster, wait_until
+from eccp_fault import (T0, applied, check, fetch_all, kill_while_applying, log, ok, run,
+                        seeded, stop_cleanly)
 
 COUNT = 1200
 ECOS = ["ECOSYSTEM_DIGITAL", "ECOSYSTEM_HEALTH", "ECOSYSTEM_AGRI_FOOD",
@@ -40,23 +41,6 @@ ECOS = ["ECOSYSTEM_DIGITAL", "ECOSYSTEM_HEALTH", "ECOSYSTEM_AGRI_FOOD",
 TECHS = ["hydrogen", "robotics", "photonics", "batteries", "genomics", "drones",
          "blockchain", "composites"]
 COUNTRIES = ["BE", "DE", "FR", "IT", "ES", "NL", "PL", "FI", "PT", "AT"]
-T0 = time.monotonic()
-
-
-def log(msg):
-    sys.stdout.write("[%7.2f] %s\n" % (time.monotonic() - T0, msg))
-    sys.stdout.flush()
-
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
-
-
-def ok(resp, what):
-    st = resp.get("status") or {}
-    check(st.get("code", "STATUS_CODE_OK") == "STATUS_CODE_OK", "%s: %s" % (what, resp))
-    return resp[what]
 
 
 def profiles(rng, prefix):
@@ -76,10 +60,7 @@ def profiles(rng, prefix):
 
 
 def main():
-    seed_env = os.environ.get("ECCP_MM_FAULT_SEED", "")
-    seed = int(seed_env) if seed_env else time.time_ns() % (2 ** 32)
-    log("seed %d (replay with ECCP_MM_FAULT_SEED=%d)" % (seed, seed))
-    rng = random.Random(seed)
+    seed, rng = seeded("ECCP_MM_FAULT_SEED")
     prefix = "mf-%d" % (seed % 1000000)
     with Cluster(name="eccp-mfault", orgs=["org_fault"],
                  notification_origins=("ingest", "matchmaking")) as c:
@@ -92,29 +73,15 @@ def main():
             for p in items:
                 f.write(json.dumps({"cluster": p}) + "\n")
         imp = c.cli_start("import", path, "--batch", "1")
-
-        def applied():
-            return c.matchmaking.metric("eccp_bus_cursor", {"origin": "ingest"}, default=0)
-
-        during = 0
-        for m in sorted(rng.uniform(0.1, 0.7) for _ in range(2)):
-            at = int(m * COUNT)
-            wait_until(lambda: imp.poll() is not None or c.ingest_head() >= at, 120,
-                       "ingest's head to reach %d" % at, interval=0.005)
-            check(c.matchmaking.running, "matchmaking died on its own")
-            done = applied()
-            during += done < COUNT
-            c.matchmaking.kill()
-            pause = rng.uniform(0.05, 0.3)
-            log("SIGKILL matchmaking at ingest head %d (it had applied %d); down %.2f s"
-                % (c.ingest_head(), done, pause))
-            time.sleep(pause)
-            c.matchmaking.start()
+        during = kill_while_applying(c, c.matchmaking, imp,
+                                     sorted(rng.uniform(0.1, 0.7) for _ in range(2)),
+                                     COUNT, rng)
         r = c.cli_finish(imp, timeout=120)
         check(r.rc == 0, "eccp import exited %d: %s" % (r.rc, r.err[-500:]))
         log("import done: %s" % r.out.strip()[-200:])
         head = c.ingest_head()
-        wait_until(lambda: applied() >= head, 60, "matchmaking to apply everything")
+        wait_until(lambda: applied(c.matchmaking) >= head, 60,
+                   "matchmaking to apply everything")
         check(during > 0, "no kill fell before matchmaking had applied the burst")
 
         # -- the partner index: every profile once --
@@ -134,17 +101,7 @@ def main():
         wait_until(lambda: c.notification.metric(
             "eccp_bus_cursor", {"origin": "matchmaking"}, default=0) >= int(mm_head), 60,
             "notification to apply matchmaking's %s events" % mm_head)
-        got = []
-        after = 0
-        while True:
-            page = ok(c.rpc("notification", {"fetch": {"subscriptionId": sid,
-                                                       "afterSeq": str(after),
-                                                       "limit": 1000}}),
-                      "fetch").get("notifications", [])
-            got += page
-            if len(page) < 1000:
-                break
-            after = int(page[-1]["seq"])
+        got = fetch_all(c, sid)
         seqs = [int(n["seq"]) for n in got]
         check(seqs == list(range(1, len(got) + 1)), "numbers are not 1..%d: %s..."
               % (len(got), seqs[:20]))
@@ -161,19 +118,10 @@ def main():
         check("Fault cluster 0" not in names, "a suggestion for the first cluster")
         log("%d suggestions, each published once and delivered once" % len(got))
 
-        for name in ("notification", "matchmaking", "ingest", "broker"):
-            d = c.daemons[name]
-            rc = d.stop()
-            check(rc == 0, "%s exited %d" % (name, rc))
-            check(d.log_messages()[-1:] == ["stopped cleanly"],
-                  "%s did not log 'stopped cleanly'" % name)
+        stop_cleanly(c, ("notification", "matchmaking", "ingest", "broker"))
     log("passed in %.1f s" % (time.monotonic() - T0))
     return 0
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except (AssertionError, HarnessError) as e:
-        log("FAILED: %s" % e)
-        sys.exit(1)
+    run(main)

@@ -23,54 +23,21 @@ printed.
 
 import collections
 import json
-import os
-import random
 import sys
 import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-from eccp_harness import Cluster, HarnessError, wait_until
+from eccp_harness import Cluster, wait_until
+from eccp_fault import (T0, applied, check, fetch_all, kill_while_applying, log, ok, run,
+                        seeded, stop_cleanly)
 
 COUNT = 1000
 WIDE = 50    # subscriptions that want every call
 NARROW = 50  # subscriptions that want one call each
-T0 = time.monotonic()
-
-
-def log(msg):
-    sys.stdout.write("[%7.2f] %s\n" % (time.monotonic() - T0, msg))
-    sys.stdout.flush()
-
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
-
-
-def ok(resp, what):
-    st = resp.get("status") or {}
-    check(st.get("code", "STATUS_CODE_OK") == "STATUS_CODE_OK", "%s: %s" % (what, resp))
-    return resp[what]
-
-
-def fetch_all(c, sid):
-    out, after = [], 0
-    while True:
-        r = ok(c.rpc("notification", {"fetch": {"subscriptionId": sid,
-                                                 "afterSeq": str(after), "limit": 1000}},
-                     timeout_ms=20000), "fetch")
-        page = r.get("notifications", [])
-        out += page
-        if len(page) < 1000:
-            return out
-        after = int(page[-1]["seq"])
 
 
 def main():
-    seed_env = os.environ.get("ECCP_NOTIFY_FAULT_SEED", "")
-    seed = int(seed_env) if seed_env else time.time_ns() % (2 ** 32)
-    log("seed %d (replay with ECCP_NOTIFY_FAULT_SEED=%d)" % (seed, seed))
-    rng = random.Random(seed)
+    seed, rng = seeded("ECCP_NOTIFY_FAULT_SEED")
     prefix = "nf-%d" % (seed % 1000000)
     with Cluster(name="eccp-nfault") as c:
         c.start_all("broker", "ingest", "notification")
@@ -91,30 +58,13 @@ def main():
         pump = c.pump_start(COUNT, clients=2, prefix=prefix, deadline_s=120)
         # the kills fall while calls arrive and the daemon notifies (it runs
         # behind ingest's head; the log shows how far it had got)
-        def applied():
-            return c.notification.metric("eccp_bus_cursor", {"origin": "ingest"}, default=0)
-
-        during = 0
-        for m in marks:
-            at = int(m * COUNT)
-            wait_until(lambda: pump.poll() is not None or c.ingest_head() >= at, 120,
-                       "ingest's head to reach %d" % at, interval=0.005)
-            check(c.notification.running, "notification died on its own")
-            done = applied()
-            during += done < COUNT
-            c.notification.kill()
-            pause = rng.uniform(0.05, 0.3)
-            log("SIGKILL notification at ingest head %d (it had applied %d); down %.2f s"
-                % (c.ingest_head(), done, pause))
-            time.sleep(pause)
-            c.notification.start()
+        during = kill_while_applying(c, c.notification, pump, marks, COUNT, rng)
         check(during > 0, "no kill fell before the daemon had applied the burst")
         res = c.pump_finish(pump, timeout=150, check=True, count=COUNT)
         log("pump: %d acked in %.2f s" % (res["acked"], res["ack_seconds"]))
         head = c.ingest_head()
         check(head == COUNT, "ingest's head is %d, expected %d" % (head, COUNT))
-        wait_until(lambda: c.notification.metric("eccp_bus_cursor", {"origin": "ingest"},
-                                                 default=0) >= head, 60,
+        wait_until(lambda: applied(c.notification) >= head, 60,
                    "the notification daemon to apply everything")
 
         # -- every subscription, exactly what is due --
@@ -122,7 +72,7 @@ def main():
         ext_of = {}
         total = 0
         for sid in wide + list(narrow.values()):
-            got = fetch_all(c, sid)
+            got = fetch_all(c, sid, timeout_ms=20000)
             total += len(got)
             seqs = [int(n["seq"]) for n in got]
             check(seqs == list(range(1, len(got) + 1)),
@@ -155,19 +105,10 @@ def main():
         check(len({x["item"]["id"] for x in lines}) == COUNT, "eccp listen repeated a call")
         log("eccp listen printed seq 1..%d in order, each once, across the kills" % COUNT)
 
-        for name in ("notification", "ingest", "broker"):
-            d = c.daemons[name]
-            rc = d.stop()
-            check(rc == 0, "%s exited %d" % (name, rc))
-            check(d.log_messages()[-1:] == ["stopped cleanly"],
-                  "%s did not log 'stopped cleanly'" % name)
+        stop_cleanly(c, ("notification", "ingest", "broker"))
     log("passed in %.1f s" % (time.monotonic() - T0))
     return 0
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except (AssertionError, HarnessError) as e:
-        log("FAILED: %s" % e)
-        sys.exit(1)
+    run(main)

@@ -1004,21 +1004,15 @@ static void test_invalid_queries(void **state)
 	for (size_t i = 0; i < N(many); i++)
 		many[i] = "energy";
 
-	mm_query q = {.technologies = {MM_PREFER, -1, h2, 1}};
-	expect_error(
-	    x, &q,
-	    "criteria.technologies.weight: must be a number from 0 to 100 (0: the "
-	    "default)");
-	q.technologies.weight = NAN;
-	expect_error(
-	    x, &q,
-	    "criteria.technologies.weight: must be a number from 0 to 100 (0: the "
-	    "default)");
-	q.technologies.weight = 101;
-	expect_error(
-	    x, &q,
-	    "criteria.technologies.weight: must be a number from 0 to 100 (0: the "
-	    "default)");
+	mm_query q = {.technologies = {MM_PREFER, 0, h2, 1}};
+	const double weights[] = {-1, NAN, 101};
+	for (size_t i = 0; i < N(weights); i++) {
+		q.technologies.weight = weights[i];
+		expect_error(
+		    x, &q,
+		    "criteria.technologies.weight: must be a number from 0 to 100 "
+		    "(0: the default)");
+	}
 	q.technologies = (mm_strings_criterion){MM_FILTER, 0, h2, 2};
 	expect_error(x, &q, "criteria.technologies[1]: must not be empty");
 
@@ -1032,11 +1026,11 @@ static void test_invalid_queries(void **state)
 	             "criteria.languages: needs at least one value");
 
 	mm_query d = {.distance = {MM_FILTER, 0, NULL, 50, 4, 0}};
-	expect_error(x, &d, "criteria.distance.max_km: must be > 0 and <= 20015");
-	d.distance.max_km = 20016;
-	expect_error(x, &d, "criteria.distance.max_km: must be > 0 and <= 20015");
-	d.distance.max_km = NAN;
-	expect_error(x, &d, "criteria.distance.max_km: must be > 0 and <= 20015");
+	const double kms[] = {0, 20016, NAN};
+	for (size_t i = 0; i < N(kms); i++) {
+		d.distance.max_km = kms[i];
+		expect_error(x, &d, "criteria.distance.max_km: must be > 0 and <= 20015");
+	}
 	d.distance.max_km = 100;
 	d.distance.latitude = 91;
 	expect_error(x, &d, "criteria.distance.latitude: must be from -90 to 90");

@@ -32,6 +32,19 @@ static mm_meeting locked(mm_meeting m, int32_t slot, int32_t table)
 	return m;
 }
 
+/* The input of an event: its slots, tables and participants, who are there
+ * when avail says (NULL: in every slot), and the candidate meetings m[0..n). */
+static mm_sched_input input(uint32_t slots, uint32_t tables, uint32_t participants,
+                            const uint8_t *avail, const mm_meeting *m, size_t n)
+{
+	return (mm_sched_input){.n_slots = slots,
+	                        .n_tables = tables,
+	                        .n_participants = participants,
+	                        .avail = avail,
+	                        .meetings = m,
+	                        .n_meetings = n};
+}
+
 /* Runs the scheduler on input that must be accepted and checks the result
  * against every rule. */
 static void run_ok(const mm_sched_input *in, mm_sched_result *r)
@@ -84,11 +97,7 @@ static void test_mutual_before_suggested(void **state)
 	 * score) and the mutual wish cannot both take place. */
 	mm_meeting m[] = {meet(2, 3, MM_MEET_SUGGESTED, 1.0),
 	                  meet(0, 1, MM_MEET_MUTUAL, 0.0)};
-	mm_sched_input in = {.n_slots = 1,
-	                     .n_tables = 1,
-	                     .n_participants = 4,
-	                     .meetings = m,
-	                     .n_meetings = N(m)};
+	mm_sched_input in = input(1, 1, 4, NULL, m, N(m));
 	mm_sched_result r;
 	run_ok(&in, &r);
 	assert_int_equal(r.place[1].slot, 0);
@@ -137,12 +146,7 @@ static void test_two_slots_fit_both(void **state)
 	uint8_t avail[] = {1, 1, /* 0 */ 1, 0, /* 1 */ 1, 1 /* 2 */};
 	mm_meeting m[] = {meet(0, 2, MM_MEET_MUTUAL, 1.0),
 	                  meet(0, 1, MM_MEET_MUTUAL, 0.0)};
-	mm_sched_input in = {.n_slots = 2,
-	                     .n_tables = 1,
-	                     .n_participants = 3,
-	                     .avail = avail,
-	                     .meetings = m,
-	                     .n_meetings = N(m)};
+	mm_sched_input in = input(2, 1, 3, avail, m, N(m));
 	mm_sched_result r;
 	run_ok(&in, &r);
 	assert_int_equal(r.placed, 2);
@@ -159,12 +163,7 @@ static void test_availability_respected(void **state)
 	uint8_t avail[] = {0, 0, 1, /* 0 */ 0, 1, 1, /* 1 */ 1, 0, 0 /* 2 */};
 	mm_meeting m[] = {meet(0, 1, MM_MEET_ACCEPTED, 0.5),
 	                  meet(0, 2, MM_MEET_MUTUAL, 0.5)};
-	mm_sched_input in = {.n_slots = 3,
-	                     .n_tables = 4,
-	                     .n_participants = 3,
-	                     .avail = avail,
-	                     .meetings = m,
-	                     .n_meetings = N(m)};
+	mm_sched_input in = input(3, 4, 3, avail, m, N(m));
 	mm_sched_result r;
 	run_ok(&in, &r);
 	assert_int_equal(r.place[0].slot, 2);
@@ -185,12 +184,7 @@ static void test_idle_gaps(void **state)
 	uint8_t avail[] = {1, 1, 1, /* 0 */ 1, 0, 0, /* 1 */ 0, 0, 1 /* 2 */};
 	mm_meeting m[] = {meet(0, 1, MM_MEET_MUTUAL, 0.5),
 	                  meet(0, 2, MM_MEET_MUTUAL, 0.5)};
-	mm_sched_input in = {.n_slots = 3,
-	                     .n_tables = 1,
-	                     .n_participants = 3,
-	                     .avail = avail,
-	                     .meetings = m,
-	                     .n_meetings = N(m)};
+	mm_sched_input in = input(3, 1, 3, avail, m, N(m));
 	mm_sched_result r;
 	run_ok(&in, &r);
 	assert_int_equal(r.gaps[0], 1);
@@ -205,12 +199,8 @@ static void test_idle_gaps(void **state)
 	mm_meeting k[] = {
 	    meet(0, 1, MM_MEET_MUTUAL, 0.5), meet(0, 2, MM_MEET_MUTUAL, 0.5),
 	    meet(0, 3, MM_MEET_MUTUAL, 0.5), meet(4, 5, MM_MEET_MUTUAL, 0.5)};
-	in = (mm_sched_input){.n_slots = 8,
-	                      .n_tables = 2,
-	                      .n_participants = 6,
-	                      .meetings = k,
-	                      .n_meetings = N(k),
-	                      .seed = 3};
+	in = input(8, 2, 6, NULL, k, N(k));
+	in.seed = 3;
 	run_ok(&in, &r);
 	assert_int_equal(r.placed, 4);
 	assert_int_equal(r.gaps_total, 0);
@@ -241,11 +231,7 @@ static void test_locks_stay_put(void **state)
 	                  meet(0, 2, MM_MEET_MUTUAL, 0.5),
 	                  meet(1, 2, MM_MEET_MUTUAL, 0.5),
 	                  meet(3, 4, MM_MEET_ACCEPTED, 0.5)};
-	mm_sched_input in = {.n_slots = 2,
-	                     .n_tables = 3,
-	                     .n_participants = 5,
-	                     .meetings = m,
-	                     .n_meetings = N(m)};
+	mm_sched_input in = input(2, 3, 5, NULL, m, N(m));
 	mm_sched_result r;
 	run_ok(&in, &r);
 	assert_int_equal(r.place[0].slot, 1);
@@ -273,12 +259,7 @@ static void test_conflicting_locks_refused(void **state)
 	uint8_t avail[] = {1, 1, 1, 1, /* 0 */ 1, 1, 1, 1, /* 1 */
 	                   1, 1, 1, 1, /* 2 */ 1, 1, 0, 1 /* 3: not in slot 2 */};
 	mm_meeting m[4];
-	mm_sched_input in = {.n_slots = 4,
-	                     .n_tables = 3,
-	                     .n_participants = 4,
-	                     .avail = avail,
-	                     .meetings = m,
-	                     .n_meetings = N(m)};
+	mm_sched_input in = input(4, 3, 4, avail, m, N(m));
 	/* Two locks on table 1 of slot 0. */
 	m[0] = meet(0, 1, MM_MEET_MUTUAL, 0.5);
 	m[1] = locked(meet(0, 2, MM_MEET_MUTUAL, 0.5), 0, 1);
@@ -326,11 +307,7 @@ static void test_bad_input_refused(void **state)
 	mm_meeting m[3] = {meet(0, 1, MM_MEET_MUTUAL, 0.5),
 	                   meet(1, 2, MM_MEET_ACCEPTED, 0.5),
 	                   meet(2, 3, MM_MEET_SUGGESTED, 0.5)};
-	mm_sched_input ok = {.n_slots = 4,
-	                     .n_tables = 3,
-	                     .n_participants = 4,
-	                     .meetings = m,
-	                     .n_meetings = N(m)};
+	mm_sched_input ok = input(4, 3, 4, NULL, m, N(m));
 	mm_sched_input in = ok;
 	in.n_slots = 0;
 	run_refused(&in, "n_slots: 0 is not in 1..256");
@@ -389,12 +366,7 @@ static void test_check_finds_broken_rules(void **state)
 	mm_meeting m[] = {meet(0, 1, MM_MEET_MUTUAL, 0.5),
 	                  meet(2, 3, MM_MEET_MUTUAL, 0.5),
 	                  locked(meet(0, 3, MM_MEET_MUTUAL, 0.5), 1, 0)};
-	mm_sched_input in = {.n_slots = 2,
-	                     .n_tables = 2,
-	                     .n_participants = 4,
-	                     .avail = avail,
-	                     .meetings = m,
-	                     .n_meetings = N(m)};
+	mm_sched_input in = input(2, 2, 4, avail, m, N(m));
 	mm_place good[] = {{0, 0}, {0, 1}, {1, 0}};
 	char err[256];
 	assert_int_equal(mm_schedule_check(&in, good, err, sizeof(err)), 0);
@@ -492,13 +464,8 @@ static void make_event(event *e, rng *g, uint32_t P, uint32_t S, uint32_t T, siz
 		n++;
 	}
 	free(pair);
-	e->in = (mm_sched_input){.n_slots = S,
-	                         .n_tables = T,
-	                         .n_participants = P,
-	                         .avail = e->avail,
-	                         .meetings = e->m,
-	                         .n_meetings = n,
-	                         .seed = next(g)};
+	e->in = input(S, T, P, e->avail, e->m, n);
+	e->in.seed = next(g);
 }
 
 static void free_event(event *e)
@@ -829,11 +796,7 @@ static void test_upper_bound_examples(void **state)
 	mm_meeting m[5];
 	for (uint32_t i = 0; i < 5; i++)
 		m[i] = (mm_meeting){0, i + 1, MM_MEET_MUTUAL, 10 + i, -1, -1};
-	mm_sched_input in = {.n_slots = 2,
-	                     .n_tables = 5,
-	                     .n_participants = 6,
-	                     .meetings = m,
-	                     .n_meetings = N(m)};
+	mm_sched_input in = input(2, 5, 6, NULL, m, N(m));
 	assert_true(fabs(mm_schedule_upper_bound(&in) - 27) < 1e-6);
 	/* One table: only the best two of everything. */
 	mm_meeting k[] = {meet(0, 1, MM_MEET_MUTUAL, 0), meet(2, 3, MM_MEET_MUTUAL, 0),
