@@ -258,7 +258,7 @@ static void test_conflicting_locks_refused(void **state)
 	(void)state;
 	uint8_t avail[] = {1, 1, 1, 1, /* 0 */ 1, 1, 1, 1, /* 1 */
 	                   1, 1, 1, 1, /* 2 */ 1, 1, 0, 1 /* 3: not in slot 2 */};
-	mm_meeting m[4];
+	mm_meeting m[4] = {0};
 	mm_sched_input in = input(4, 3, 4, avail, m, N(m));
 	/* Two locks on table 1 of slot 0. */
 	m[0] = meet(0, 1, MM_MEET_MUTUAL, 0.5);
@@ -793,7 +793,7 @@ static void test_upper_bound_examples(void **state)
 	 * slots, so at most its two best meetings take place. Neither the table
 	 * bound (ten places) nor the per-participant bound (half of 13 + 14 plus
 	 * the five others' own) sees that; the relaxation does. */
-	mm_meeting m[5];
+	mm_meeting m[5] = {0};
 	for (uint32_t i = 0; i < 5; i++)
 		m[i] = (mm_meeting){0, i + 1, MM_MEET_MUTUAL, 10 + i, -1, -1};
 	mm_sched_input in = input(2, 5, 6, NULL, m, N(m));
