@@ -757,7 +757,20 @@ static void mm_rows(eccp_arena *a, const ProtobufCMessage *m)
 	cli_table_print(&t, stdout);
 }
 
-static void mm_meetings_table(eccp_arena *a, Eccp__V1__Meeting *const *v, size_t n)
+/* A cluster as a person reads it: its name when the event's registrations
+ * are at hand, else its id. */
+static const char *mm_cluster_cell(const char *id, Eccp__V1__Registration *const *regs,
+                                   size_t n_regs)
+{
+	for (size_t i = 0; i < n_regs; i++)
+		if (regs[i]->cluster_id && strcmp(regs[i]->cluster_id, id) == 0 &&
+		    regs[i]->name && regs[i]->name[0])
+			return regs[i]->name;
+	return id;
+}
+
+static void mm_meetings_table(eccp_arena *a, Eccp__V1__Meeting *const *v, size_t n,
+                              Eccp__V1__Registration *const *regs, size_t n_regs)
 {
 	if (n == 0)
 		return;
@@ -767,13 +780,14 @@ static void mm_meetings_table(eccp_arena *a, Eccp__V1__Meeting *const *v, size_t
 	                                   "CLUSTER B", "KIND", "LOCKED"});
 	for (size_t i = 0; i < n; i++) {
 		const Eccp__V1__Meeting *m = v[i];
-		cli_table_add(&t,
-		              (const char *[]){eccp_arena_printf(a, "%" PRIu32, m->slot),
-		                               mm_time_cell(a, m->start_time),
-		                               eccp_arena_printf(a, "%" PRIu32, m->table),
-		                               m->cluster_a, m->cluster_b,
-		                               mm_kind_cell(a, m->kind),
-		                               m->locked ? "yes" : "no"});
+		cli_table_add(
+		    &t,
+		    (const char *[]){eccp_arena_printf(a, "%" PRIu32, m->slot),
+		                     mm_time_cell(a, m->start_time),
+		                     eccp_arena_printf(a, "%" PRIu32, m->table),
+		                     mm_cluster_cell(m->cluster_a, regs, n_regs),
+		                     mm_cluster_cell(m->cluster_b, regs, n_regs),
+		                     mm_kind_cell(a, m->kind), m->locked ? "yes" : "no"});
 	}
 	cli_table_print(&t, stdout);
 }
@@ -912,7 +926,8 @@ int cli_cmd_mm_show(cli_ctx *ctx)
 	}
 	if (r->n_meetings > 0) {
 		fputc('\n', stdout);
-		mm_meetings_table(&a, r->meetings, r->n_meetings);
+		mm_meetings_table(&a, r->meetings, r->n_meetings, r->registrations,
+		                  r->n_registrations);
 	}
 	if (r->report != NULL) {
 		fputc('\n', stdout);
@@ -1044,7 +1059,7 @@ int cli_cmd_mm_schedule(cli_ctx *ctx)
 	if (ctx->json) {
 		cli_emit_message(ctx, &r->base, 0);
 	} else {
-		mm_meetings_table(&a, r->meetings, r->n_meetings);
+		mm_meetings_table(&a, r->meetings, r->n_meetings, NULL, 0);
 		if (r->n_meetings > 0 && r->report != NULL)
 			fputc('\n', stdout);
 		mm_report(r->report);

@@ -437,6 +437,13 @@ class CliMatchmaking(RpcTestCase):
         self.assertIn("Hydrogen meets AI", out)
         self.assertIn("1-2,4-5", out)  # Munich's slots
         self.assertIn("4 registrations, 2 requests, %d meetings" % len(s["meetings"]), out)
+        # the meetings read by the clusters' names
+        names = {g["clusterId"]: g["name"] for g in show["registrations"]}
+        lines = out.splitlines()
+        rows = lines[next(i for i, l in enumerate(lines) if l.startswith("SLOT")) + 1:]
+        for m in show["meetings"]:
+            self.assertTrue(any(names[m["clusterA"]] in l and names[m["clusterB"]] in l
+                                for l in rows), (m, rows))
         r = mm("org_grid", "show", "mme_nowhere", rc=1)
         self.assertIn("NOT_FOUND", r.err)
 
