@@ -218,6 +218,8 @@ static void cons_apply_batch(eccp_consumer *c, const Eccp__V1__Envelope **envs, 
 				failed = true;
 		if (!failed && eccp_store_commit(st) != SQLITE_OK)
 			failed = true;
+		if (!failed && c->o.after_commit != NULL)
+			c->o.after_commit(c->o.after_commit_arg);
 		if (failed) {
 			eccp_error("bus: applying %zu event(s) failed (%s); they will be "
 			           "fetched again",

@@ -64,6 +64,10 @@ typedef struct eccp_consumer_opts {
 	void *svc;
 	void (*ready_cb)(void *arg); /* once, when every origin is caught up */
 	void *ready_arg;
+	/* Optional: after each commit of applied events (a service that
+	 * publishes while it applies sends what was committed). */
+	void (*after_commit)(void *arg);
+	void *after_commit_arg;
 	eccp_replay_fn replay; /* NULL: the origin's Replay RPC */
 	void *replay_arg;
 	uint32_t page;         /* events per Replay page; 0: 1000 */

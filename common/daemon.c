@@ -192,6 +192,8 @@ static void daemon_rpc_info(eccp_rpc_call *call)
 		r->rpc_url = (char *)eccp_config_str(d->cfg, "rpc-url");
 }
 
+/* After every commit of requests or of applied events: what a publisher
+ * appended to its outbox goes out. */
 static void daemon_after_commit(void *arg)
 {
 	eccp_daemon *d = arg;
@@ -465,6 +467,8 @@ static int daemon_open_bus(eccp_daemon *d, char *err, size_t errlen)
 		    .svc = d->state,
 		    .ready_cb = daemon_consumer_ready,
 		    .ready_arg = d,
+		    .after_commit = daemon_after_commit,
+		    .after_commit_arg = d,
 		    .page = (uint32_t)eccp_config_int(d->cfg, "replay-page"),
 		    .stale_ms = (int)eccp_config_int(d->cfg, "stale-ms"),
 		};

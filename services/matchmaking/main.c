@@ -61,17 +61,6 @@ static bool mm_resolve(eccp_rpc_call *call)
 	return eccp_keys_resolve(((mm *)call->svc)->keys, call);
 }
 
-/* Suggestions are appended to the outbox while events are applied: they go
- * out after every commit of the store, the consumer's as well as those of
- * requests. */
-static void mm_committed(void *arg)
-{
-	mm *m = arg;
-	eccp_outbox *ob = eccp_daemon_outbox(m->d);
-	if (ob != NULL)
-		eccp_outbox_flush(ob);
-}
-
 static int mm_init(eccp_daemon *d, void **state, char *err, size_t errlen)
 {
 	mm *m = calloc(1, sizeof(*m));
@@ -103,7 +92,6 @@ static int mm_init(eccp_daemon *d, void **state, char *err, size_t errlen)
 		free(m);
 		return -1;
 	}
-	eccp_store_on_commit(eccp_daemon_store(d), mm_committed, m);
 	*state = m;
 	return 0;
 }
@@ -111,12 +99,6 @@ static int mm_init(eccp_daemon *d, void **state, char *err, size_t errlen)
 static void mm_reload(void *state, const eccp_config *cfg)
 {
 	eccp_keys_reload(((mm *)state)->keys, cfg);
-}
-
-static void mm_stop(void *state)
-{
-	mm *m = state;
-	eccp_store_on_commit(eccp_daemon_store(m->d), NULL, NULL);
 }
 
 static void mm_fini(void *state)
@@ -147,7 +129,6 @@ static const eccp_service mm_service = {
     .apply = mm_apply,
     .init = mm_init,
     .reload = mm_reload,
-    .stop = mm_stop,
     .fini = mm_fini,
 };
 

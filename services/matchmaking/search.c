@@ -7,14 +7,21 @@
 
 #include <string.h>
 
-static mm_use use_of(Eccp__V1__CriterionUse u)
+/* A criterion's use; an unknown one is refused (field "<name>.use") rather
+ * than quietly turning the criterion off. */
+static mm_use use_of(eccp_rpc_call *call, const char *name, Eccp__V1__CriterionUse u)
 {
 	switch (u) {
+	case ECCP__V1__CRITERION_USE__CRITERION_USE_OFF:
+		return MM_OFF;
 	case ECCP__V1__CRITERION_USE__CRITERION_USE_FILTER:
 		return MM_FILTER;
 	case ECCP__V1__CRITERION_USE__CRITERION_USE_PREFER:
 		return MM_PREFER;
 	default:
+		eccp_rpc_field_error(call,
+		                     eccp_arena_printf(&call->arena, "%s.use", name),
+		                     "enum", "unknown value %d", (int)u);
 		return MM_OFF;
 	}
 }
@@ -44,16 +51,18 @@ static bool strings_ok(eccp_rpc_call *call, const char *field, char **v, size_t 
 	return true;
 }
 
-static bool strings(eccp_rpc_call *call, const char *field,
+/* Criterion name ("criteria.sectors") of strings c into out. */
+static bool strings(eccp_rpc_call *call, const char *name,
                     const Eccp__V1__StringsCriterion *c, mm_strings_criterion *out)
 {
 	if (c == NULL)
 		return true;
-	out->use = use_of(c->use);
+	out->use = use_of(call, name, c->use);
 	out->weight = c->weight;
 	out->values = (const char *const *)c->values;
 	out->n = c->n_values;
-	return strings_ok(call, field, c->values, c->n_values);
+	return strings_ok(call, eccp_arena_printf(&call->arena, "%s.values", name),
+	                  c->values, c->n_values);
 }
 
 /* A known value (0 included: off, none). */
@@ -78,40 +87,9 @@ static bool query_of(eccp_rpc_call *call, const Eccp__V1__PartnerSearchRequest *
 	if (c == NULL)
 		return true;
 	bool ok = true;
-	/* an unknown use must not quietly turn a criterion off */
-	const struct {
-		const char *field;
-		bool set;
-		int use;
-	} uses[] = {
-	    {"criteria.ecosystems.use", c->ecosystems,
-	     c->ecosystems ? (int)c->ecosystems->use : 0},
-	    {"criteria.sectors.use", c->sectors, c->sectors ? (int)c->sectors->use : 0},
-	    {"criteria.technologies.use", c->technologies,
-	     c->technologies ? (int)c->technologies->use : 0},
-	    {"criteria.emergingIndustries.use", c->emerging_industries,
-	     c->emerging_industries ? (int)c->emerging_industries->use : 0},
-	    {"criteria.valueChains.use", c->value_chains,
-	     c->value_chains ? (int)c->value_chains->use : 0},
-	    {"criteria.countries.use", c->countries,
-	     c->countries ? (int)c->countries->use : 0},
-	    {"criteria.nutsRegions.use", c->nuts_regions,
-	     c->nuts_regions ? (int)c->nuts_regions->use : 0},
-	    {"criteria.languages.use", c->languages,
-	     c->languages ? (int)c->languages->use : 0},
-	    {"criteria.distance.use", c->distance,
-	     c->distance ? (int)c->distance->use : 0},
-	    {"criteria.members.use", c->members, c->members ? (int)c->members->use : 0},
-	    {"criteria.smes.use", c->smes, c->smes ? (int)c->smes->use : 0},
-	    {"criteria.label.use", c->label, c->label ? (int)c->label->use : 0},
-	    {"criteria.text.use", c->text, c->text ? (int)c->text->use : 0},
-	};
-	for (size_t i = 0; i < ECCP_ARRAY_LEN(uses); i++)
-		if (uses[i].set)
-			ok &= enum_ok(call, uses[i].field,
-			              &eccp__v1__criterion_use__descriptor, uses[i].use);
 	if (c->ecosystems != NULL) {
-		q->ecosystems.use = use_of(c->ecosystems->use);
+		q->ecosystems.use =
+		    use_of(call, "criteria.ecosystems", c->ecosystems->use);
 		q->ecosystems.weight = c->ecosystems->weight;
 		int *v = eccp_arena_alloc(&call->arena,
 		                          (c->ecosystems->n_values + 1) * sizeof(*v));
@@ -120,24 +98,21 @@ static bool query_of(eccp_rpc_call *call, const Eccp__V1__PartnerSearchRequest *
 		q->ecosystems.values = v;
 		q->ecosystems.n = c->ecosystems->n_values;
 	}
-	ok &= strings(call, "criteria.sectors.values", c->sectors, &q->sectors);
-	ok &= strings(call, "criteria.technologies.values", c->technologies,
-	              &q->technologies);
-	ok &= strings(call, "criteria.emergingIndustries.values", c->emerging_industries,
+	ok &= strings(call, "criteria.sectors", c->sectors, &q->sectors);
+	ok &= strings(call, "criteria.technologies", c->technologies, &q->technologies);
+	ok &= strings(call, "criteria.emergingIndustries", c->emerging_industries,
 	              &q->emerging_industries);
-	ok &= strings(call, "criteria.valueChains.values", c->value_chains,
-	              &q->value_chains);
-	ok &= strings(call, "criteria.countries.values", c->countries, &q->countries);
-	ok &= strings(call, "criteria.nutsRegions.values", c->nuts_regions,
-	              &q->nuts_regions);
-	ok &= strings(call, "criteria.languages.values", c->languages, &q->languages);
+	ok &= strings(call, "criteria.valueChains", c->value_chains, &q->value_chains);
+	ok &= strings(call, "criteria.countries", c->countries, &q->countries);
+	ok &= strings(call, "criteria.nutsRegions", c->nuts_regions, &q->nuts_regions);
+	ok &= strings(call, "criteria.languages", c->languages, &q->languages);
 	ok &= strings_ok(call, "criteria.excludeCountries", c->exclude_countries,
 	                 c->n_exclude_countries);
 	q->exclude_countries = (const char *const *)c->exclude_countries;
 	q->n_exclude_countries = c->n_exclude_countries;
 	if (c->distance != NULL) {
 		const Eccp__V1__DistanceCriterion *d = c->distance;
-		q->distance.use = use_of(d->use);
+		q->distance.use = use_of(call, "criteria.distance", d->use);
 		q->distance.weight = d->weight;
 		q->distance.from_cluster = d->from_cluster;
 		if (d->from_point != NULL) {
@@ -151,16 +126,17 @@ static bool query_of(eccp_rpc_call *call, const Eccp__V1__PartnerSearchRequest *
 	}
 	const Eccp__V1__RangeCriterion *ranges[2] = {c->members, c->smes};
 	mm_range_criterion *outs[2] = {&q->members, &q->smes};
+	static const char *const range_names[2] = {"criteria.members", "criteria.smes"};
 	for (int i = 0; i < 2; i++) {
 		if (ranges[i] == NULL)
 			continue;
-		outs[i]->use = use_of(ranges[i]->use);
+		outs[i]->use = use_of(call, range_names[i], ranges[i]->use);
 		outs[i]->weight = ranges[i]->weight;
 		outs[i]->min = ranges[i]->min;
 		outs[i]->max = ranges[i]->max;
 	}
 	if (c->label != NULL) {
-		q->label.use = use_of(c->label->use);
+		q->label.use = use_of(call, "criteria.label", c->label->use);
 		q->label.weight = c->label->weight;
 		q->label.min = (int)c->label->min;
 		ok &=
@@ -168,7 +144,7 @@ static bool query_of(eccp_rpc_call *call, const Eccp__V1__PartnerSearchRequest *
 		            &eccp__v1__excellence_label__descriptor, (int)c->label->min);
 	}
 	if (c->text != NULL) {
-		q->text.use = use_of(c->text->use);
+		q->text.use = use_of(call, "criteria.text", c->text->use);
 		q->text.weight = c->text->weight;
 		q->text.text = c->text->text;
 		char *t[1] = {c->text->text};
@@ -184,7 +160,7 @@ static bool query_of(eccp_rpc_call *call, const Eccp__V1__PartnerSearchRequest *
 	q->cluster_id = c->cluster_id && c->cluster_id[0] ? c->cluster_id : NULL;
 	char *ref[1] = {c->cluster_id};
 	ok &= strings_ok(call, "criteria.clusterId", ref, c->cluster_id ? 1 : 0);
-	return ok;
+	return ok && eccp_rpc_ok(call); /* use_of refuses by status */
 }
 
 Eccp__V1__PartnerResult *mm_result_message(eccp_arena *a, const mm_result *r,

@@ -57,6 +57,15 @@ typedef struct sub_ref {
 	const char *reminders; /* "7,1": days before a call's deadline */
 } sub_ref;
 
+/* What a notification needs of a subscription (sub_ref), as columns of
+ * subscriptions (or of the table named t). */
+#define SUB_REF_COLS_OF(t)                                                               \
+	t ".id, " t ".paused OR " t ".disabled, " t ".secret IS NOT NULL, " t ".reminde" \
+	  "rs"
+#define SUB_REF_COLS "id, paused OR disabled, secret IS NOT NULL, reminders"
+/* The SUB_REF_COLS of a row, from column col on, as a sub_ref in a. */
+void notif_sub_ref_row(eccp_arena *a, sqlite3_stmt *q, int col, sub_ref *out);
+
 /* Stores one notification (unless this one was made already: once per
  * subscription, item, version, kind and reminder days) with the
  * subscription's next number, its webhook delivery, its reminders, and

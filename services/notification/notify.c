@@ -334,41 +334,35 @@ static void match_cb(void *arg, uint64_t id)
 	m->rowids[m->n++] = (int64_t)id;
 }
 
+void notif_sub_ref_row(eccp_arena *a, sqlite3_stmt *q, int col, sub_ref *out)
+{
+	out->id = eccp_arena_strdup(a, (const char *)sqlite3_column_text(q, col));
+	out->paused = sqlite3_column_int(q, col + 1) != 0;
+	out->hook = sqlite3_column_int(q, col + 2) != 0;
+	out->reminders =
+	    eccp_arena_strdup(a, (const char *)sqlite3_column_text(q, col + 3));
+}
+
 /* The subscription at rowid, or false (deleted since: it leaves the index). */
 static bool sub_at(notif *n, eccp_store *st, eccp_arena *a, int64_t rowid, sub_ref *out)
 {
-	sqlite3_stmt *q =
-	    eccp_store_stmt(st, "SELECT id, paused OR disabled, secret IS NOT NULL,"
-	                        " reminders FROM subscriptions WHERE rowid = ?1");
+	sqlite3_stmt *q = eccp_store_stmt(st, "SELECT " SUB_REF_COLS
+	                                      " FROM subscriptions WHERE rowid = ?1");
 	if (q == NULL)
 		return false;
 	sqlite3_bind_int64(q, 1, rowid);
 	bool found = sqlite3_step(q) == SQLITE_ROW;
-	if (found) {
-		out->id = eccp_arena_strdup(a, (const char *)sqlite3_column_text(q, 0));
-		out->paused = sqlite3_column_int(q, 1) != 0;
-		out->hook = sqlite3_column_int(q, 2) != 0;
-		out->reminders =
-		    eccp_arena_strdup(a, (const char *)sqlite3_column_text(q, 3));
-	}
+	if (found)
+		notif_sub_ref_row(a, q, 0, out);
 	sqlite3_reset(q);
 	if (!found)
 		nf_index_remove(n->index, (uint64_t)rowid);
 	return found;
 }
 
-/* Subscriptions told about item_id (any version), as a list in a. */
-static int told_about(eccp_store *st, eccp_arena *a, const char *item_id, sub_ref **out,
-                      size_t *n)
+/* Every row q (bound) gives, SUB_REF_COLS first, as a list in a. 0 or -1. */
+static int sub_refs(sqlite3_stmt *q, eccp_arena *a, sub_ref **out, size_t *n)
 {
-	sqlite3_stmt *q = eccp_store_stmt(
-	    st, "SELECT DISTINCT s.id, s.paused OR s.disabled, s.secret IS NOT NULL,"
-	        " s.reminders FROM notifications t"
-	        " JOIN subscriptions s ON s.id = t.sub_id WHERE t.item_id = ?1"
-	        " ORDER BY s.id");
-	if (q == NULL)
-		return -1;
-	sqlite3_bind_text(q, 1, item_id, -1, SQLITE_STATIC);
 	size_t cap = 0;
 	*n = 0;
 	*out = NULL;
@@ -382,16 +376,25 @@ static int told_about(eccp_store *st, eccp_arena *a, const char *item_id, sub_re
 			*out = v;
 			cap = nc;
 		}
-		(*out)[*n].id =
-		    eccp_arena_strdup(a, (const char *)sqlite3_column_text(q, 0));
-		(*out)[*n].paused = sqlite3_column_int(q, 1) != 0;
-		(*out)[*n].hook = sqlite3_column_int(q, 2) != 0;
-		(*out)[*n].reminders =
-		    eccp_arena_strdup(a, (const char *)sqlite3_column_text(q, 3));
-		(*n)++;
+		notif_sub_ref_row(a, q, 0, &(*out)[(*n)++]);
 	}
 	sqlite3_reset(q);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Subscriptions told about item_id (any version), as a list in a. */
+static int told_about(eccp_store *st, eccp_arena *a, const char *item_id, sub_ref **out,
+                      size_t *n)
+{
+	sqlite3_stmt *q = eccp_store_stmt(
+	    st, "SELECT DISTINCT " SUB_REF_COLS_OF(
+	            "s") " FROM notifications t"
+	                 " JOIN subscriptions s ON s.id = t.sub_id WHERE t.item_id = ?1"
+	                 " ORDER BY s.id");
+	if (q == NULL)
+		return -1;
+	sqlite3_bind_text(q, 1, item_id, -1, SQLITE_STATIC);
+	return sub_refs(q, a, out, n);
 }
 
 static int apply_upsert(notif *n, eccp_store *st, const Eccp__V1__ContentItem *it)
@@ -473,35 +476,17 @@ static int apply_suggestion(notif *n, eccp_store *st, const Eccp__V1__MatchSugge
 	if (sg == NULL || sg->cluster_id == NULL || sg->cluster_id[0] == '\0' ||
 	    sg->organisation_id == NULL)
 		return 1;
-	sqlite3_stmt *q = eccp_store_stmt(
-	    st, "SELECT id, paused OR disabled, secret IS NOT NULL, reminders"
-	        " FROM subscriptions WHERE suggestions = 1 AND owner IN (?1, '')"
-	        " ORDER BY id");
+	sqlite3_stmt *q = eccp_store_stmt(st, "SELECT " SUB_REF_COLS
+	                                      " FROM subscriptions WHERE suggestions = 1"
+	                                      " AND owner IN (?1, '') ORDER BY id");
 	if (q == NULL)
 		return -1;
 	sqlite3_bind_text(q, 1, sg->organisation_id, -1, SQLITE_STATIC);
 	eccp_arena a;
 	eccp_arena_init(&a);
-	sub_ref *subs = NULL;
-	size_t n_subs = 0, cap = 0;
-	int rc;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (n_subs == cap) {
-			size_t nc = cap ? cap * 2 : 16;
-			sub_ref *v = eccp_arena_alloc(&a, nc * sizeof(*v));
-			if (cap)
-				memcpy(v, subs, cap * sizeof(*v));
-			subs = v;
-			cap = nc;
-		}
-		sub_ref *r = &subs[n_subs++];
-		r->id = eccp_arena_strdup(&a, (const char *)sqlite3_column_text(q, 0));
-		r->paused = sqlite3_column_int(q, 1) != 0;
-		r->hook = sqlite3_column_int(q, 2) != 0;
-		r->reminders = "";
-	}
-	sqlite3_reset(q);
-	int ret = rc == SQLITE_DONE ? 0 : -1;
+	sub_ref *subs;
+	size_t n_subs;
+	int ret = sub_refs(q, &a, &subs, &n_subs);
 	/* not the cluster's own id: a change of the profile is no update of
 	 * what these subscribers were told */
 	const char *about = eccp_arena_printf(&a, "suggestion:%s", sg->cluster_id);

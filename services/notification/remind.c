@@ -93,10 +93,11 @@ static int remind_one(notif *n, eccp_store *st, eccp_arena *a, const char *sub_i
 {
 	sqlite3_stmt *q = eccp_store_stmt(
 	    st,
-	    "SELECT t.notification, s.paused OR s.disabled, s.secret IS NOT NULL,"
-	    " s.reminders FROM notifications t JOIN subscriptions s ON s.id = t.sub_id"
-	    " WHERE t.sub_id = ?1 AND t.item_id = ?2 AND t.kind IN (?3, ?4, ?5)"
-	    " ORDER BY t.seq DESC LIMIT 1");
+	    "SELECT t.notification, " SUB_REF_COLS_OF(
+	        "s") " FROM notifications t"
+	             " JOIN subscriptions s ON s.id = t.sub_id"
+	             " WHERE t.sub_id = ?1 AND t.item_id = ?2 AND t.kind IN (?3, ?4, ?5)"
+	             " ORDER BY t.seq DESC LIMIT 1");
 	sqlite3_stmt *w = eccp_store_stmt(
 	    st, "UPDATE reminders SET state = ?4 WHERE sub_id = ?1 AND item_id = ?2"
 	        " AND days = ?3");
@@ -114,10 +115,7 @@ static int remind_one(notif *n, eccp_store *st, eccp_arena *a, const char *sub_i
 		last = eccp__v1__notification__unpack(eccp_arena_allocator(a),
 		                                      (size_t)sqlite3_column_bytes(q, 0),
 		                                      sqlite3_column_blob(q, 0));
-		s.paused = sqlite3_column_int(q, 1) != 0;
-		s.hook = sqlite3_column_int(q, 2) != 0;
-		s.reminders =
-		    eccp_arena_strdup(a, (const char *)sqlite3_column_text(q, 3));
+		notif_sub_ref_row(a, q, 1, &s);
 	}
 	sqlite3_reset(q);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
