@@ -321,6 +321,7 @@ static void submit_one(eccp_rpc_call *call, const ingest_caller *who, submit_ctx
 		return submit_store_failed(call, st);
 	}
 	sqlite3_reset(q);
+	bool exists = id != NULL;
 	if (id == NULL) {
 		char buf[64], prefix[16];
 		size_t kl = strlen(it.kind_name);
@@ -350,12 +351,15 @@ static void submit_one(eccp_rpc_call *call, const ingest_caller *who, submit_ctx
 	}
 	version++;
 	int64_t now_ms = eccp_now_ms();
-	sqlite3_stmt *w = eccp_store_stmt(
-	    db,
-	    "INSERT INTO content (id, kind, organisation_id, external_id, version, body,"
-	    " updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-	    " ON CONFLICT(id) DO UPDATE SET version = excluded.version,"
-	    " body = excluded.body, updated_ms = excluded.updated_ms, withdrawn = 0");
+	/* The lookup above said which: a new row, or a new version of one. */
+	sqlite3_stmt *w =
+	    !exists
+	        ? eccp_store_stmt(db, "INSERT INTO content (id, kind, organisation_id,"
+	                              " external_id, version, body, updated_ms)"
+	                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+	        : eccp_store_stmt(db, "UPDATE content SET version = ?5, body = ?6,"
+	                              " updated_ms = ?7, withdrawn = 0"
+	                              " WHERE id = ?1");
 	if (w == NULL)
 		return submit_store_failed(call, st);
 	sqlite3_bind_text(w, 1, id, -1, SQLITE_STATIC);
