@@ -366,8 +366,8 @@ static int apply_upsert(catalog *c, eccp_store *st, const Eccp__V1__ContentItem 
 	if (fresh) {
 		uint64_t mark = eccp_store_txn_mark(st);
 		if (mark == 0 || mark != c->next_rid_mark)
-			c->next_rid = eccp_store_query_int(st, "SELECT MAX(rid) FROM items",
-			                                   false, 0, 0) +
+			c->next_rid = eccp_store_query_int(
+			                  st, "SELECT MAX(rid) FROM items", false, 0, 0) +
 			              1;
 		c->next_rid_mark = mark;
 		rid = c->next_rid++;
@@ -388,19 +388,20 @@ static int apply_upsert(catalog *c, eccp_store *st, const Eccp__V1__ContentItem 
 	eccp__v1__content_item__pack(it, buf);
 	/* The lookup above said which: new rows, or new values in them. */
 	sqlite3_stmt *w =
-	    fresh ? eccp_store_stmt(
-	                st, "INSERT INTO items (rid, id, kind, organisation_id, version,"
-	                    " withdrawn, updated_ms, date_s, start_s, end_s, opening_s,"
-	                    " deadline_s, nuts, europe, duplicate_of, eco, countries, chg)"
-	                    " VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8, ?9, ?10, ?11,"
-	                    " ?12, ?13, ?14, ?15, ?16, ?17)")
-	          : eccp_store_stmt(
-	                st, "UPDATE items SET kind = ?3, organisation_id = ?4,"
-	                    " version = ?5, withdrawn = 0, updated_ms = ?6, date_s = ?7,"
-	                    " start_s = ?8, end_s = ?9, opening_s = ?10,"
-	                    " deadline_s = ?11, nuts = ?12, europe = ?13,"
-	                    " duplicate_of = ?14, eco = ?15, countries = ?16, chg = ?17"
-	                    " WHERE rid = ?1 AND id = ?2");
+	    fresh
+	        ? eccp_store_stmt(
+	              st, "INSERT INTO items (rid, id, kind, organisation_id, version,"
+	                  " withdrawn, updated_ms, date_s, start_s, end_s, opening_s,"
+	                  " deadline_s, nuts, europe, duplicate_of, eco, countries, chg)"
+	                  " VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8, ?9, ?10, ?11,"
+	                  " ?12, ?13, ?14, ?15, ?16, ?17)")
+	        : eccp_store_stmt(
+	              st, "UPDATE items SET kind = ?3, organisation_id = ?4,"
+	                  " version = ?5, withdrawn = 0, updated_ms = ?6, date_s = ?7,"
+	                  " start_s = ?8, end_s = ?9, opening_s = ?10,"
+	                  " deadline_s = ?11, nuts = ?12, europe = ?13,"
+	                  " duplicate_of = ?14, eco = ?15, countries = ?16, chg = ?17"
+	                  " WHERE rid = ?1 AND id = ?2");
 	sqlite3_stmt *wb =
 	    fresh ? eccp_store_stmt(st, "INSERT INTO bodies (rid, item) VALUES (?1, ?2)")
 	          : eccp_store_stmt(st, "UPDATE bodies SET item = ?2 WHERE rid = ?1");
