@@ -189,9 +189,12 @@ int cli_cmd_partners(cli_ctx *ctx);
 int cli_cmd_mm_create(cli_ctx *ctx);
 int cli_cmd_mm_show(cli_ctx *ctx);
 int cli_cmd_mm_register(cli_ctx *ctx);
+int cli_cmd_mm_unregister(cli_ctx *ctx);
 int cli_cmd_mm_request(cli_ctx *ctx);
 int cli_cmd_mm_respond(cli_ctx *ctx);
 int cli_cmd_mm_schedule(cli_ctx *ctx);
+int cli_cmd_mm_lock(cli_ctx *ctx);
+int cli_cmd_mm_unlock(cli_ctx *ctx);
 int cli_cmd_mm_agenda(cli_ctx *ctx);
 
 /* ---- args.c ---------------------------------------------------------- */

@@ -1,6 +1,6 @@
-/* eccp partners and eccp mm create|show|register|request|respond|schedule|
- * agenda: eccp-matchmaking from the command line, the partner search and
- * B2B matchmaking events. */
+/* eccp partners and eccp mm create|show|register|unregister|request|respond|
+ * schedule|lock|unlock|agenda: eccp-matchmaking from the command line, the
+ * partner search and B2B matchmaking events. */
 #include "cli.h"
 
 #include "json.h"
@@ -975,6 +975,38 @@ out:
 	return rc;
 }
 
+int cli_cmd_mm_unregister(cli_ctx *ctx)
+{
+	eccp_arena a;
+	eccp_arena_init(&a);
+	int rc = CLI_EXIT_FAIL;
+	Eccp__V1__MmUnregisterRequest ur = ECCP__V1__MM_UNREGISTER_REQUEST__INIT;
+	ur.event_id = ctx->argv[0];
+	ur.cluster_id = ctx->argv[1];
+	Eccp__V1__MatchmakingRequest req = ECCP__V1__MATCHMAKING_REQUEST__INIT;
+	req.method_case = ECCP__V1__MATCHMAKING_REQUEST__METHOD_MM_UNREGISTER;
+	req.mm_unregister = &ur;
+	const Eccp__V1__MatchmakingResponse *resp;
+	if (mm_call(ctx, &a, &req, ECCP__V1__MATCHMAKING_RESPONSE__METHOD_MM_UNREGISTER,
+	            &resp) != 0)
+		goto out;
+	const Eccp__V1__MmUnregisterResponse *r = resp->mm_unregister;
+	if (ctx->json) {
+		cli_emit_message(ctx, &r->base, 0);
+	} else {
+		if (r->registration != NULL)
+			mm_rows(&a, &r->registration->base);
+		printf("\nunregistered; %" PRIu32 " meeting%s cancelled, %" PRIu32
+		       " request%s withdrawn\n",
+		       r->meetings_cancelled, r->meetings_cancelled == 1 ? "" : "s",
+		       r->requests_withdrawn, r->requests_withdrawn == 1 ? "" : "s");
+	}
+	rc = CLI_EXIT_OK;
+out:
+	eccp_arena_free(&a);
+	return rc;
+}
+
 int cli_cmd_mm_request(cli_ctx *ctx)
 {
 	eccp_arena a;
@@ -1068,6 +1100,46 @@ int cli_cmd_mm_schedule(cli_ctx *ctx)
 out:
 	eccp_arena_free(&a);
 	return rc;
+}
+
+/* mm lock and mm unlock: one meeting of the schedule, by its two clusters
+ * in either order. */
+static int mm_lock_cmd(cli_ctx *ctx, bool locked)
+{
+	eccp_arena a;
+	eccp_arena_init(&a);
+	int rc = CLI_EXIT_FAIL;
+	Eccp__V1__MmLockRequest lr = ECCP__V1__MM_LOCK_REQUEST__INIT;
+	lr.event_id = ctx->argv[0];
+	lr.cluster_a = ctx->argv[1];
+	lr.cluster_b = ctx->argv[2];
+	lr.locked = locked;
+	Eccp__V1__MatchmakingRequest req = ECCP__V1__MATCHMAKING_REQUEST__INIT;
+	req.method_case = ECCP__V1__MATCHMAKING_REQUEST__METHOD_MM_LOCK;
+	req.mm_lock = &lr;
+	const Eccp__V1__MatchmakingResponse *resp;
+	if (mm_call(ctx, &a, &req, ECCP__V1__MATCHMAKING_RESPONSE__METHOD_MM_LOCK,
+	            &resp) != 0)
+		goto out;
+	const Eccp__V1__MmLockResponse *r = resp->mm_lock;
+	if (ctx->json)
+		cli_emit_message(ctx, &r->base, 0);
+	else if (r->meeting != NULL)
+		mm_meetings_table(&a, &r->meeting, 1, NULL, 0);
+	rc = CLI_EXIT_OK;
+out:
+	eccp_arena_free(&a);
+	return rc;
+}
+
+int cli_cmd_mm_lock(cli_ctx *ctx)
+{
+	return mm_lock_cmd(ctx, true);
+}
+
+int cli_cmd_mm_unlock(cli_ctx *ctx)
+{
+	return mm_lock_cmd(ctx, false);
 }
 
 static int mm_meeting_cmp(const void *x, const void *y)

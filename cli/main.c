@@ -31,9 +31,12 @@
  *   eccp [OPTIONS] mm show EVENT
  *   eccp [OPTIONS] mm register EVENT CLUSTER [--slots-available 0,1,4-7]
  *                  [--wish ID,…]
+ *   eccp [OPTIONS] mm unregister EVENT CLUSTER
  *   eccp [OPTIONS] mm request EVENT FROM TO [--message TEXT]
  *   eccp [OPTIONS] mm respond REQUEST accept|decline
  *   eccp [OPTIONS] mm schedule EVENT [--suggested] [--lock] [--unlock] [--seed N]
+ *   eccp [OPTIONS] mm lock EVENT CLUSTER_A CLUSTER_B
+ *   eccp [OPTIONS] mm unlock EVENT CLUSTER_A CLUSTER_B
  *   eccp [OPTIONS] mm agenda EVENT CLUSTER [--ical]
  *   eccp [OPTIONS] status
  *   eccp demo-data [--scale N] [--seed S] [--out FILE] …  (its own options)
@@ -251,19 +254,23 @@
  *   (null when none)[,"reasons":[…]]}}…]}; results without a location are
  *   left out (RFC 7946 has no empty point).
  *
- * mm create|show|register|request|respond|schedule|agenda -> the method's
- *   response as proto3 JSON (defaults omitted): {"event":{…}},
- *   {"event","registrations","requests","meetings","report"},
- *   {"registration":{…}}, {"request":{…}}, {"request":{…}},
- *   {"meetings":[…],"report":{…}}, {"meetings":[…],"icalendar":"…"}. Every
- *   call carries a fresh request id, so running a command again is a new
- *   request (one timed-out call is resent under the same id).
+ * mm create|show|register|unregister|request|respond|schedule|lock|unlock|
+ *   agenda -> the method's response as proto3 JSON (defaults omitted):
+ *   {"event":{…}}, {"event","registrations","requests","meetings","report"},
+ *   {"registration":{…}}, {"registration":{…},"meetingsCancelled":N,
+ *   "requestsWithdrawn":N}, {"request":{…}}, {"request":{…}},
+ *   {"meetings":[…],"report":{…}}, {"meeting":{…}} (lock and unlock),
+ *   {"meetings":[…],"icalendar":"…"}. Every call carries a fresh request
+ *   id, so running a command again is a new request (one timed-out call is
+ *   resent under the same id).
  *   table: create, register, request, respond: the message's set fields as
  *   rows. show: the event's rows, then tables CLUSTER NAME SLOTS WISHES
  *   (slots as "0-3,6", "all" for every slot), REQUEST FROM TO STATE EXPIRES
  *   MESSAGE and the meetings, the report, and "N registrations, N requests,
  *   N meetings". schedule: the meetings (SLOT START TABLE CLUSTER A CLUSTER B
- *   KIND LOCKED) and the report:
+ *   KIND LOCKED) and the report; lock, unlock: the meeting in those columns;
+ *   unregister: the registration's rows, then "unregistered; N meetings
+ *   cancelled, N requests withdrawn". The report:
  *     placed 7 of 9 meetings wanted: mutual 3/3, accepted 2/3, suggested 2/3
  *     mutual wishes placed: 100%
  *     idle gaps between a cluster's meetings: mean 0.33, max 1, total 2 slots
@@ -824,6 +831,24 @@ const cli_command cli_commands[] = {
         .run = cli_cmd_mm_register,
     },
     {
+        .name = "mm unregister",
+        .args = "EVENT CLUSTER",
+        .argnames = "EVENT CLUSTER",
+        .min_args = 2,
+        .max_args = 2,
+        .summary = "Take a cluster out of a matchmaking event",
+        .details =
+            "The cluster's own organisation, the event's organiser or the admin\n"
+            "unregisters it, before the event is over. Its pending and accepted\n"
+            "meeting requests, both ways, become withdrawn; its meetings leave the\n"
+            "schedule, and its partners' agendas (--ical) show them cancelled. It\n"
+            "may register again; its old requests stay withdrawn. Prints the\n"
+            "registration it had and what was cancelled. JSON: the\n"
+            "MmUnregisterResponse {\"registration\":{…},\"meetingsCancelled\":N,\n"
+            "\"requestsWithdrawn\":N} (a count of 0 is left out).\n",
+        .run = cli_cmd_mm_unregister,
+    },
+    {
         .name = "mm request",
         .args = "EVENT FROM TO",
         .argnames = "EVENT FROM TO",
@@ -868,6 +893,35 @@ const cli_command cli_commands[] = {
             "{\"meetings\":[…],\"report\":{\"wanted\":N,\"placed\":N,\"mutualShare\":…,\n"
             "…}}.\n",
         .run = cli_cmd_mm_schedule,
+    },
+    {
+        .name = "mm lock",
+        .args = "EVENT CLUSTER_A CLUSTER_B",
+        .argnames = "EVENT CLUSTER_A CLUSTER_B",
+        .min_args = 3,
+        .max_args = 3,
+        .summary = "Keep one meeting of the schedule where it is (organiser)",
+        .details =
+            "Locks the meeting of the two clusters (in either order) in its slot\n"
+            "and at its table: later schedules keep it there, and neither cluster\n"
+            "can take that slot out of its availability until it is unlocked. A\n"
+            "meeting is locked only where both clusters are still available.\n"
+            "Prints the meeting (SLOT, START, TABLE, CLUSTER A, CLUSTER B, KIND,\n"
+            "LOCKED). JSON: the MmLockResponse {\"meeting\":{…,\"locked\":true}}.\n",
+        .run = cli_cmd_mm_lock,
+    },
+    {
+        .name = "mm unlock",
+        .args = "EVENT CLUSTER_A CLUSTER_B",
+        .argnames = "EVENT CLUSTER_A CLUSTER_B",
+        .min_args = 3,
+        .max_args = 3,
+        .summary = "Let one meeting of the schedule move again (organiser)",
+        .details =
+            "Unlocks the meeting of the two clusters (in either order): the next\n"
+            "schedule may move it. Prints the meeting as 'mm lock' does. JSON: the\n"
+            "MmLockResponse {\"meeting\":{…}} (\"locked\" left out: false).\n",
+        .run = cli_cmd_mm_unlock,
     },
     {
         .name = "mm agenda",

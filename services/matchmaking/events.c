@@ -15,7 +15,13 @@
  * - A cluster registers, asks and answers through its own organisation's
  *   key (the cluster's organisation in the partner index); the admin may
  *   act for any cluster.
- * - Only the organiser (or the admin) schedules.
+ * - A cluster is unregistered by its organisation, the event's organiser
+ *   or the admin: its registration goes, its pending and accepted requests
+ *   become WITHDRAWN, and its meetings leave the schedule (its partners'
+ *   agendas cancel them). It may register again; its old requests stay
+ *   withdrawn.
+ * - Only the organiser (or the admin) schedules, and locks or unlocks one
+ *   meeting of the schedule where it is.
  *
  * Numbering: slots are 0-based, as in Registration.available_slots; tables
  * are 1-based, because the number is what is printed on the table at the
@@ -43,10 +49,11 @@
 
 #define ST(x) ECCP__V1__STATUS_CODE__STATUS_CODE_##x
 
-#define REQ_PENDING  ECCP__V1__REQUEST_STATE__REQUEST_STATE_PENDING
-#define REQ_ACCEPTED ECCP__V1__REQUEST_STATE__REQUEST_STATE_ACCEPTED
-#define REQ_DECLINED ECCP__V1__REQUEST_STATE__REQUEST_STATE_DECLINED
-#define REQ_EXPIRED  ECCP__V1__REQUEST_STATE__REQUEST_STATE_EXPIRED
+#define REQ_PENDING   ECCP__V1__REQUEST_STATE__REQUEST_STATE_PENDING
+#define REQ_ACCEPTED  ECCP__V1__REQUEST_STATE__REQUEST_STATE_ACCEPTED
+#define REQ_DECLINED  ECCP__V1__REQUEST_STATE__REQUEST_STATE_DECLINED
+#define REQ_EXPIRED   ECCP__V1__REQUEST_STATE__REQUEST_STATE_EXPIRED
+#define REQ_WITHDRAWN ECCP__V1__REQUEST_STATE__REQUEST_STATE_WITHDRAWN
 
 #define EV_NAME_MAX       300
 #define EV_VENUE_MAX      300
@@ -104,6 +111,33 @@ static bool acts_for(const eccp_rpc_call *call, const char *org)
 {
 	const char *me = eccp_caller_org(call);
 	return is_admin(call) || (me != NULL && org != NULL && strcmp(me, org) == 0);
+}
+
+/* Whether the caller organises event ev: its organiser, or the admin (an
+ * event without an organiser is the admin's alone). */
+static bool organises(const eccp_rpc_call *call, const Eccp__V1__MatchmakingEvent *ev)
+{
+	return is_admin(call) ||
+	       (str(ev->organiser_id)[0] != '\0' && acts_for(call, ev->organiser_id));
+}
+
+/* A request's state as the errors say it. */
+static const char *state_text(int state)
+{
+	switch (state) {
+	case REQ_PENDING:
+		return "pending";
+	case REQ_ACCEPTED:
+		return "accepted";
+	case REQ_DECLINED:
+		return "declined";
+	case REQ_EXPIRED:
+		return "expired";
+	case REQ_WITHDRAWN:
+		return "withdrawn";
+	default:
+		return "in an unknown state";
+	}
 }
 
 /* A text field: valid UTF-8, no control characters (line breaks allowed when
@@ -816,7 +850,7 @@ void mm_request(eccp_rpc_call *call)
 		eccp_rpc_error(call, ST(ALREADY_EXISTS),
 		               "%s already asked %s for a meeting (request %s, %s)%s",
 		               open->from_cluster, open->to_cluster, open->id,
-		               open->state == REQ_ACCEPTED ? "accepted" : "pending",
+		               state_text(open->state),
 		               mine || open->state == REQ_ACCEPTED
 		                   ? ""
 		                   : ": answer that request instead");
@@ -921,7 +955,16 @@ void mm_respond(eccp_rpc_call *call)
 	Eccp__V1__Registration *to = reg_load(call, m->event_id, m->to_cluster, &failed);
 	if (failed)
 		return;
-	if (!acts_for(call, to != NULL ? to->organisation_id : NULL)) {
+	const char *to_org = to != NULL ? to->organisation_id : NULL;
+	if (to == NULL) {
+		/* unregistered since: its organisation is still the one that hears
+		 * what became of the request */
+		Eccp__V1__Cluster *c = profile_load(call, m->to_cluster, &failed);
+		if (failed)
+			return;
+		to_org = c != NULL ? c->organisation_id : NULL;
+	}
+	if (!acts_for(call, to_org)) {
 		eccp_rpc_error(call, ST(PERMISSION_DENIED),
 		               "only the organisation of %s, the cluster asked, answers "
 		               "request %s",
@@ -942,7 +985,7 @@ void mm_respond(eccp_rpc_call *call)
 		return;
 	default:
 		eccp_rpc_error(call, ST(FAILED_PRECONDITION), "request %s was already %s",
-		               m->id, m->state == REQ_ACCEPTED ? "accepted" : "declined");
+		               m->id, state_text(m->state));
 		return;
 	}
 	m->state = (Eccp__V1__RequestState)(rq->accept ? REQ_ACCEPTED : REQ_DECLINED);
@@ -962,6 +1005,123 @@ void mm_respond(eccp_rpc_call *call)
 	}
 	Eccp__V1__MmRespondResponse *r = eccp_rpc_result(call);
 	r->request = m;
+}
+
+/* ---- MmUnregister -------------------------------------------------------------- */
+
+/* Runs w, bound by the caller, and returns the rows it changed in *n; false
+ * with the call's status set when the store failed. */
+static bool run_counted(eccp_rpc_call *call, sqlite3_stmt *w, uint32_t *n)
+{
+	if (eccp_store_run(w) != 0)
+		return eccp_rpc_store_error(call);
+	*n = (uint32_t)sqlite3_changes(eccp_store_db(call->store));
+	return true;
+}
+
+void mm_unregister(eccp_rpc_call *call)
+{
+	const Eccp__V1__MmUnregisterRequest *rq =
+	    (const Eccp__V1__MmUnregisterRequest *)call->params;
+	check_text(call, "clusterId", rq->cluster_id, EV_ID_MAX, true, false);
+	if (str(rq->event_id)[0] == '\0')
+		eccp_rpc_field_error(call, "eventId", "required",
+		                     "an event id is required");
+	if (!eccp_rpc_ok(call))
+		return;
+	Eccp__V1__MatchmakingEvent *ev = event_load(call, "eventId", rq->event_id);
+	if (ev == NULL || !not_over(call, ev))
+		return;
+	bool failed;
+	Eccp__V1__Registration *g = reg_load(call, ev->id, rq->cluster_id, &failed);
+	if (failed)
+		return;
+	if (g == NULL) {
+		eccp_rpc_error(call, ST(NOT_FOUND),
+		               "cluster %s is not registered for event %s",
+		               rq->cluster_id, ev->id);
+		return;
+	}
+	if (!acts_for(call, g->organisation_id) && !organises(call, ev)) {
+		eccp_rpc_error(call, ST(PERMISSION_DENIED),
+		               "cluster %s belongs to another organisation: only its own "
+		               "organisation, the organiser of event %s or the admin "
+		               "unregisters it",
+		               rq->cluster_id, ev->id);
+		return;
+	}
+	/* Its open requests end here, in either direction: an accepted one
+	 * could never become a meeting, a pending one never be answered. An
+	 * expired one stays expired. */
+	int64_t now_ms = eccp_now_ms();
+	sqlite3_stmt *wr = eccp_store_stmt(
+	    call->store, "UPDATE mm_requests SET state = ?3 WHERE event_id = ?1 AND"
+	                 " ?2 IN (from_cluster, to_cluster) AND"
+	                 " (state = ?4 OR (state = ?5 AND expires_ms > ?6))");
+	/* its meetings are dropped as a later run drops them (store_run): the
+	 * partners' agendas cancel them under the same UID */
+	sqlite3_stmt *keep = eccp_store_stmt(
+	    call->store,
+	    "INSERT OR REPLACE INTO mm_dropped (event_id, " MEET_COLS ")"
+	    " SELECT event_id, " MEET_COLS " FROM mm_meetings WHERE event_id = ?1"
+	    " AND ?2 IN (cluster_a, cluster_b)");
+	sqlite3_stmt *dm =
+	    eccp_store_stmt(call->store, "DELETE FROM mm_meetings WHERE event_id = ?1 AND"
+	                                 " ?2 IN (cluster_a, cluster_b)");
+	sqlite3_stmt *dg = eccp_store_stmt(
+	    call->store,
+	    "DELETE FROM mm_registrations WHERE event_id = ?1 AND cluster_id = ?2");
+	if (wr == NULL || keep == NULL || dm == NULL || dg == NULL) {
+		eccp_rpc_store_error(call);
+		return;
+	}
+	sqlite3_stmt *const all[] = {wr, keep, dm, dg};
+	for (size_t i = 0; i < ECCP_ARRAY_LEN(all); i++) {
+		sqlite3_bind_text(all[i], 1, ev->id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(all[i], 2, g->cluster_id, -1, SQLITE_STATIC);
+	}
+	sqlite3_bind_int(wr, 3, REQ_WITHDRAWN);
+	sqlite3_bind_int(wr, 4, REQ_ACCEPTED);
+	sqlite3_bind_int(wr, 5, REQ_PENDING);
+	sqlite3_bind_int64(wr, 6, now_ms);
+	uint32_t withdrawn = 0, cancelled = 0;
+	if (!run_counted(call, wr, &withdrawn))
+		return;
+	if (eccp_store_run(keep) != 0) {
+		eccp_rpc_store_error(call);
+		return;
+	}
+	if (!run_counted(call, dm, &cancelled))
+		return;
+	if (eccp_store_run(dg) != 0) {
+		eccp_rpc_store_error(call);
+		return;
+	}
+	/* The agendas' SEQUENCE is the event's count of runs: counted once
+	 * more, so that a calendar takes the cancellation for the newer
+	 * version of the meeting it imported (and the next run's agenda for a
+	 * newer one still). */
+	if (cancelled > 0) {
+		sqlite3_stmt *wn = eccp_store_stmt(
+		    call->store,
+		    "UPDATE mm_reports SET runs = runs + 1 WHERE event_id = ?1");
+		if (wn == NULL) {
+			eccp_rpc_store_error(call);
+			return;
+		}
+		sqlite3_bind_text(wn, 1, ev->id, -1, SQLITE_STATIC);
+		if (eccp_store_run(wn) != 0) {
+			eccp_rpc_store_error(call);
+			return;
+		}
+	}
+	Eccp__V1__MmUnregisterResponse *r = eccp_rpc_result(call);
+	r->registration = g;
+	r->meetings_cancelled = cancelled;
+	r->requests_withdrawn = withdrawn;
+	eccp_info("event %s: %s unregistered; %u meetings cancelled, %u requests "
+	          "withdrawn",
+	          ev->id, g->cluster_id, cancelled, withdrawn);
 }
 
 /* ---- MmSchedule ---------------------------------------------------------------- */
@@ -1420,8 +1580,7 @@ static bool sched_inputs(eccp_rpc_call *call, Eccp__V1__MatchmakingEvent **ev_ou
 	Eccp__V1__MatchmakingEvent *ev = event_load(call, "eventId", rq->event_id);
 	if (ev == NULL)
 		return false;
-	if (!is_admin(call) &&
-	    !(str(ev->organiser_id)[0] != '\0' && acts_for(call, ev->organiser_id))) {
+	if (!organises(call, ev)) {
 		eccp_rpc_error(call, ST(PERMISSION_DENIED),
 		               "only the organiser of event %s or the admin schedules it",
 		               ev->id);
@@ -1604,6 +1763,117 @@ void mm_schedule_rpc(eccp_rpc_call *call)
 	          rep->mutual_wanted, rep->value, rep->upper_bound, rep->elapsed_ms);
 }
 
+/* ---- MmLock -------------------------------------------------------------------- */
+
+/* A locked meeting must stay in a slot both clusters can make: a run could
+ * never place it otherwise (it refuses a lock it cannot keep), which is the
+ * rule keeps_locked_slots holds a new availability to. False with the
+ * status set. */
+static bool lock_fits(eccp_rpc_call *call, const Eccp__V1__MatchmakingEvent *ev,
+                      const Eccp__V1__Meeting *mt)
+{
+	const char *who[2] = {mt->cluster_a, mt->cluster_b};
+	for (int i = 0; i < 2; i++) {
+		bool failed;
+		Eccp__V1__Registration *g = reg_load(call, ev->id, who[i], &failed);
+		if (failed)
+			return false;
+		if (g == NULL) {
+			eccp_rpc_error(call, ST(FAILED_PRECONDITION),
+			               "cluster %s is not registered for event %s",
+			               who[i], ev->id);
+			return false;
+		}
+		bool fits = g->n_available_slots == 0;
+		for (size_t k = 0; k < g->n_available_slots && !fits; k++)
+			fits = g->available_slots[k] == mt->slot;
+		if (!fits) {
+			eccp_rpc_error(
+			    call, ST(FAILED_PRECONDITION),
+			    "cluster %s is no longer available in slot %u, where "
+			    "its meeting with %s is: a lock there could not be "
+			    "kept (schedule again first)",
+			    who[i], mt->slot, who[1 - i]);
+			return false;
+		}
+	}
+	return true;
+}
+
+void mm_lock(eccp_rpc_call *call)
+{
+	const Eccp__V1__MmLockRequest *rq = (const Eccp__V1__MmLockRequest *)call->params;
+	eccp_arena *a = &call->arena;
+	bool a_ok = check_text(call, "clusterA", rq->cluster_a, EV_ID_MAX, true, false);
+	if (check_text(call, "clusterB", rq->cluster_b, EV_ID_MAX, true, false) && a_ok &&
+	    strcmp(rq->cluster_a, rq->cluster_b) == 0)
+		eccp_rpc_field_error(call, "clusterB", "distinct",
+		                     "a meeting is between two clusters");
+	if (str(rq->event_id)[0] == '\0')
+		eccp_rpc_field_error(call, "eventId", "required",
+		                     "an event id is required");
+	if (!eccp_rpc_ok(call))
+		return;
+	Eccp__V1__MatchmakingEvent *ev = event_load(call, "eventId", rq->event_id);
+	if (ev == NULL)
+		return;
+	if (!organises(call, ev)) {
+		eccp_rpc_error(call, ST(PERMISSION_DENIED),
+		               "only the organiser of event %s or the admin locks and "
+		               "unlocks its meetings",
+		               ev->id);
+		return;
+	}
+	/* stored pairs are ordered: the caller's may not be */
+	bool swap = strcmp(rq->cluster_a, rq->cluster_b) > 0;
+	const char *ca = swap ? rq->cluster_b : rq->cluster_a;
+	const char *cb = swap ? rq->cluster_a : rq->cluster_b;
+	sqlite3_stmt *q = eccp_store_stmt(
+	    call->store, "SELECT " MEET_COLS " FROM mm_meetings WHERE event_id = ?1 AND"
+	                 " cluster_a = ?2 AND cluster_b = ?3");
+	if (q == NULL) {
+		eccp_rpc_store_error(call);
+		return;
+	}
+	sqlite3_bind_text(q, 1, ev->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, ca, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, cb, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(q);
+	Eccp__V1__Meeting *mt = rc == SQLITE_ROW ? meeting_row(a, ev, q) : NULL;
+	sqlite3_reset(q);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		eccp_rpc_store_error(call);
+		return;
+	}
+	if (mt == NULL) {
+		eccp_rpc_error(call, ST(NOT_FOUND),
+		               "no meeting of %s and %s in the schedule of event %s", ca,
+		               cb, ev->id);
+		return;
+	}
+	/* locked where it already is, or not at all */
+	if (rq->locked && !lock_fits(call, ev, mt))
+		return;
+	sqlite3_stmt *w = eccp_store_stmt(
+	    call->store, "UPDATE mm_meetings SET locked = ?4 WHERE event_id = ?1 AND"
+	                 " cluster_a = ?2 AND cluster_b = ?3");
+	if (w == NULL) {
+		eccp_rpc_store_error(call);
+		return;
+	}
+	sqlite3_bind_text(w, 1, ev->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(w, 2, ca, -1, SQLITE_STATIC);
+	sqlite3_bind_text(w, 3, cb, -1, SQLITE_STATIC);
+	sqlite3_bind_int(w, 4, rq->locked ? 1 : 0);
+	if (eccp_store_run(w) != 0) {
+		eccp_rpc_store_error(call);
+		return;
+	}
+	mt->locked = rq->locked;
+	Eccp__V1__MmLockResponse *r = eccp_rpc_result(call);
+	r->meeting = mt;
+}
+
 /* ---- MmAgenda ------------------------------------------------------------------ */
 
 /* What a participant calls the other side of a meeting: the cluster's name
@@ -1633,8 +1903,9 @@ static const char *kind_text(int kind)
 }
 
 /* One meeting of an agenda as a VEVENT: its UID names the event and the
- * pair, so a calendar updates it when a later run moves it (SEQUENCE is the
- * run) and takes it out when it is cancelled. */
+ * pair, so a calendar updates it when a later run moves it (SEQUENCE counts
+ * the runs, and the unregistrations that cancelled meetings) and takes it out
+ * when it is cancelled. */
 static void agenda_event(eccp_rpc_call *call, eccp_ical *cal,
                          const Eccp__V1__MatchmakingEvent *ev,
                          const Eccp__V1__Registration *me, const Eccp__V1__Meeting *mt,

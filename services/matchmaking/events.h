@@ -4,14 +4,17 @@
  *                   (events do not change afterwards).
  * mm_registrations  one row per participant of an event: the packed
  *                   Registration (availability, wishes, the cluster's name
- *                   when it registered); registering again replaces it.
+ *                   when it registered); registering again replaces it,
+ *                   unregistering deletes it.
  * mm_requests       meeting requests between two participants. A pending
  *                   request past expires_ms is expired: that is derived when
- *                   it is read, never written, so no timer is needed.
+ *                   it is read, never written, so no timer is needed. The
+ *                   open ones of a cluster that unregisters are withdrawn.
  * mm_meetings       the meetings of the last schedule run, pairs ordered
  *                   (cluster_a < cluster_b); tbl is 1-based, slot 0-based.
  *                   The unique (event, slot, table) keeps a table from being
- *                   booked twice even if a bug tried to.
+ *                   booked twice even if a bug tried to. locked: the
+ *                   organiser fixed it (MmSchedule lockAll, MmLock).
  * mm_reports        the quality report of the last run, with the number of
  *                   runs (it becomes the SEQUENCE of the iCalendar agendas,
  *                   so calendar clients take a re-run as an update).
@@ -43,8 +46,9 @@
 	"CREATE TABLE mm_reports (event_id TEXT PRIMARY KEY, runs INTEGER NOT NULL,"     \
 	" report BLOB NOT NULL) WITHOUT ROWID;"
 
-/* Migration 3: meetings a later run no longer has, kept so that an agenda
- * cancels them in the calendars that imported an earlier one. */
+/* Migration 3: meetings a later run no longer has, or that left the
+ * schedule with a cluster that unregistered, kept so that an agenda cancels
+ * them in the calendars that imported an earlier one. */
 #define MM_DROPPED_SCHEMA                                                                \
 	"CREATE TABLE mm_dropped (event_id TEXT NOT NULL, cluster_a TEXT NOT NULL,"      \
 	" cluster_b TEXT NOT NULL, kind INTEGER NOT NULL, slot INTEGER NOT NULL,"        \

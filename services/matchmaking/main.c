@@ -52,6 +52,9 @@ static const eccp_rpc_method mm_methods[] = {
      NULL, mm_schedule_prepare},
     {ECCP__V1__MATCHMAKING_REQUEST__METHOD_MM_AGENDA, ECCP_RPC_READ, mm_agenda, NULL,
      NULL},
+    {ECCP__V1__MATCHMAKING_REQUEST__METHOD_MM_UNREGISTER, ECCP_RPC_WRITE, mm_unregister,
+     NULL, NULL},
+    {ECCP__V1__MATCHMAKING_REQUEST__METHOD_MM_LOCK, ECCP_RPC_WRITE, mm_lock, NULL, NULL},
 };
 
 static const char *const mm_topics[] = {"eccp.v1.content.cluster"};

@@ -41,9 +41,11 @@ void mm_show(eccp_rpc_call *call);         /* READ */
 void mm_register(eccp_rpc_call *call);     /* WRITE */
 void mm_request(eccp_rpc_call *call);      /* WRITE */
 void mm_respond(eccp_rpc_call *call);      /* WRITE */
+void mm_unregister(eccp_rpc_call *call);   /* WRITE */
 void mm_schedule_rpc(eccp_rpc_call *call); /* WRITE */
 /* MmSchedule's prepare: the scheduler's work on the thread pool. */
 void mm_schedule_prepare(eccp_rpc_call *call);
 void mm_agenda(eccp_rpc_call *call); /* READ */
+void mm_lock(eccp_rpc_call *call);   /* WRITE */
 
 #endif

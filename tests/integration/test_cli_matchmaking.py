@@ -10,7 +10,8 @@ match above a one-sided one; --format geojson is a FeatureCollection with
 naming the option and a search the service refuses exits 1 with its message.
 Matchmaking events: create, register with wishes and free slots, request and
 respond, schedule (meetings and report), agenda as JSON and as iCalendar,
-each through the key of the organisation that may do it.
+each through the key of the organisation that may do it; unregister, lock and
+unlock with their exit codes, JSON and tables.
 
 One platform (broker, ingest, matchmaking, notification) on free loopback
 ports serves every test (tests/lib/eccp_harness.py); the profiles are
@@ -446,6 +447,108 @@ class CliMatchmaking(RpcTestCase):
                                 for l in rows), (m, rows))
         r = mm("org_grid", "show", "mme_nowhere", rc=1)
         self.assertIn("NOT_FOUND", r.err)
+
+
+    def test_event_unregister_lock_unlock(self):
+        c, ids = self.c, self.ids
+        keys = {org: self.key(org) for org in ("org_h2", "org_grid", "org_data",
+                                               "org_batt", "org_med")}
+        brussels, paris, munich, lyon, vienna = (
+            ids["cm_brussels"], ids["cm_paris"], ids["cm_munich"], ids["cm_lyon"],
+            ids["cm_vienna"])
+
+        def mm(org, *args, rc=0):
+            r = c.cli("mm", *args, "--key", keys[org])
+            self.assertEqual(r.rc, rc, r)
+            if rc != 0:
+                self.assertEqual(r.out, "", r)
+            return r
+
+        eid = mm("org_h2", "create", "--name", "Unregister and lock", "--start",
+                 "2030-06-02T09:00:00Z", "--slots", "4", "--tables", "2",
+                 "--meeting-minutes", "20").json["event"]["id"]
+        # Brussels and Paris wish to meet, and Munich and Lyon; Lyon asks Paris
+        mm("org_h2", "register", eid, brussels, "--wish", paris)
+        mm("org_grid", "register", eid, paris, "--wish", brussels)
+        mm("org_data", "register", eid, munich, "--wish", lyon)
+        mm("org_batt", "register", eid, lyon, "--wish", munich)
+        mm("org_med", "register", eid, vienna)
+        q = mm("org_batt", "request", eid, lyon, paris).json["request"]
+        s = mm("org_h2", "schedule", eid, "--seed", "3").json
+        where = {frozenset((m["clusterA"], m["clusterB"])): m for m in s["meetings"]}
+        self.assertEqual(set(where), {frozenset((brussels, paris)), frozenset((munich, lyon))})
+
+        # -- lock and unlock: the organiser alone, the clusters in either order --
+        ml = where[frozenset((munich, lyon))]
+        lk = mm("org_h2", "lock", eid, lyon, munich).json["meeting"]
+        self.assertEqual((lk["clusterA"], lk["clusterB"]), (ml["clusterA"], ml["clusterB"]))
+        self.assertEqual((lk.get("slot", 0), lk["table"]), (ml.get("slot", 0), ml["table"]))
+        self.assertIs(lk["locked"], True)
+        shown = {frozenset((m["clusterA"], m["clusterB"])): m
+                 for m in mm("org_h2", "show", eid).json["meetings"]}
+        self.assertIs(shown[frozenset((munich, lyon))]["locked"], True)
+        self.assertNotIn("locked", shown[frozenset((brussels, paris))])
+        t = mm("org_h2", "lock", eid, munich, lyon, "--format", "table").out.splitlines()
+        self.assertEqual(t[0].split()[:3], ["SLOT", "START", "TABLE"])
+        self.assertEqual(len(t), 2, t)
+        self.assertTrue(t[1].rstrip().endswith("yes"), t)
+        self.assertIn(munich, t[1])
+        self.assertIn(lyon, t[1])
+        r = mm("org_data", "lock", eid, munich, lyon, rc=1)  # a participant, not the organiser
+        self.assertIn("PERMISSION_DENIED", r.err)
+        r = mm("org_h2", "lock", eid, brussels, munich, rc=1)
+        self.assertIn("NOT_FOUND", r.err)
+        self.assertIn("no meeting of", r.err)
+        self.usage("missing CLUSTER_B", "mm", "lock", eid, munich)
+        self.usage("unexpected argument", "mm", "unlock", eid, munich, lyon, paris)
+        un = mm("org_h2", "unlock", eid, munich, lyon).json["meeting"]
+        self.assertNotIn("locked", un)
+        t = mm("org_h2", "unlock", eid, lyon, munich, "--format", "table").out.splitlines()
+        self.assertTrue(t[1].rstrip().endswith("no"), t)
+        shown = mm("org_h2", "show", eid).json["meetings"]
+        self.assertFalse(any(m.get("locked") for m in shown))
+        r = mm("org_grid", "unlock", eid, munich, lyon, rc=1)
+        self.assertIn("PERMISSION_DENIED", r.err)
+
+        # -- unregister: another organisation may not; its own may --
+        r = mm("org_batt", "unregister", eid, paris, rc=1)
+        self.assertIn("PERMISSION_DENIED", r.err)
+        self.assertIn(paris, r.err)
+        self.usage("missing CLUSTER", "mm", "unregister", eid)
+        u = mm("org_grid", "unregister", eid, paris).json
+        self.assertEqual(u["registration"]["clusterId"], paris)
+        self.assertEqual(u["registration"]["wishes"], [brussels])
+        self.assertEqual((u["meetingsCancelled"], u["requestsWithdrawn"]), (1, 1))
+        r = mm("org_grid", "unregister", eid, paris, rc=1)
+        self.assertIn("NOT_FOUND", r.err)
+        show = mm("org_h2", "show", eid).json
+        self.assertNotIn(paris, [g["clusterId"] for g in show["registrations"]])
+        self.assertEqual([(x["id"], x["state"]) for x in show["requests"]],
+                         [(q["id"], "REQUEST_STATE_WITHDRAWN")])
+        self.assertEqual([frozenset((m["clusterA"], m["clusterB"])) for m in show["meetings"]],
+                         [frozenset((munich, lyon))])
+        table = mm("org_h2", "show", eid, "--format", "table").out
+        row = [ln for ln in table.splitlines() if ln.startswith(q["id"])]
+        self.assertEqual(len(row), 1, table)
+        self.assertIn("withdrawn", row[0])
+        # Brussels' calendar cancels the meeting with Paris
+        ics = mm("org_h2", "agenda", eid, brussels, "--ical").out
+        self.assertEqual(ics.count("BEGIN:VEVENT"), 1, ics)
+        self.assertIn("STATUS:CANCELLED", ics)
+        self.assertNotIn("STATUS:CONFIRMED", ics)
+        self.assertIn("Meeting with Smart Grid Paris", ics)
+        # the organiser takes out a participant of another organisation; the table
+        t = mm("org_h2", "unregister", eid, vienna, "--format", "table").out
+        self.assertIn(vienna, t)
+        self.assertIn("unregistered; 0 meetings cancelled, 0 requests withdrawn", t)
+        # registering again
+        mm("org_grid", "register", eid, paris, "--wish", brussels)
+        s = mm("org_h2", "schedule", eid).json
+        self.assertIn(frozenset((brussels, paris)),
+                      {frozenset((m["clusterA"], m["clusterB"])) for m in s["meetings"]})
+        ics = mm("org_h2", "agenda", eid, brussels, "--ical").out
+        self.assertIn("STATUS:CONFIRMED", ics)
+        self.assertNotIn("STATUS:CANCELLED", ics)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@ and wishes, meeting requests accepted, declined and expired, the scheduler's
 meetings (nobody twice in a slot, no table twice, availability kept, mutual
 wishes before accepted requests, locked meetings staying put, a report that
 agrees with the meetings), agendas as JSON and iCalendar, and all of it kept
-across a restart.
+across a restart. A cluster unregistering (who may, its requests withdrawn,
+its meetings cancelled in its partners' agendas, registering again) and the
+organiser locking and unlocking one meeting.
 
 Each test starts its own broker, ingest and matchmaking daemon on free
 loopback ports (tests/lib/eccp_harness.py); cluster profiles are published
@@ -26,11 +28,14 @@ from eccp_harness import Cluster, RpcTestCase, wait_until
 
 ORG_A = "org_alpha"
 ORG_B = "org_beta"
+ORG_O = "org_omega"
 START = "2030-03-12T09:00:00Z"
 START_S = calendar.timegm(time.strptime(START, "%Y-%m-%dT%H:%M:%SZ"))
 TIME_RE = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$"
 MUTUAL, ACCEPTED, SUGGESTED = ("MEETING_KIND_MUTUAL", "MEETING_KIND_ACCEPTED",
                                "MEETING_KIND_SUGGESTED")
+PENDING, DECLINED, EXPIRED, WITHDRAWN = ("REQUEST_STATE_PENDING", "REQUEST_STATE_DECLINED",
+                                         "REQUEST_STATE_EXPIRED", "REQUEST_STATE_WITHDRAWN")
 
 
 def ts(s):
@@ -105,6 +110,42 @@ class MmEvents(RpcTestCase):
 
     def schedule(self, c, eid, key=None, **kw):
         return self.mm(c, "mmSchedule", dict({"eventId": eid}, **kw), key, timeout_ms=20000)
+
+    def unregister(self, c, eid, cluster, key=None):
+        return self.mm(c, "mmUnregister", {"eventId": eid, "clusterId": cluster}, key)
+
+    def lock(self, c, eid, ca, cb, key=None, locked=True):
+        return self.mm(c, "mmLock", {"eventId": eid, "clusterA": ca, "clusterB": cb,
+                                     "locked": locked}, key)
+
+    def agenda(self, c, eid, cluster):
+        """A cluster's agenda: its meetings, and (UID, STATUS) of each VEVENT
+        of its iCalendar text."""
+        ag = self.ok(self.mm(c, "mmAgenda", {"eventId": eid, "clusterId": cluster}),
+                     "mmAgenda")
+        lines = re.sub(r"\r\n[ \t]", "", ag["icalendar"]).split("\r\n")
+        evs = []
+        for i, l in enumerate(lines):
+            if l == "BEGIN:VEVENT":
+                props = dict(p.split(":", 1) for p in lines[i + 1:lines.index("END:VEVENT", i)])
+                evs.append((props["UID"], props["STATUS"]))
+        return ag.get("meetings", []), sorted(evs)
+
+    def sequences(self, c, eid, cluster):
+        """{UID: SEQUENCE} of the VEVENTs of a cluster's agenda."""
+        ag = self.ok(self.mm(c, "mmAgenda", {"eventId": eid, "clusterId": cluster}),
+                     "mmAgenda")
+        uid, seqs = None, {}
+        for l in re.sub(r"\r\n[ \t]", "", ag["icalendar"]).split("\r\n"):
+            if l.startswith("UID:"):
+                uid = l[4:]
+            elif l.startswith("SEQUENCE:"):
+                seqs[uid] = int(l[9:])
+        return seqs
+
+    @staticmethod
+    def uid(eid, x, y):
+        return "%s.%s.%s@eccp" % ((eid,) + tuple(sorted((x, y))))
 
     # ---- what every schedule must hold ------------------------------------------------
 
@@ -334,6 +375,225 @@ class MmEvents(RpcTestCase):
             meetings, evs = vevents()
             self.assertEqual(len(meetings), 1)
             self.assertEqual(evs, [(uid, "CONFIRMED", "3")])
+
+    def test_unregister(self):
+        with self.platform() as c:
+            key_o, key_a, key_b = self.keys(c, ORG_O, ORG_A, ORG_B)
+            a1, a2, b1, b2, b3 = self.publish(c, [(ORG_A, "a1", "Alpha One", ["ai"]),
+                                                  (ORG_A, "a2", "Alpha Two", ["ai"]),
+                                                  (ORG_B, "b1", "Beta One", ["ai"]),
+                                                  (ORG_B, "b2", "Beta Two", ["iot"]),
+                                                  (ORG_B, "b3", "Beta Three", ["iot"])])
+            # organised by an organisation none of the clusters belongs to
+            eid = self.create(c, key_o, slots=4, tables=2)["id"]
+            key_of = {a1: key_a, a2: key_a, b1: key_b, b2: key_b, b3: key_b}
+            wishes = {a1: [b1], b1: [a1], a2: [b2], b2: [a2], b3: []}
+            for cl in (a1, a2, b1, b2, b3):
+                self.ok(self.register(c, eid, cl, key_of[cl], wishes=wishes[cl]), "mmRegister")
+            acc = self.ok(self.ask(c, eid, a1, b2, key_a), "mmRequest")["request"]
+            self.ok(self.respond(c, acc["id"], True, key_b), "mmRespond")
+            pend = self.ok(self.ask(c, eid, b1, a1, key_b), "mmRequest")["request"]
+            dec = self.ok(self.ask(c, eid, a2, a1, key_a), "mmRequest")["request"]
+            self.ok(self.respond(c, dec["id"], False, key_a), "mmRespond")
+            stale = self.ok(self.ask(c, eid, b3, a1, key_b), "mmRequest")["request"]
+            other = self.ok(self.ask(c, eid, b2, a2, key_b), "mmRequest")["request"]
+            # one of a1's pending requests expires (in the store, daemon down)
+            c.matchmaking.stop()
+            db = sqlite3.connect(os.path.join(c.tmp, "matchmaking", "matchmaking.db"))
+            with db:
+                db.execute("UPDATE mm_requests SET expires_ms = ?1 WHERE id = ?2",
+                           (int(time.time() * 1000) - 60000, stale["id"]))
+            db.close()
+            c.matchmaking.start()
+
+            out = self.ok(self.schedule(c, eid, key_o), "mmSchedule")
+            self.assertEqual({pair(m): m["kind"] for m in out["meetings"]},
+                             {pair({"clusterA": a1, "clusterB": b1}): MUTUAL,
+                              pair({"clusterA": a1, "clusterB": b2}): ACCEPTED,
+                              pair({"clusterA": a2, "clusterB": b2}): MUTUAL})
+            # one of a1's meetings is locked: it goes all the same
+            self.ok(self.lock(c, eid, a1, b1, key_o), "mmLock")
+            before = self.show(c, eid)
+            self.assertEqual(self.agenda(c, eid, b1)[1], [(self.uid(eid, a1, b1), "CONFIRMED")])
+            seq_before = self.sequences(c, eid, b1)[self.uid(eid, a1, b1)]
+
+            # -- refused: nothing changes --
+            self.fails(self.unregister(c, eid, a1, key_b), "PERMISSION_DENIED", a1)
+            self.fails(self.unregister(c, "mme_nope", a1, key_a), "NOT_FOUND", "mme_nope")
+            self.fails(self.unregister(c, eid, "cluster_nope", key_a), "NOT_FOUND",
+                       "cluster_nope is not registered")
+            st = self.fails(self.unregister(c, "", "", key_a), "INVALID_ARGUMENT")
+            self.assertEqual(sorted(self.field_errors(st)),
+                             [("clusterId", "required"), ("eventId", "required")])
+            self.assertEqual(self.show(c, eid), before)
+
+            # -- its own organisation unregisters it; a resend of the same
+            # request gets the first answer --
+            rq = {"requestId": "mm-unregister-a1", "mmUnregister": {"eventId": eid,
+                                                                    "clusterId": a1}}
+            first = self.ok(c.rpc("matchmaking", rq, key=key_a), "mmUnregister")
+            g = first["registration"]
+            self.assertEqual((g["eventId"], g["clusterId"], g["organisationId"], g["wishes"]),
+                             (eid, a1, ORG_A, [b1]))
+            self.assertEqual(first.get("meetingsCancelled", 0), 2)
+            self.assertEqual(first.get("requestsWithdrawn", 0), 2)  # acc and pend
+            self.assertEqual(self.ok(c.rpc("matchmaking", rq, key=key_a), "mmUnregister"),
+                             first)
+            self.fails(self.unregister(c, eid, a1, key_a), "NOT_FOUND",
+                       "%s is not registered for event %s" % (a1, eid))
+
+            after = self.show(c, eid)
+            self.assertEqual([g["clusterId"] for g in after["registrations"]], [a2, b1, b2, b3])
+            self.assertEqual(after["registrations"],
+                             [g for g in before["registrations"] if g["clusterId"] != a1])
+            # its meetings left the schedule; the others stay where they were
+            self.assertEqual(after["meetings"], [m for m in before["meetings"]
+                                                 if a1 not in (m["clusterA"], m["clusterB"])])
+            self.assertEqual(len(after["meetings"]), 1)
+            self.assertEqual({q["id"]: q["state"] for q in after["requests"]},
+                             {acc["id"]: WITHDRAWN, pend["id"]: WITHDRAWN,
+                              dec["id"]: DECLINED, stale["id"]: EXPIRED,
+                              other["id"]: PENDING})
+            self.assertEqual(after["report"], before["report"])
+            # the partners' agendas cancel its meetings under the same UIDs
+            meetings, evs = self.agenda(c, eid, b1)
+            self.assertEqual(meetings, [])
+            self.assertEqual(evs, [(self.uid(eid, a1, b1), "CANCELLED")])
+            # a newer version of the meeting than the one imported, or a
+            # calendar keeps what it has
+            self.assertGreater(self.sequences(c, eid, b1)[self.uid(eid, a1, b1)], seq_before)
+            meetings, evs = self.agenda(c, eid, b2)
+            self.assertEqual([pair(m) for m in meetings], [pair({"clusterA": a2, "clusterB": b2})])
+            self.assertEqual(evs, sorted([(self.uid(eid, a1, b2), "CANCELLED"),
+                                          (self.uid(eid, a2, b2), "CONFIRMED")]))
+            self.fails(self.mm(c, "mmAgenda", {"eventId": eid, "clusterId": a1}), "NOT_FOUND")
+            # a withdrawn request is not answered; an unregistered cluster asks nobody
+            self.fails(self.respond(c, pend["id"], True, key_a), "FAILED_PRECONDITION",
+                       "already withdrawn")
+            self.fails(self.ask(c, eid, a1, b1, key_a), "FAILED_PRECONDITION",
+                       "has not registered")
+            # the next run schedules without it
+            out = self.ok(self.schedule(c, eid, key_o, seed="5"), "mmSchedule")
+            self.check_schedule(self.show(c, eid)["event"], after["registrations"],
+                                out["meetings"], out["report"])
+            self.assertEqual([pair(m) for m in out["meetings"]],
+                             [pair({"clusterA": a2, "clusterB": b2})])
+            self.assertEqual(out["report"].get("acceptedWanted", 0), 0)
+
+            # -- the organiser unregisters a participant of another organisation --
+            r = self.ok(self.unregister(c, eid, b3, key_o), "mmUnregister")
+            self.assertEqual(r["registration"]["clusterId"], b3)
+            self.assertEqual((r.get("meetingsCancelled", 0), r.get("requestsWithdrawn", 0)),
+                             (0, 0))  # its one request had expired
+            self.assertNotIn(b3, [g["clusterId"] for g in self.show(c, eid)["registrations"]])
+
+            # -- registering again: a new start, the old requests stay withdrawn --
+            self.ok(self.register(c, eid, a1, key_a, wishes=[b1]), "mmRegister")
+            shown = self.show(c, eid)
+            self.assertIn(a1, [g["clusterId"] for g in shown["registrations"]])
+            states = {q["id"]: q["state"] for q in shown["requests"]}
+            self.assertEqual((states[acc["id"]], states[pend["id"]]), (WITHDRAWN, WITHDRAWN))
+            out = self.ok(self.schedule(c, eid, key_o), "mmSchedule")
+            self.assertEqual({pair(m): m["kind"] for m in out["meetings"]},
+                             {pair({"clusterA": a1, "clusterB": b1}): MUTUAL,
+                              pair({"clusterA": a2, "clusterB": b2}): MUTUAL})
+            self.assertFalse(any(m.get("locked") for m in out["meetings"]))
+            self.assertEqual(self.agenda(c, eid, b1)[1], [(self.uid(eid, a1, b1), "CONFIRMED")])
+            # a withdrawn request leaves the pair free to ask again
+            again = self.ok(self.ask(c, eid, a1, b2, key_a), "mmRequest")["request"]
+            self.assertEqual(again["state"], PENDING)
+
+            # -- nobody unregisters once the event is over --
+            past = self.create(c, key_o, startTime="2020-01-01T09:00:00Z", slots=2)
+            self.fails(self.unregister(c, past["id"], a1, key_o), "FAILED_PRECONDITION",
+                       "ended at")
+            c.matchmaking.stop()
+
+    def test_lock_one_meeting(self):
+        with self.platform() as c:
+            key_a, key_b = self.keys(c, ORG_A, ORG_B)
+            x, y, z = self.publish(c, [(ORG_B, "x", "Cluster X", ["ai"]),
+                                       (ORG_B, "y", "Cluster Y", ["ai"]),
+                                       (ORG_B, "z", "Cluster Z", ["iot"])])
+            # organised by ORG_A; every participant is ORG_B's
+            ev = self.create(c, key_a, slots=3, tables=1)
+            eid = ev["id"]
+            self.ok(self.register(c, eid, x, key_b, wishes=[y]), "mmRegister")
+            self.ok(self.register(c, eid, y, key_b, wishes=[x]), "mmRegister")
+            self.ok(self.register(c, eid, z, key_b), "mmRegister")
+            out = self.ok(self.schedule(c, eid, key_a, seed="1"), "mmSchedule")
+            (m,) = out["meetings"]
+            self.assertFalse(m.get("locked"))
+            at = (m.get("slot", 0), m["table"])
+            xy = pair(m)
+
+            def shown_xy():
+                return next(k for k in self.show(c, eid).get("meetings", []) if pair(k) == xy)
+
+            # -- refused --
+            self.fails(self.lock(c, eid, x, y, key_b), "PERMISSION_DENIED", eid)
+            self.assertFalse(shown_xy().get("locked"))
+            self.fails(self.lock(c, eid, x, z, key_a), "NOT_FOUND", "no meeting of")
+            self.fails(self.lock(c, eid, x, "cluster_nope", key_a), "NOT_FOUND", "cluster_nope")
+            self.fails(self.lock(c, "mme_nope", x, y, key_a), "NOT_FOUND", "mme_nope")
+            st = self.fails(self.lock(c, eid, x, x, key_a), "INVALID_ARGUMENT")
+            self.assertEqual(self.field_errors(st), [("clusterB", "distinct")])
+            st = self.fails(self.lock(c, "", "", "", key_a), "INVALID_ARGUMENT")
+            self.assertEqual(sorted(self.field_errors(st)), [
+                ("clusterA", "required"), ("clusterB", "required"), ("eventId", "required")])
+
+            # -- locked where it is, the clusters in either order --
+            lk = self.ok(self.lock(c, eid, xy[1], xy[0], key_a), "mmLock")["meeting"]
+            self.assertEqual((lk["clusterA"], lk["clusterB"]), xy)
+            self.assertEqual((lk.get("slot", 0), lk["table"]), at)
+            self.assertIs(lk["locked"], True)
+            self.assertEqual(lk["startTime"], m["startTime"])
+            self.assertIs(shown_xy()["locked"], True)
+            self.assertEqual(self.ok(self.lock(c, eid, x, y, key_a), "mmLock")["meeting"], lk)
+
+            # Z arrives: it wishes to meet X and can only make the locked slot
+            self.ok(self.register(c, eid, z, key_b, slots=[at[0]], wishes=[x]), "mmRegister")
+            self.ok(self.register(c, eid, x, key_b, wishes=[y, z]), "mmRegister")
+            out = self.ok(self.schedule(c, eid, key_a, seed="99"), "mmSchedule")
+            regs = self.show(c, eid)["registrations"]
+            self.check_schedule(ev, regs, out["meetings"], out["report"])
+            got = {pair(k): k for k in out["meetings"]}
+            self.assertEqual((got[xy].get("slot", 0), got[xy]["table"]), at)
+            self.assertIs(got[xy]["locked"], True)
+            self.assertNotIn(pair({"clusterA": x, "clusterB": z}), got)
+            self.assertEqual((out["report"]["mutualWanted"], out["report"]["mutualPlaced"]),
+                             (2, 1))
+            # Y cannot take the slot out of its availability while it is locked
+            st = self.fails(self.register(c, eid, y, key_b, wishes=[x],
+                                          slots=[s for s in range(3) if s != at[0]]),
+                            "INVALID_ARGUMENT")
+            self.assertIn(("registration.availableSlots", "locked"), self.field_errors(st))
+
+            # -- unlocked, it moves: the next run makes room for X and Z --
+            un = self.ok(self.lock(c, eid, x, y, key_a, locked=False), "mmLock")["meeting"]
+            self.assertNotIn("locked", un)
+            self.assertFalse(shown_xy().get("locked"))
+            out = self.ok(self.schedule(c, eid, key_a, seed="99"), "mmSchedule")
+            self.check_schedule(ev, regs, out["meetings"], out["report"])
+            got = {pair(k): k for k in out["meetings"]}
+            self.assertNotEqual(got[xy].get("slot", 0), at[0])
+            self.assertEqual(got[pair({"clusterA": x, "clusterB": z})].get("slot", 0), at[0])
+            self.assertEqual(out["report"]["mutualPlaced"], 2)
+            self.assertFalse(any(k.get("locked") for k in out["meetings"]))
+
+            # -- a lock only where both can still meet --
+            moved = got[xy].get("slot", 0)
+            self.ok(self.register(c, eid, y, key_b, wishes=[x],
+                                  slots=[s for s in range(3) if s != moved]), "mmRegister")
+            self.fails(self.lock(c, eid, x, y, key_a), "FAILED_PRECONDITION",
+                       "%s is no longer available in slot %d" % (y, moved))
+            self.assertFalse(shown_xy().get("locked"))
+            # unlocking it is fine; the admin locks as the organiser does
+            self.ok(self.lock(c, eid, x, y, key_a, locked=False), "mmLock")
+            self.ok(self.register(c, eid, y, key_b, wishes=[x]), "mmRegister")
+            self.assertIs(self.ok(self.lock(c, eid, x, y), "mmLock")["meeting"]["locked"], True)
+            self.assertIs(shown_xy()["locked"], True)
+            c.matchmaking.stop()
 
     def test_schedule_agenda_and_restart(self):
         with self.platform() as c:
