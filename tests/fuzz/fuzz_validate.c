@@ -97,6 +97,9 @@ static void check_accepted(const ProtobufCMessage *m)
 		    (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
 		    *(const uint32_t *)(base + f->quantifier_offset) != f->id)
 			continue; /* another member of the oneof is set */
+		if (f->type != PROTOBUF_C_TYPE_STRING &&
+		    f->type != PROTOBUF_C_TYPE_MESSAGE)
+			continue; /* numbers, enums, bools: no text */
 		const void *p = *(const void *const *)(base + f->offset);
 		if (f->type == PROTOBUF_C_TYPE_STRING && !service_set(f->name) &&
 		    p != NULL && !text_ok(p)) {
