@@ -7,7 +7,9 @@ wishes before accepted requests, locked meetings staying put, a report that
 agrees with the meetings), agendas as JSON and iCalendar, and all of it kept
 across a restart. A cluster unregistering (who may, its requests withdrawn,
 its meetings cancelled in its partners' agendas, registering again) and the
-organiser locking and unlocking one meeting.
+organiser locking and unlocking one meeting. A registration that lands while
+the scheduler is making its plan off the loop is not lost: the plan is made
+again.
 
 Each test starts its own broker, ingest and matchmaking daemon on free
 loopback ports (tests/lib/eccp_harness.py); cluster profiles are published
@@ -17,6 +19,7 @@ eccp-rpc as proto3 JSON. Run by ctest as integration.mm_events.
 
 import calendar
 import os
+import random
 import re
 import sqlite3
 import sys
@@ -594,6 +597,90 @@ class MmEvents(RpcTestCase):
             self.assertIs(self.ok(self.lock(c, eid, x, y), "mmLock")["meeting"]["locked"], True)
             self.assertIs(shown_xy()["locked"], True)
             c.matchmaking.stop()
+
+    def test_a_plan_made_while_a_registration_lands_is_made_again(self):
+        """The scheduler makes its plan off the loop (the RPC's prepare step
+        on the thread pool) so that other writes do not wait for it. A
+        registration committed meanwhile must not be lost: the plan is stored
+        only if the participants and requests it was made from are still
+        those in the store, else it is made again. A large event with scarce
+        tables keeps the scheduler busy for a good part of a second; two
+        clusters that wish to meet register while it runs."""
+        import threading
+        with self.platform() as c:
+            (key_a,) = self.keys(c, ORG_A)
+            n = 200
+            items = [{"cluster": {"externalId": "big%d" % i, "organisationId": ORG_A,
+                                  "name": "Cluster %d" % i, "country": "DE",
+                                  "profileType": "PROFILE_TYPE_CLUSTER_ORGANISATION",
+                                  "ecosystems": ["ECOSYSTEM_DIGITAL"],
+                                  "technologies": ["ai"]}} for i in range(n)]
+            res = self.ok(c.rpc("ingest", {"submitBatch": {"items": items}},
+                                timeout_ms=20000), "submitBatch")
+            ids = [r["result"]["id"] for r in res["results"]]
+            wait_until(lambda: int(self.ok(c.rpc("matchmaking", {"partners": {}}), "partners")
+                                   .get("indexed", "0")) == n,
+                       30, "matchmaking to index %d profiles" % n, interval=0.1)
+            ev = self.create(c, key_a, slots=12, tables=40)
+            eid = ev["id"]
+            # the first n - 2: each available in a block of 6 to 10 slots,
+            # with about twelve mutual wishes among them; a schedule of
+            # conflicts that keeps the scheduler searching
+            rnd = random.Random(7)
+            late = ids[n - 2:]
+            early = ids[:n - 2]
+            wishes = {x: set() for x in early}
+            for _ in range(len(early) * 6):
+                x, y = rnd.sample(early, 2)
+                wishes[x].add(y)
+                wishes[y].add(x)
+            for x in early:
+                width = rnd.randint(6, 10)
+                first = rnd.randint(0, 12 - width)
+                self.ok(self.register(c, eid, x, key_a, slots=range(first, first + width),
+                                      wishes=sorted(wishes[x])), "mmRegister")
+
+            def made_again():
+                return sum("made again" in m for m in c.matchmaking.log_messages(whole=True))
+
+            raced = False
+            for attempt in range(3):
+                before = made_again()
+                wanted = self.ok(self.schedule(c, eid, key_a), "mmSchedule")["report"]
+                out = {}
+                t = threading.Thread(
+                    target=lambda: out.update(r=self.schedule(c, eid, key_a)))
+                t.start()
+                time.sleep(0.15)  # the plan is being made
+                if attempt == 0:
+                    self.ok(self.register(c, eid, late[0], key_a, wishes=[late[1]]),
+                            "mmRegister")
+                    self.ok(self.register(c, eid, late[1], key_a, wishes=[late[0]]),
+                            "mmRegister")
+                    change = 1
+                else:
+                    # the next attempt: the pair's wishes go and come back
+                    self.ok(self.register(c, eid, late[0], key_a,
+                                          wishes=[] if attempt == 1 else [late[1]]),
+                            "mmRegister")
+                    change = -1 if attempt == 1 else 1
+                t.join(60)
+                self.assertFalse(t.is_alive(), "the schedule call did not return")
+                rep = self.ok(out["r"], "mmSchedule")["report"]
+                print("attempt %d: the run took %.0f ms" % (attempt, rep["elapsedMs"]),
+                      file=sys.stderr)
+                stored = self.show(c, eid)
+                self.assertEqual(stored["report"], rep)
+                self.check_schedule(ev, stored["registrations"], stored["meetings"], rep)
+                if made_again() > before:
+                    # the plan made before the registration was not stored:
+                    # what was stored counts the pair as the store has it
+                    self.assertEqual(rep["mutualWanted"], wanted["mutualWanted"] + change,
+                                     (attempt, rep, wanted))
+                    raced = True
+                    break
+            self.assertTrue(raced, "no schedule run was seen to overlap a registration "
+                            "(the daemon logs 'made again' when a plan is made anew)")
 
     def test_schedule_agenda_and_restart(self):
         with self.platform() as c:
