@@ -203,6 +203,10 @@ typedef struct rpc_slot {
 	bool decoded;
 	bool prepared; /* rpc_prepare's answer: false when the reply is decided */
 	bool resolved; /* a WRITE call's caller found, and its prepare done */
+	/* Its prepare refused the call (the status says why): answered on the
+	 * loop, after the remembered answers are looked up, so a resend of a
+	 * request that succeeded gets its first answer, not a new refusal. */
+	bool refused;
 	/* The packed response, when rpc_dedup_remember made it. */
 	const uint8_t *packed;
 	size_t packed_len;
@@ -277,6 +281,7 @@ static void rpc_slot_cb(void *arg)
 		/* Decoding touches only this slot and never blocks: done here, on
 		 * nng's thread, it keeps the loop thread for the store. */
 		slot->resolved = false;
+		slot->refused = false;
 		slot->prepared = rpc_prepare(slot);
 		rpc_enqueue(s, slot);
 		return;
@@ -535,8 +540,7 @@ static void rpc_resolve_cb(uv_work_t *w)
 	slot->m->prepare(&slot->call);
 	eccp_store_pool_give(s->o.readers, ro);
 	slot->call.store = s->o.store; /* the loop's, for fn */
-	/* a status set: answered without the loop */
-	slot->resolved = eccp_rpc_ok(&slot->call);
+	slot->refused = !eccp_rpc_ok(&slot->call);
 }
 
 static void rpc_after_resolve_cb(uv_work_t *w, int status)
@@ -638,6 +642,8 @@ static void rpc_group_commit(eccp_rpc_server *s, rpc_slot **w, size_t n)
 			continue;
 		if (has_id && rpc_dedup_lookup(slot))
 			continue;
+		if (slot->refused)
+			continue; /* its status says why */
 		if (eccp_store_savepoint(st) != SQLITE_OK) {
 			eccp_rpc_error(&slot->call,
 			               ECCP__V1__STATUS_CODE__STATUS_CODE_UNAVAILABLE,

@@ -90,7 +90,8 @@ typedef struct eccp_rpc_method {
 	 * call->prepared (arena memory) for fn, which runs on the loop as
 	 * usual and must check that what prepare read still holds (the store
 	 * may have changed in between). A status set by prepare answers the
-	 * call without fn. */
+	 * call without fn, unless the request id has a remembered answer: a
+	 * resend of a request that succeeded gets that, not a new refusal. */
 	eccp_rpc_fn prepare;
 } eccp_rpc_method;
 

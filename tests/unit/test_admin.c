@@ -19,21 +19,13 @@
 
 #include "admin.h"
 #include "metrics.h"
+#include "testutil.h"
 
-/* A port that was free a moment ago: the kernel picks it for a throwaway
- * socket, which we close again. (The admin API does not report the port nng
- * bound, so asking it for port 0 would leave us not knowing where to connect.) */
 static int free_port(void)
 {
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(fd >= 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	socklen_t len = sizeof(sa);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	close(fd);
-	return ntohs(sa.sin_port);
+	int port = test_free_port();
+	assert_true(port > 0);
+	return port;
 }
 
 static void admin_url(char *buf, size_t cap, int port)

@@ -2,9 +2,12 @@
 #ifndef ECCP_TESTUTIL_H
 #define ECCP_TESTUTIL_H
 
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 /* Removes a temporary test directory and everything below it. */
@@ -26,6 +29,25 @@ static inline void test_rm_tree(const char *dir)
 	}
 	closedir(d);
 	rmdir(dir);
+}
+
+/* A loopback TCP port that was free a moment ago (-1 on failure): the
+ * kernel picks it for a throwaway socket, which is closed again. For servers
+ * that do not report the port nng bound when asked for port 0. */
+static inline int test_free_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -1;
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t len = sizeof(sa);
+	int port = -1;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+		port = ntohs(sa.sin_port);
+	close(fd);
+	return port;
 }
 
 #endif
