@@ -839,11 +839,11 @@ const cli_command cli_commands[] = {
         .summary = "Take a cluster out of a matchmaking event",
         .details =
             "The cluster's own organisation, the event's organiser or the admin\n"
-            "unregisters it, before the event is over. Its pending and accepted\n"
+            "unregisters it, before the event begins. Its pending and accepted\n"
             "meeting requests, both ways, become withdrawn; its meetings leave the\n"
-            "schedule, and its partners' agendas (--ical) show them cancelled. It\n"
-            "may register again; its old requests stay withdrawn. Prints the\n"
-            "registration it had and what was cancelled. JSON: the\n"
+            "schedule, and its partners' agendas and its own (--ical) show them\n"
+            "cancelled. It may register again; its old requests stay withdrawn.\n"
+            "Prints the registration it had and what was cancelled. JSON: the\n"
             "MmUnregisterResponse {\"registration\":{…},\"meetingsCancelled\":N,\n"
             "\"requestsWithdrawn\":N} (a count of 0 is left out).\n",
         .run = cli_cmd_mm_unregister,

@@ -1030,8 +1030,18 @@ void mm_unregister(eccp_rpc_call *call)
 	if (!eccp_rpc_ok(call))
 		return;
 	Eccp__V1__MatchmakingEvent *ev = event_load(call, "eventId", rq->event_id);
-	if (ev == NULL || !not_over(call, ev))
+	if (ev == NULL)
 		return;
+	/* Meetings that took place stay on the record, with the requests that
+	 * made them: once the event has begun, nobody unregisters. */
+	if (eccp_now_ms() / 1000 >= slot_start(ev, 0)) {
+		eccp_rpc_error(call, ST(FAILED_PRECONDITION),
+		               "matchmaking event %s began at %s: its participants no "
+		               "longer unregister",
+		               ev->id,
+		               rfc3339_ms(&call->arena, slot_start(ev, 0) * 1000));
+		return;
+	}
 	bool failed;
 	Eccp__V1__Registration *g = reg_load(call, ev->id, rq->cluster_id, &failed);
 	if (failed)
@@ -1994,6 +2004,40 @@ static bool agenda_build(eccp_rpc_call *call, const Eccp__V1__MatchmakingEvent *
 	return eccp_rpc_ok(call);
 }
 
+/* A cluster that unregistered still has an agenda while meetings of it were
+ * cancelled: a calendar that imported its meetings takes them out. A
+ * stand-in registration for it then, or NULL (with *failed on a store
+ * error). */
+static Eccp__V1__Registration *unregistered(eccp_rpc_call *call,
+                                            const Eccp__V1__MatchmakingEvent *ev,
+                                            const char *cluster_id, bool *failed)
+{
+	*failed = false;
+	sqlite3_stmt *q = eccp_store_stmt(
+	    call->store, "SELECT 1 FROM mm_dropped WHERE event_id = ?1 AND"
+	                 " ?2 IN (cluster_a, cluster_b) LIMIT 1");
+	if (q == NULL) {
+		*failed = true;
+		eccp_rpc_store_error(call);
+		return NULL;
+	}
+	sqlite3_bind_text(q, 1, ev->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, cluster_id, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		*failed = true;
+		eccp_rpc_store_error(call);
+	}
+	if (rc != SQLITE_ROW)
+		return NULL;
+	Eccp__V1__Registration *g = eccp_arena_alloc(&call->arena, sizeof(*g));
+	eccp__v1__registration__init(g);
+	g->event_id = ev->id;
+	g->cluster_id = eccp_arena_strdup(&call->arena, cluster_id);
+	return g;
+}
+
 void mm_agenda(eccp_rpc_call *call)
 {
 	const Eccp__V1__MmAgendaRequest *rq =
@@ -2008,6 +2052,8 @@ void mm_agenda(eccp_rpc_call *call)
 	bool failed = false;
 	Eccp__V1__Registration *me =
 	    ev != NULL ? reg_load(call, ev->id, rq->cluster_id, &failed) : NULL;
+	if (ev != NULL && me == NULL && !failed)
+		me = unregistered(call, ev, rq->cluster_id, &failed);
 	if (ev != NULL && me == NULL && !failed)
 		eccp_rpc_error(call, ST(NOT_FOUND),
 		               "cluster %s is not registered for event %s",

@@ -469,7 +469,14 @@ class MmEvents(RpcTestCase):
             self.assertEqual([pair(m) for m in meetings], [pair({"clusterA": a2, "clusterB": b2})])
             self.assertEqual(evs, sorted([(self.uid(eid, a1, b2), "CANCELLED"),
                                           (self.uid(eid, a2, b2), "CONFIRMED")]))
-            self.fails(self.mm(c, "mmAgenda", {"eventId": eid, "clusterId": a1}), "NOT_FOUND")
+            # its own agenda cancels them too (the organiser may have been
+            # the one who unregistered it)
+            meetings, evs = self.agenda(c, eid, a1)
+            self.assertEqual(meetings, [])
+            self.assertEqual(evs, sorted([(self.uid(eid, a1, b1), "CANCELLED"),
+                                          (self.uid(eid, a1, b2), "CANCELLED")]))
+            self.fails(self.mm(c, "mmAgenda", {"eventId": eid, "clusterId": "cluster_nope"}),
+                       "NOT_FOUND")
             # a withdrawn request is not answered; an unregistered cluster asks nobody
             self.fails(self.respond(c, pend["id"], True, key_a), "FAILED_PRECONDITION",
                        "already withdrawn")
@@ -506,10 +513,18 @@ class MmEvents(RpcTestCase):
             again = self.ok(self.ask(c, eid, a1, b2, key_a), "mmRequest")["request"]
             self.assertEqual(again["state"], PENDING)
 
-            # -- nobody unregisters once the event is over --
+            # -- nobody unregisters once the event has begun: the meetings
+            # that took place stay on the record --
+            began = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 600))
+            running = self.create(c, key_o, startTime=began, slots=12)
+            self.ok(self.register(c, running["id"], a1, key_a), "mmRegister")
+            self.fails(self.unregister(c, running["id"], a1, key_a), "FAILED_PRECONDITION",
+                       "began at " + began[:16])
+            self.assertEqual([g["clusterId"] for g in
+                              self.show(c, running["id"])["registrations"]], [a1])
             past = self.create(c, key_o, startTime="2020-01-01T09:00:00Z", slots=2)
             self.fails(self.unregister(c, past["id"], a1, key_o), "FAILED_PRECONDITION",
-                       "ended at")
+                       "began at 2020-01-01T09:00")
             c.matchmaking.stop()
 
     def test_lock_one_meeting(self):
