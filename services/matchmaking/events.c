@@ -859,10 +859,12 @@ void mm_request(eccp_rpc_call *call)
 	if (!eccp_rpc_ok(call))
 		return;
 	/* asking again after a decline or an expiry is fair, without end is not:
-	 * every request stays on the event's record */
+	 * every request stays on the event's record, and counts, but one that
+	 * was withdrawn because the cluster asked left the event */
 	sqlite3_stmt *n = eccp_store_stmt(
 	    call->store, "SELECT count(*) FROM mm_requests WHERE event_id = ?1 AND"
-	                 " from_cluster = ?2 AND to_cluster = ?3");
+	                 " from_cluster = ?2 AND to_cluster = ?3 AND"
+	                 " (withdrawn_by IS NULL OR withdrawn_by <> to_cluster)");
 	if (n == NULL) {
 		eccp_rpc_store_error(call);
 		return;
@@ -1065,8 +1067,8 @@ void mm_unregister(eccp_rpc_call *call)
 	 * expired one stays expired. */
 	int64_t now_ms = eccp_now_ms();
 	sqlite3_stmt *wr = eccp_store_stmt(
-	    call->store, "UPDATE mm_requests SET state = ?3 WHERE event_id = ?1 AND"
-	                 " ?2 IN (from_cluster, to_cluster) AND"
+	    call->store, "UPDATE mm_requests SET state = ?3, withdrawn_by = ?2"
+	                 " WHERE event_id = ?1 AND ?2 IN (from_cluster, to_cluster) AND"
 	                 " (state = ?4 OR (state = ?5 AND expires_ms > ?6))");
 	/* its meetings are dropped as a later run drops them (store_run): the
 	 * partners' agendas cancel them under the same UID */

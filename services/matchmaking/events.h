@@ -55,4 +55,9 @@
 	" tbl INTEGER NOT NULL, locked INTEGER NOT NULL,"                                \
 	" PRIMARY KEY (event_id, cluster_a, cluster_b)) WITHOUT ROWID;"
 
+/* Migration 4: who left when a request was withdrawn (the cluster that
+ * unregistered), so that requests withdrawn because the asked cluster left
+ * do not count against the one that asked. */
+#define MM_WITHDRAWN_BY_SCHEMA "ALTER TABLE mm_requests ADD COLUMN withdrawn_by TEXT;"
+
 #endif

@@ -21,6 +21,8 @@ static const char *const mm_migrations[] = {
     MM_EVENTS_SCHEMA,
     /* 3: the meetings later runs dropped (events.c) */
     MM_DROPPED_SCHEMA,
+    /* 4: who left when a request was withdrawn (events.c) */
+    MM_WITHDRAWN_BY_SCHEMA,
 };
 
 static const eccp_option mm_options[] = {

@@ -513,6 +513,22 @@ class MmEvents(RpcTestCase):
             again = self.ok(self.ask(c, eid, a1, b2, key_a), "mmRequest")["request"]
             self.assertEqual(again["state"], PENDING)
 
+            # -- requests withdrawn because the cluster asked left do not
+            # count against the one that asked; those withdrawn because the
+            # asker left do --
+            for _ in range(3):
+                self.ok(self.ask(c, eid, a2, b1, key_a), "mmRequest")
+                self.ok(self.unregister(c, eid, b1, key_b), "mmUnregister")
+                self.ok(self.register(c, eid, b1, key_b, wishes=[a1]), "mmRegister")
+            self.ok(self.ask(c, eid, a2, b1, key_a), "mmRequest")
+            self.ok(self.unregister(c, eid, b1, key_b), "mmUnregister")
+            for _ in range(3):
+                self.ok(self.register(c, eid, b1, key_b, wishes=[a1]), "mmRegister")
+                self.ok(self.ask(c, eid, b1, a2, key_b), "mmRequest")
+                self.ok(self.unregister(c, eid, b1, key_b), "mmUnregister")
+            self.ok(self.register(c, eid, b1, key_b, wishes=[a1]), "mmRegister")
+            self.fails(self.ask(c, eid, b1, a2, key_b), "FAILED_PRECONDITION", "3 times")
+
             # -- nobody unregisters once the event has begun: the meetings
             # that took place stay on the record --
             began = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 600))
