@@ -113,6 +113,20 @@ static bool acts_for(const eccp_rpc_call *call, const char *org)
 	return is_admin(call) || (me != NULL && org != NULL && strcmp(me, org) == 0);
 }
 
+/* Whether the caller acts for org, the organisation of cluster cluster_id;
+ * false with PERMISSION_DENIED "cluster X belongs to another organisation:
+ * rule" otherwise. */
+static bool acts_for_cluster(eccp_rpc_call *call, const char *org, const char *cluster_id,
+                             const char *rule)
+{
+	if (acts_for(call, org))
+		return true;
+	eccp_rpc_error(call, ST(PERMISSION_DENIED),
+	               "cluster %s belongs to another organisation: %s", cluster_id,
+	               rule);
+	return false;
+}
+
 /* Whether the caller organises event ev: its organiser, or the admin (an
  * event without an organiser is the admin's alone). */
 static bool organises(const eccp_rpc_call *call, const Eccp__V1__MatchmakingEvent *ev)
@@ -408,6 +422,40 @@ static Eccp__V1__Meeting *meeting_row(eccp_arena *a, const Eccp__V1__Matchmaking
 	                   sqlite3_column_int(q, 5) != 0);
 }
 
+/* The meetings of event ev in the schedule (or, dropped, those later runs
+ * or unregistrations cancelled), of the cluster cluster_id only unless it
+ * is NULL, in slot and table order, into *out (arena memory); false with
+ * the call's status set on a store error. */
+static bool meetings_load(eccp_rpc_call *call, const Eccp__V1__MatchmakingEvent *ev,
+                          bool dropped, const char *cluster_id, Eccp__V1__Meeting ***out,
+                          size_t *n)
+{
+	static const char *const sql[2][2] = {
+	    {"SELECT " MEET_COLS
+	     " FROM mm_meetings WHERE event_id = ?1 ORDER BY slot, tbl",
+	     "SELECT " MEET_COLS " FROM mm_meetings WHERE event_id = ?1 AND"
+	     " (cluster_a = ?2 OR cluster_b = ?2) ORDER BY slot, tbl"},
+	    {"SELECT " MEET_COLS
+	     " FROM mm_dropped WHERE event_id = ?1 ORDER BY slot, tbl",
+	     "SELECT " MEET_COLS " FROM mm_dropped WHERE event_id = ?1 AND"
+	     " (cluster_a = ?2 OR cluster_b = ?2) ORDER BY slot, tbl"},
+	};
+	sqlite3_stmt *q = eccp_store_stmt(call->store, sql[dropped][cluster_id != NULL]);
+	if (q == NULL)
+		return eccp_rpc_store_error(call);
+	sqlite3_bind_text(q, 1, ev->id, -1, SQLITE_STATIC);
+	if (cluster_id != NULL)
+		sqlite3_bind_text(q, 2, cluster_id, -1, SQLITE_STATIC);
+	size_t cap = 0;
+	int rc;
+	*out = NULL;
+	*n = 0;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		PUSH(&call->arena, *out, *n, cap, meeting_row(&call->arena, ev, q));
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE || eccp_rpc_store_error(call);
+}
+
 /* The report of the event's last schedule run, or NULL when it has none
  * (*runs 0); *failed on a store error, with the call's status set. */
 static Eccp__V1__ScheduleReport *report_load(eccp_rpc_call *call, const char *event_id,
@@ -541,17 +589,8 @@ static bool show_lists(eccp_rpc_call *call, const Eccp__V1__MatchmakingEvent *ev
 	if (rc != SQLITE_DONE)
 		return eccp_rpc_store_error(call);
 
-	q = eccp_store_stmt(call->store, "SELECT " MEET_COLS " FROM mm_meetings"
-	                                 " WHERE event_id = ?1 ORDER BY slot, tbl");
-	if (q == NULL)
-		return eccp_rpc_store_error(call);
-	sqlite3_bind_text(q, 1, ev->id, -1, SQLITE_STATIC);
-	cap = 0;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		PUSH(a, r->meetings, r->n_meetings, cap, meeting_row(a, ev, q));
-	sqlite3_reset(q);
-	if (rc != SQLITE_DONE)
-		return eccp_rpc_store_error(call);
+	if (!meetings_load(call, ev, false, NULL, &r->meetings, &r->n_meetings))
+		return false;
 
 	int64_t runs;
 	bool failed;
@@ -712,13 +751,9 @@ void mm_register(eccp_rpc_call *call)
 		    in->cluster_id);
 		return;
 	}
-	if (!acts_for(call, c->organisation_id)) {
-		eccp_rpc_error(call, ST(PERMISSION_DENIED),
-		               "cluster %s belongs to another organisation: only its own "
-		               "organisation registers it",
-		               in->cluster_id);
+	if (!acts_for_cluster(call, c->organisation_id, in->cluster_id,
+	                      "only its own organisation registers it"))
 		return;
-	}
 	if (!keeps_locked_slots(call, ev->id, in))
 		return;
 	Eccp__V1__Registration g = *in;
@@ -795,6 +830,22 @@ static bool open_request(eccp_rpc_call *call, const char *event_id, const char *
 	return *out != NULL;
 }
 
+/* The registration of a cluster that must be registered for ev, or NULL
+ * with the call's status set: a store error, or "cluster X has not
+ * registered for event Y: why". */
+static Eccp__V1__Registration *participant(eccp_rpc_call *call,
+                                           const Eccp__V1__MatchmakingEvent *ev,
+                                           const char *cluster_id, const char *why)
+{
+	bool failed;
+	Eccp__V1__Registration *g = reg_load(call, ev->id, cluster_id, &failed);
+	if (g == NULL && !failed)
+		eccp_rpc_error(call, ST(FAILED_PRECONDITION),
+		               "cluster %s has not registered for event %s: %s",
+		               cluster_id, ev->id, why);
+	return g;
+}
+
 void mm_request(eccp_rpc_call *call)
 {
 	const Eccp__V1__MmRequestRequest *rq =
@@ -815,34 +866,17 @@ void mm_request(eccp_rpc_call *call)
 	Eccp__V1__MatchmakingEvent *ev = event_load(call, "eventId", rq->event_id);
 	if (ev == NULL || !not_over(call, ev))
 		return;
-	bool failed;
-	Eccp__V1__Registration *from = reg_load(call, ev->id, rq->from_cluster, &failed);
-	if (failed)
+	Eccp__V1__Registration *from = participant(
+	    call, ev, rq->from_cluster, "it registers before it asks for meetings");
+	if (from == NULL)
 		return;
-	if (from == NULL) {
-		eccp_rpc_error(call, ST(FAILED_PRECONDITION),
-		               "cluster %s has not registered for event %s: it registers "
-		               "before it asks for meetings",
-		               rq->from_cluster, ev->id);
+	if (!acts_for_cluster(call, from->organisation_id, rq->from_cluster,
+	                      "a request is sent by the organisation of the cluster "
+	                      "that asks"))
 		return;
-	}
-	if (!acts_for(call, from->organisation_id)) {
-		eccp_rpc_error(call, ST(PERMISSION_DENIED),
-		               "cluster %s belongs to another organisation: a request is "
-		               "sent by the organisation of the cluster that asks",
-		               rq->from_cluster);
+	if (participant(call, ev, rq->to_cluster, "meetings are asked of participants") ==
+	    NULL)
 		return;
-	}
-	Eccp__V1__Registration *to = reg_load(call, ev->id, rq->to_cluster, &failed);
-	if (failed)
-		return;
-	if (to == NULL) {
-		eccp_rpc_error(call, ST(FAILED_PRECONDITION),
-		               "cluster %s has not registered for event %s: meetings are "
-		               "asked of participants",
-		               rq->to_cluster, ev->id);
-		return;
-	}
 	int64_t now_ms = eccp_now_ms();
 	Eccp__V1__MeetingRequest *open;
 	if (open_request(call, ev->id, rq->from_cluster, rq->to_cluster, now_ms, &open)) {
@@ -1054,14 +1088,14 @@ void mm_unregister(eccp_rpc_call *call)
 		               rq->cluster_id, ev->id);
 		return;
 	}
-	if (!acts_for(call, g->organisation_id) && !organises(call, ev)) {
-		eccp_rpc_error(call, ST(PERMISSION_DENIED),
-		               "cluster %s belongs to another organisation: only its own "
-		               "organisation, the organiser of event %s or the admin "
-		               "unregisters it",
-		               rq->cluster_id, ev->id);
+	if (!organises(call, ev) &&
+	    !acts_for_cluster(call, g->organisation_id, rq->cluster_id,
+	                      eccp_arena_printf(&call->arena,
+	                                        "only its own organisation, the "
+	                                        "organiser of event %s or the admin "
+	                                        "unregisters it",
+	                                        ev->id)))
 		return;
-	}
 	/* Its open requests end here, in either direction: an accepted one
 	 * could never become a meeting, a pending one never be answered. An
 	 * expired one stays expired. */
@@ -1083,7 +1117,13 @@ void mm_unregister(eccp_rpc_call *call)
 	sqlite3_stmt *dg = eccp_store_stmt(
 	    call->store,
 	    "DELETE FROM mm_registrations WHERE event_id = ?1 AND cluster_id = ?2");
-	if (wr == NULL || keep == NULL || dm == NULL || dg == NULL) {
+	/* The agendas' SEQUENCE is the event's count of runs: counted once
+	 * more when meetings were cancelled, so that a calendar takes the
+	 * cancellation for the newer version of the meeting it imported (and
+	 * the next run's agenda for a newer one still). */
+	sqlite3_stmt *wn = eccp_store_stmt(
+	    call->store, "UPDATE mm_reports SET runs = runs + 1 WHERE event_id = ?1");
+	if (wr == NULL || keep == NULL || dm == NULL || dg == NULL || wn == NULL) {
 		eccp_rpc_store_error(call);
 		return;
 	}
@@ -1096,37 +1136,14 @@ void mm_unregister(eccp_rpc_call *call)
 	sqlite3_bind_int(wr, 4, REQ_ACCEPTED);
 	sqlite3_bind_int(wr, 5, REQ_PENDING);
 	sqlite3_bind_int64(wr, 6, now_ms);
-	uint32_t withdrawn = 0, cancelled = 0;
-	if (!run_counted(call, wr, &withdrawn))
-		return;
-	if (eccp_store_run(keep) != 0) {
-		eccp_rpc_store_error(call);
-		return;
-	}
-	if (!run_counted(call, dm, &cancelled))
-		return;
-	if (eccp_store_run(dg) != 0) {
-		eccp_rpc_store_error(call);
-		return;
-	}
-	/* The agendas' SEQUENCE is the event's count of runs: counted once
-	 * more, so that a calendar takes the cancellation for the newer
-	 * version of the meeting it imported (and the next run's agenda for a
-	 * newer one still). */
-	if (cancelled > 0) {
-		sqlite3_stmt *wn = eccp_store_stmt(
-		    call->store,
-		    "UPDATE mm_reports SET runs = runs + 1 WHERE event_id = ?1");
-		if (wn == NULL) {
-			eccp_rpc_store_error(call);
+	sqlite3_bind_text(wn, 1, ev->id, -1, SQLITE_STATIC);
+	uint32_t changed[ECCP_ARRAY_LEN(all)], runs;
+	for (size_t i = 0; i < ECCP_ARRAY_LEN(all); i++)
+		if (!run_counted(call, all[i], &changed[i]))
 			return;
-		}
-		sqlite3_bind_text(wn, 1, ev->id, -1, SQLITE_STATIC);
-		if (eccp_store_run(wn) != 0) {
-			eccp_rpc_store_error(call);
-			return;
-		}
-	}
+	uint32_t withdrawn = changed[0], cancelled = changed[2];
+	if (cancelled > 0 && !run_counted(call, wn, &runs))
+		return;
 	Eccp__V1__MmUnregisterResponse *r = eccp_rpc_result(call);
 	r->registration = g;
 	r->meetings_cancelled = cancelled;
@@ -1919,13 +1936,13 @@ static const char *kind_text(int kind)
  * the runs, and the unregistrations that cancelled meetings) and takes it out
  * when it is cancelled. */
 static void agenda_event(eccp_rpc_call *call, eccp_ical *cal,
-                         const Eccp__V1__MatchmakingEvent *ev,
-                         const Eccp__V1__Registration *me, const Eccp__V1__Meeting *mt,
-                         int64_t stamp, int64_t runs, bool cancelled)
+                         const Eccp__V1__MatchmakingEvent *ev, const char *me,
+                         const Eccp__V1__Meeting *mt, int64_t stamp, int64_t runs,
+                         bool cancelled)
 {
 	eccp_arena *a = &call->arena;
 	const char *other =
-	    strcmp(mt->cluster_a, me->cluster_id) == 0 ? mt->cluster_b : mt->cluster_a;
+	    strcmp(mt->cluster_a, me) == 0 ? mt->cluster_b : mt->cluster_a;
 	eccp_ical_event e = {
 	    .uid = eccp_arena_printf(a, "%s.%s.%s@eccp", ev->id, mt->cluster_a,
 	                             mt->cluster_b),
@@ -1945,24 +1962,25 @@ static void agenda_event(eccp_rpc_call *call, eccp_ical *cal,
 	eccp_ical_add_event(cal, &e);
 }
 
+/* The agenda of cluster me: its meetings, and those cancelled since they
+ * were scheduled, under the same UID, so a calendar that imported them takes
+ * them out. A cluster that is not registered (any more) has one only while
+ * meetings of it were cancelled (the organiser may have unregistered it);
+ * NOT_FOUND otherwise. */
 static bool agenda_build(eccp_rpc_call *call, const Eccp__V1__MatchmakingEvent *ev,
-                         const Eccp__V1__Registration *me, Eccp__V1__MmAgendaResponse *r)
+                         const char *me, bool registered, Eccp__V1__MmAgendaResponse *r)
 {
 	eccp_arena *a = &call->arena;
-	sqlite3_stmt *q = eccp_store_stmt(
-	    call->store, "SELECT " MEET_COLS " FROM mm_meetings WHERE event_id = ?1 AND"
-	                 " (cluster_a = ?2 OR cluster_b = ?2) ORDER BY slot");
-	if (q == NULL)
-		return eccp_rpc_store_error(call);
-	sqlite3_bind_text(q, 1, ev->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, me->cluster_id, -1, SQLITE_STATIC);
-	size_t cap = 0;
-	int rc;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		PUSH(a, r->meetings, r->n_meetings, cap, meeting_row(a, ev, q));
-	sqlite3_reset(q);
-	if (rc != SQLITE_DONE)
-		return eccp_rpc_store_error(call);
+	Eccp__V1__Meeting **dropped;
+	size_t n_dropped;
+	if (!meetings_load(call, ev, false, me, &r->meetings, &r->n_meetings) ||
+	    !meetings_load(call, ev, true, me, &dropped, &n_dropped))
+		return false;
+	if (!registered && r->n_meetings + n_dropped == 0) {
+		eccp_rpc_error(call, ST(NOT_FOUND),
+		               "cluster %s is not registered for event %s", me, ev->id);
+		return false;
+	}
 	int64_t runs;
 	bool failed;
 	Eccp__V1__ScheduleReport *rep = report_load(call, ev->id, &runs, &failed);
@@ -1972,31 +1990,14 @@ static bool agenda_build(eccp_rpc_call *call, const Eccp__V1__MatchmakingEvent *
 	 * the same text every time it is read */
 	int64_t stamp =
 	    rep != NULL && rep->time != NULL ? rep->time->seconds : eccp_now_ms() / 1000;
-	const char *own = cluster_name(call, ev->id, me->cluster_id);
 	eccp_ical cal;
-	eccp_ical_begin(&cal, NULL, eccp_arena_printf(a, "%s: %s", ev->name, own));
+	eccp_ical_begin(
+	    &cal, NULL,
+	    eccp_arena_printf(a, "%s: %s", ev->name, cluster_name(call, ev->id, me)));
 	for (size_t i = 0; i < r->n_meetings; i++)
 		agenda_event(call, &cal, ev, me, r->meetings[i], stamp, runs, false);
-	/* what a later run dropped: cancelled, under the same UID, so a calendar
-	 * that imported it takes it out */
-	sqlite3_stmt *dq = eccp_store_stmt(
-	    call->store, "SELECT " MEET_COLS " FROM mm_dropped WHERE event_id = ?1 AND"
-	                 " (cluster_a = ?2 OR cluster_b = ?2) ORDER BY slot");
-	if (dq == NULL) {
-		eccp_ical_free(&cal);
-		return eccp_rpc_store_error(call);
-	}
-	sqlite3_bind_text(dq, 1, ev->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(dq, 2, me->cluster_id, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(dq)) == SQLITE_ROW) {
-		const Eccp__V1__Meeting *mt = meeting_row(a, ev, dq);
-		agenda_event(call, &cal, ev, me, mt, stamp, runs, true);
-	}
-	sqlite3_reset(dq);
-	if (rc != SQLITE_DONE) {
-		eccp_ical_free(&cal);
-		return eccp_rpc_store_error(call);
-	}
+	for (size_t i = 0; i < n_dropped; i++)
+		agenda_event(call, &cal, ev, me, dropped[i], stamp, runs, true);
 	const char *text = eccp_ical_end(&cal, NULL);
 	if (text != NULL)
 		r->icalendar = eccp_arena_strdup(a, text);
@@ -2004,40 +2005,6 @@ static bool agenda_build(eccp_rpc_call *call, const Eccp__V1__MatchmakingEvent *
 	if (text == NULL)
 		eccp_rpc_error(call, ST(INTERNAL), "out of memory writing the iCalendar");
 	return eccp_rpc_ok(call);
-}
-
-/* A cluster that unregistered still has an agenda while meetings of it were
- * cancelled: a calendar that imported its meetings takes them out. A
- * stand-in registration for it then, or NULL (with *failed on a store
- * error). */
-static Eccp__V1__Registration *unregistered(eccp_rpc_call *call,
-                                            const Eccp__V1__MatchmakingEvent *ev,
-                                            const char *cluster_id, bool *failed)
-{
-	*failed = false;
-	sqlite3_stmt *q = eccp_store_stmt(
-	    call->store, "SELECT 1 FROM mm_dropped WHERE event_id = ?1 AND"
-	                 " ?2 IN (cluster_a, cluster_b) LIMIT 1");
-	if (q == NULL) {
-		*failed = true;
-		eccp_rpc_store_error(call);
-		return NULL;
-	}
-	sqlite3_bind_text(q, 1, ev->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, cluster_id, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(q);
-	sqlite3_reset(q);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		*failed = true;
-		eccp_rpc_store_error(call);
-	}
-	if (rc != SQLITE_ROW)
-		return NULL;
-	Eccp__V1__Registration *g = eccp_arena_alloc(&call->arena, sizeof(*g));
-	eccp__v1__registration__init(g);
-	g->event_id = ev->id;
-	g->cluster_id = eccp_arena_strdup(&call->arena, cluster_id);
-	return g;
 }
 
 void mm_agenda(eccp_rpc_call *call)
@@ -2054,14 +2021,9 @@ void mm_agenda(eccp_rpc_call *call)
 	bool failed = false;
 	Eccp__V1__Registration *me =
 	    ev != NULL ? reg_load(call, ev->id, rq->cluster_id, &failed) : NULL;
-	if (ev != NULL && me == NULL && !failed)
-		me = unregistered(call, ev, rq->cluster_id, &failed);
-	if (ev != NULL && me == NULL && !failed)
-		eccp_rpc_error(call, ST(NOT_FOUND),
-		               "cluster %s is not registered for event %s",
-		               rq->cluster_id, ev->id);
 	Eccp__V1__MmAgendaResponse out = ECCP__V1__MM_AGENDA_RESPONSE__INIT;
-	if (me != NULL && agenda_build(call, ev, me, &out))
+	if (ev != NULL && !failed &&
+	    agenda_build(call, ev, rq->cluster_id, me != NULL, &out))
 		*(Eccp__V1__MmAgendaResponse *)eccp_rpc_result(call) = out;
 	eccp_store_rollback(call->store);
 }
