@@ -302,6 +302,19 @@ int cli_method_once(const cli_ctx *ctx, cli_service *svc, eccp_arena *a,
 int cli_call_once(const cli_ctx *ctx, const char *name, const char *url, eccp_arena *a,
                   ProtobufCMessage *req, const ProtobufCMessageDescriptor *resp_desc,
                   unsigned want, const ProtobufCMessage **resp);
+/* A command's whole call of a method of the services' common shape (a
+ * request and a response whose oneof members for a method share its field
+ * number, common/rpc.h): sends req_desc's message carrying params as member
+ * `method` to the service called name at url, then prints the answer's
+ * member as JSON when the output is JSON, else through show(ctx, a, member,
+ * arg) (which returns the exit code). Memory from a (NULL: an arena of
+ * its own for the call). Returns the exit code. */
+typedef int (*cli_show_fn)(const cli_ctx *ctx, eccp_arena *a, const ProtobufCMessage *m,
+                           const void *arg);
+int cli_run_method(const cli_ctx *ctx, const char *name, const char *url, eccp_arena *a,
+                   const ProtobufCMessageDescriptor *req_desc,
+                   const ProtobufCMessageDescriptor *resp_desc, unsigned method,
+                   const ProtobufCMessage *params, cli_show_fn show, const void *arg);
 /* cli_method_call for eccp-ingest and eccp-catalog, typed. */
 int cli_ingest_call(const cli_ctx *ctx, cli_service *svc, eccp_arena *a,
                     Eccp__V1__IngestRequest *req,

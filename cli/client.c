@@ -219,6 +219,52 @@ int cli_call_once(const cli_ctx *ctx, const char *name, const char *url, eccp_ar
 	                       ECCP__V1__STATUS_CODE__STATUS_CODE_OK, &code, resp);
 }
 
+/* The oneof member `method` of m: its field, or NULL when m has none that
+ * is a message. */
+static const ProtobufCFieldDescriptor *
+cli_member_field(const ProtobufCMessageDescriptor *d, unsigned method)
+{
+	const ProtobufCFieldDescriptor *f =
+	    protobuf_c_message_descriptor_get_field(d, method);
+	return f != NULL && f->type == PROTOBUF_C_TYPE_MESSAGE &&
+	               (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+	           ? f
+	           : NULL;
+}
+
+int cli_run_method(const cli_ctx *ctx, const char *name, const char *url, eccp_arena *a,
+                   const ProtobufCMessageDescriptor *req_desc,
+                   const ProtobufCMessageDescriptor *resp_desc, unsigned method,
+                   const ProtobufCMessage *params, cli_show_fn show, const void *arg)
+{
+	const ProtobufCFieldDescriptor *in = cli_member_field(req_desc, method);
+	const ProtobufCFieldDescriptor *out = cli_member_field(resp_desc, method);
+	if (in == NULL || out == NULL)
+		abort(); /* the command and the proto disagree */
+	if (a == NULL) {
+		eccp_arena own;
+		eccp_arena_init(&own);
+		int rc = cli_run_method(ctx, name, url, &own, req_desc, resp_desc, method,
+		                        params, show, arg);
+		eccp_arena_free(&own);
+		return rc;
+	}
+	ProtobufCMessage *req = eccp_arena_alloc(a, req_desc->sizeof_message);
+	protobuf_c_message_init(req_desc, req);
+	*(uint32_t *)((char *)req + in->quantifier_offset) = method;
+	*(const ProtobufCMessage **)((char *)req + in->offset) = params;
+	const ProtobufCMessage *resp;
+	if (cli_call_once(ctx, name, url, a, req, resp_desc, method, &resp) != 0)
+		return CLI_EXIT_FAIL;
+	const ProtobufCMessage *m =
+	    *(const ProtobufCMessage *const *)((const char *)resp + out->offset);
+	if (ctx->json) {
+		cli_emit_message(ctx, m, 0);
+		return CLI_EXIT_OK;
+	}
+	return show(ctx, a, m, arg);
+}
+
 int cli_ingest_call(const cli_ctx *ctx, cli_service *svc, eccp_arena *a,
                     Eccp__V1__IngestRequest *req,
                     Eccp__V1__IngestResponse__MethodCase want, Eccp__V1__StatusCode quiet,

@@ -39,6 +39,16 @@ static int mm_call(const cli_ctx *ctx, eccp_arena *a, Eccp__V1__MatchmakingReque
 	return rc;
 }
 
+/* cli_run_method on eccp-matchmaking. */
+static int mm_run(const cli_ctx *ctx, eccp_arena *a, unsigned method,
+                  const ProtobufCMessage *params, cli_show_fn show, const void *arg)
+{
+	return cli_run_method(ctx, "matchmaking", ctx->matchmaking_url, a,
+	                      &eccp__v1__matchmaking_request__descriptor,
+	                      &eccp__v1__matchmaking_response__descriptor, method, params,
+	                      show, arg);
+}
+
 /* ---- parsing option values ------------------------------------------------- */
 
 /* s as a whole number in [min, max]; no sign, no spaces. */
@@ -813,6 +823,45 @@ static void mm_report(const Eccp__V1__ScheduleReport *r)
 		       r->upper_bound, r->elapsed_ms);
 }
 
+/* ---- what the commands print on a terminal --------------------------------- */
+
+/* The answer's member named arg (a message) as rows of fields. */
+static int mm_show_member(const cli_ctx *ctx, eccp_arena *a, const ProtobufCMessage *m,
+                          const void *arg)
+{
+	(void)ctx;
+	const ProtobufCFieldDescriptor *f =
+	    protobuf_c_message_descriptor_get_field_by_name(m->descriptor, arg);
+	if (f != NULL && f->type == PROTOBUF_C_TYPE_MESSAGE)
+		mm_rows(a,
+		        *(const ProtobufCMessage *const *)((const char *)m + f->offset));
+	return CLI_EXIT_OK;
+}
+
+static int mm_show_scheduled(const cli_ctx *ctx, eccp_arena *a, const ProtobufCMessage *m,
+                             const void *arg)
+{
+	(void)ctx;
+	(void)arg;
+	const Eccp__V1__MmScheduleResponse *r = (const Eccp__V1__MmScheduleResponse *)m;
+	mm_meetings_table(a, r->meetings, r->n_meetings, NULL, 0);
+	if (r->n_meetings > 0 && r->report != NULL)
+		fputc('\n', stdout);
+	mm_report(r->report);
+	return CLI_EXIT_OK;
+}
+
+static int mm_show_locked(const cli_ctx *ctx, eccp_arena *a, const ProtobufCMessage *m,
+                          const void *arg)
+{
+	(void)ctx;
+	(void)arg;
+	const Eccp__V1__MmLockResponse *r = (const Eccp__V1__MmLockResponse *)m;
+	if (r->meeting != NULL)
+		mm_meetings_table(a, &r->meeting, 1, NULL, 0);
+	return CLI_EXIT_OK;
+}
+
 int cli_cmd_mm_create(cli_ctx *ctx)
 {
 	static const size_t req_opts[] = {CLI_OPT_NAME, CLI_OPT_START, CLI_OPT_SLOTS,
@@ -850,65 +899,40 @@ int cli_cmd_mm_create(cli_ctx *ctx)
 	e.request_expiry_hours = (uint32_t)expiry;
 	Eccp__V1__MmCreateRequest cr = ECCP__V1__MM_CREATE_REQUEST__INIT;
 	cr.event = &e;
-	Eccp__V1__MatchmakingRequest req = ECCP__V1__MATCHMAKING_REQUEST__INIT;
-	req.method_case = ECCP__V1__MATCHMAKING_REQUEST__METHOD_MM_CREATE;
-	req.mm_create = &cr;
-	const Eccp__V1__MatchmakingResponse *resp;
-	rc = CLI_EXIT_FAIL;
-	if (mm_call(ctx, &a, &req, ECCP__V1__MATCHMAKING_RESPONSE__METHOD_MM_CREATE,
-	            &resp) != 0)
-		goto out;
-	if (ctx->json)
-		cli_emit_message(ctx, &resp->mm_create->base, 0);
-	else
-		mm_rows(&a, &resp->mm_create->event->base);
-	rc = CLI_EXIT_OK;
+	rc = mm_run(ctx, &a, ECCP__V1__MATCHMAKING_REQUEST__METHOD_MM_CREATE, &cr.base,
+	            mm_show_member, "event");
 out:
 	eccp_arena_free(&a);
 	return rc;
 }
 
-int cli_cmd_mm_show(cli_ctx *ctx)
+static int mm_show_event(const cli_ctx *ctx, eccp_arena *a, const ProtobufCMessage *m,
+                         const void *arg)
 {
-	eccp_arena a;
-	eccp_arena_init(&a);
-	int rc = CLI_EXIT_FAIL;
-	Eccp__V1__MmShowRequest sr = ECCP__V1__MM_SHOW_REQUEST__INIT;
-	sr.event_id = ctx->argv[0];
-	Eccp__V1__MatchmakingRequest req = ECCP__V1__MATCHMAKING_REQUEST__INIT;
-	req.method_case = ECCP__V1__MATCHMAKING_REQUEST__METHOD_MM_SHOW;
-	req.mm_show = &sr;
-	const Eccp__V1__MatchmakingResponse *resp;
-	if (mm_call(ctx, &a, &req, ECCP__V1__MATCHMAKING_RESPONSE__METHOD_MM_SHOW,
-	            &resp) != 0)
-		goto out;
-	const Eccp__V1__MmShowResponse *r = resp->mm_show;
-	if (ctx->json) {
-		cli_emit_message(ctx, &r->base, 0);
-		rc = CLI_EXIT_OK;
-		goto out;
-	}
+	(void)ctx;
+	(void)arg;
+	const Eccp__V1__MmShowResponse *r = (const Eccp__V1__MmShowResponse *)m;
 	if (r->event != NULL)
-		mm_rows(&a, &r->event->base);
+		mm_rows(a, &r->event->base);
 	if (r->n_registrations > 0) {
 		cli_table t;
-		cli_table_init(&t, &a, 4);
+		cli_table_init(&t, a, 4);
 		cli_table_add(&t, (const char *[]){"CLUSTER", "NAME", "SLOTS", "WISHES"});
 		for (size_t i = 0; i < r->n_registrations; i++) {
 			const Eccp__V1__Registration *g = r->registrations[i];
 			cli_table_add(&t, (const char *[]){
 			                      g->cluster_id,
 			                      g->name && g->name[0] ? g->name : "-",
-			                      mm_slots_cell(&a, g->available_slots,
+			                      mm_slots_cell(a, g->available_slots,
 			                                    g->n_available_slots),
-			                      mm_list_cell(&a, g->wishes, g->n_wishes)});
+			                      mm_list_cell(a, g->wishes, g->n_wishes)});
 		}
 		fputc('\n', stdout);
 		cli_table_print(&t, stdout);
 	}
 	if (r->n_requests > 0) {
 		cli_table t;
-		cli_table_init(&t, &a, 6);
+		cli_table_init(&t, a, 6);
 		cli_table_add(&t, (const char *[]){"REQUEST", "FROM", "TO", "STATE",
 		                                   "EXPIRES", "MESSAGE"});
 		for (size_t i = 0; i < r->n_requests; i++) {
@@ -917,8 +941,8 @@ int cli_cmd_mm_show(cli_ctx *ctx)
 			    &t, (const char *[]){
 			            q->id, q->from_cluster, q->to_cluster,
 			            cli_enum_label(&eccp__v1__request_state__descriptor,
-			                           (int)q->state, &a),
-			            mm_time_cell(&a, q->expires_time),
+			                           (int)q->state, a),
+			            mm_time_cell(a, q->expires_time),
 			            q->message && q->message[0] ? q->message : "-"});
 		}
 		fputc('\n', stdout);
@@ -926,7 +950,7 @@ int cli_cmd_mm_show(cli_ctx *ctx)
 	}
 	if (r->n_meetings > 0) {
 		fputc('\n', stdout);
-		mm_meetings_table(&a, r->meetings, r->n_meetings, r->registrations,
+		mm_meetings_table(a, r->meetings, r->n_meetings, r->registrations,
 		                  r->n_registrations);
 	}
 	if (r->report != NULL) {
@@ -937,10 +961,15 @@ int cli_cmd_mm_show(cli_ctx *ctx)
 	       r->n_registrations == 1 ? "" : "s", r->n_requests,
 	       r->n_requests == 1 ? "" : "s", r->n_meetings,
 	       r->n_meetings == 1 ? "" : "s");
-	rc = CLI_EXIT_OK;
-out:
-	eccp_arena_free(&a);
-	return rc;
+	return CLI_EXIT_OK;
+}
+
+int cli_cmd_mm_show(cli_ctx *ctx)
+{
+	Eccp__V1__MmShowRequest sr = ECCP__V1__MM_SHOW_REQUEST__INIT;
+	sr.event_id = ctx->argv[0];
+	return mm_run(ctx, NULL, ECCP__V1__MATCHMAKING_REQUEST__METHOD_MM_SHOW, &sr.base,
+	              mm_show_event, NULL);
 }
 
 int cli_cmd_mm_register(cli_ctx *ctx)
@@ -957,81 +986,47 @@ int cli_cmd_mm_register(cli_ctx *ctx)
 		goto out;
 	Eccp__V1__MmRegisterRequest rr = ECCP__V1__MM_REGISTER_REQUEST__INIT;
 	rr.registration = &g;
-	Eccp__V1__MatchmakingRequest req = ECCP__V1__MATCHMAKING_REQUEST__INIT;
-	req.method_case = ECCP__V1__MATCHMAKING_REQUEST__METHOD_MM_REGISTER;
-	req.mm_register = &rr;
-	const Eccp__V1__MatchmakingResponse *resp;
-	rc = CLI_EXIT_FAIL;
-	if (mm_call(ctx, &a, &req, ECCP__V1__MATCHMAKING_RESPONSE__METHOD_MM_REGISTER,
-	            &resp) != 0)
-		goto out;
-	if (ctx->json)
-		cli_emit_message(ctx, &resp->mm_register->base, 0);
-	else
-		mm_rows(&a, &resp->mm_register->registration->base);
-	rc = CLI_EXIT_OK;
+	rc = mm_run(ctx, &a, ECCP__V1__MATCHMAKING_REQUEST__METHOD_MM_REGISTER, &rr.base,
+	            mm_show_member, "registration");
 out:
 	eccp_arena_free(&a);
 	return rc;
+}
+
+static int mm_show_unregistered(const cli_ctx *ctx, eccp_arena *a,
+                                const ProtobufCMessage *m, const void *arg)
+{
+	(void)ctx;
+	(void)arg;
+	const Eccp__V1__MmUnregisterResponse *r =
+	    (const Eccp__V1__MmUnregisterResponse *)m;
+	if (r->registration != NULL)
+		mm_rows(a, &r->registration->base);
+	printf("\nunregistered; %" PRIu32 " meeting%s cancelled, %" PRIu32
+	       " request%s withdrawn\n",
+	       r->meetings_cancelled, r->meetings_cancelled == 1 ? "" : "s",
+	       r->requests_withdrawn, r->requests_withdrawn == 1 ? "" : "s");
+	return CLI_EXIT_OK;
 }
 
 int cli_cmd_mm_unregister(cli_ctx *ctx)
 {
-	eccp_arena a;
-	eccp_arena_init(&a);
-	int rc = CLI_EXIT_FAIL;
 	Eccp__V1__MmUnregisterRequest ur = ECCP__V1__MM_UNREGISTER_REQUEST__INIT;
 	ur.event_id = ctx->argv[0];
 	ur.cluster_id = ctx->argv[1];
-	Eccp__V1__MatchmakingRequest req = ECCP__V1__MATCHMAKING_REQUEST__INIT;
-	req.method_case = ECCP__V1__MATCHMAKING_REQUEST__METHOD_MM_UNREGISTER;
-	req.mm_unregister = &ur;
-	const Eccp__V1__MatchmakingResponse *resp;
-	if (mm_call(ctx, &a, &req, ECCP__V1__MATCHMAKING_RESPONSE__METHOD_MM_UNREGISTER,
-	            &resp) != 0)
-		goto out;
-	const Eccp__V1__MmUnregisterResponse *r = resp->mm_unregister;
-	if (ctx->json) {
-		cli_emit_message(ctx, &r->base, 0);
-	} else {
-		if (r->registration != NULL)
-			mm_rows(&a, &r->registration->base);
-		printf("\nunregistered; %" PRIu32 " meeting%s cancelled, %" PRIu32
-		       " request%s withdrawn\n",
-		       r->meetings_cancelled, r->meetings_cancelled == 1 ? "" : "s",
-		       r->requests_withdrawn, r->requests_withdrawn == 1 ? "" : "s");
-	}
-	rc = CLI_EXIT_OK;
-out:
-	eccp_arena_free(&a);
-	return rc;
+	return mm_run(ctx, NULL, ECCP__V1__MATCHMAKING_REQUEST__METHOD_MM_UNREGISTER,
+	              &ur.base, mm_show_unregistered, NULL);
 }
 
 int cli_cmd_mm_request(cli_ctx *ctx)
 {
-	eccp_arena a;
-	eccp_arena_init(&a);
-	int rc = CLI_EXIT_FAIL;
 	Eccp__V1__MmRequestRequest rr = ECCP__V1__MM_REQUEST_REQUEST__INIT;
 	rr.event_id = ctx->argv[0];
 	rr.from_cluster = ctx->argv[1];
 	rr.to_cluster = ctx->argv[2];
 	rr.message = (char *)ctx->opt[CLI_OPT_MESSAGE];
-	Eccp__V1__MatchmakingRequest req = ECCP__V1__MATCHMAKING_REQUEST__INIT;
-	req.method_case = ECCP__V1__MATCHMAKING_REQUEST__METHOD_MM_REQUEST;
-	req.mm_request = &rr;
-	const Eccp__V1__MatchmakingResponse *resp;
-	if (mm_call(ctx, &a, &req, ECCP__V1__MATCHMAKING_RESPONSE__METHOD_MM_REQUEST,
-	            &resp) != 0)
-		goto out;
-	if (ctx->json)
-		cli_emit_message(ctx, &resp->mm_request->base, 0);
-	else
-		mm_rows(&a, &resp->mm_request->request->base);
-	rc = CLI_EXIT_OK;
-out:
-	eccp_arena_free(&a);
-	return rc;
+	return mm_run(ctx, NULL, ECCP__V1__MATCHMAKING_REQUEST__METHOD_MM_REQUEST,
+	              &rr.base, mm_show_member, "request");
 }
 
 int cli_cmd_mm_respond(cli_ctx *ctx)
@@ -1041,27 +1036,11 @@ int cli_cmd_mm_respond(cli_ctx *ctx)
 	if (!accept && strcasecmp(answer, "decline") != 0)
 		return cli_usage_error(
 		    ctx->cmd, "mm respond: expected accept or decline, got '%s'", answer);
-	eccp_arena a;
-	eccp_arena_init(&a);
-	int rc = CLI_EXIT_FAIL;
 	Eccp__V1__MmRespondRequest rr = ECCP__V1__MM_RESPOND_REQUEST__INIT;
 	rr.request_id = ctx->argv[0];
 	rr.accept = accept;
-	Eccp__V1__MatchmakingRequest req = ECCP__V1__MATCHMAKING_REQUEST__INIT;
-	req.method_case = ECCP__V1__MATCHMAKING_REQUEST__METHOD_MM_RESPOND;
-	req.mm_respond = &rr;
-	const Eccp__V1__MatchmakingResponse *resp;
-	if (mm_call(ctx, &a, &req, ECCP__V1__MATCHMAKING_RESPONSE__METHOD_MM_RESPOND,
-	            &resp) != 0)
-		goto out;
-	if (ctx->json)
-		cli_emit_message(ctx, &resp->mm_respond->base, 0);
-	else
-		mm_rows(&a, &resp->mm_respond->request->base);
-	rc = CLI_EXIT_OK;
-out:
-	eccp_arena_free(&a);
-	return rc;
+	return mm_run(ctx, NULL, ECCP__V1__MATCHMAKING_REQUEST__METHOD_MM_RESPOND,
+	              &rr.base, mm_show_member, "request");
 }
 
 int cli_cmd_mm_schedule(cli_ctx *ctx)
@@ -1071,65 +1050,27 @@ int cli_cmd_mm_schedule(cli_ctx *ctx)
 	if (ctx->given[CLI_OPT_SEED] &&
 	    (rc = mm_uint(ctx, CLI_OPT_SEED, "--seed", 0, UINT64_MAX, &seed)) != 0)
 		return rc;
-	eccp_arena a;
-	eccp_arena_init(&a);
-	rc = CLI_EXIT_FAIL;
 	Eccp__V1__MmScheduleRequest sr = ECCP__V1__MM_SCHEDULE_REQUEST__INIT;
 	sr.event_id = ctx->argv[0];
 	sr.include_suggested = ctx->given[CLI_OPT_SUGGESTED];
 	sr.lock_all = ctx->given[CLI_OPT_LOCK];
 	sr.unlock_all = ctx->given[CLI_OPT_UNLOCK];
 	sr.seed = seed;
-	Eccp__V1__MatchmakingRequest req = ECCP__V1__MATCHMAKING_REQUEST__INIT;
-	req.method_case = ECCP__V1__MATCHMAKING_REQUEST__METHOD_MM_SCHEDULE;
-	req.mm_schedule = &sr;
-	const Eccp__V1__MatchmakingResponse *resp;
-	if (mm_call(ctx, &a, &req, ECCP__V1__MATCHMAKING_RESPONSE__METHOD_MM_SCHEDULE,
-	            &resp) != 0)
-		goto out;
-	const Eccp__V1__MmScheduleResponse *r = resp->mm_schedule;
-	if (ctx->json) {
-		cli_emit_message(ctx, &r->base, 0);
-	} else {
-		mm_meetings_table(&a, r->meetings, r->n_meetings, NULL, 0);
-		if (r->n_meetings > 0 && r->report != NULL)
-			fputc('\n', stdout);
-		mm_report(r->report);
-	}
-	rc = CLI_EXIT_OK;
-out:
-	eccp_arena_free(&a);
-	return rc;
+	return mm_run(ctx, NULL, ECCP__V1__MATCHMAKING_REQUEST__METHOD_MM_SCHEDULE,
+	              &sr.base, mm_show_scheduled, NULL);
 }
 
 /* mm lock and mm unlock: one meeting of the schedule, by its two clusters
  * in either order. */
 static int mm_lock_cmd(cli_ctx *ctx, bool locked)
 {
-	eccp_arena a;
-	eccp_arena_init(&a);
-	int rc = CLI_EXIT_FAIL;
 	Eccp__V1__MmLockRequest lr = ECCP__V1__MM_LOCK_REQUEST__INIT;
 	lr.event_id = ctx->argv[0];
 	lr.cluster_a = ctx->argv[1];
 	lr.cluster_b = ctx->argv[2];
 	lr.locked = locked;
-	Eccp__V1__MatchmakingRequest req = ECCP__V1__MATCHMAKING_REQUEST__INIT;
-	req.method_case = ECCP__V1__MATCHMAKING_REQUEST__METHOD_MM_LOCK;
-	req.mm_lock = &lr;
-	const Eccp__V1__MatchmakingResponse *resp;
-	if (mm_call(ctx, &a, &req, ECCP__V1__MATCHMAKING_RESPONSE__METHOD_MM_LOCK,
-	            &resp) != 0)
-		goto out;
-	const Eccp__V1__MmLockResponse *r = resp->mm_lock;
-	if (ctx->json)
-		cli_emit_message(ctx, &r->base, 0);
-	else if (r->meeting != NULL)
-		mm_meetings_table(&a, &r->meeting, 1, NULL, 0);
-	rc = CLI_EXIT_OK;
-out:
-	eccp_arena_free(&a);
-	return rc;
+	return mm_run(ctx, NULL, ECCP__V1__MATCHMAKING_REQUEST__METHOD_MM_LOCK, &lr.base,
+	              mm_show_locked, NULL);
 }
 
 int cli_cmd_mm_lock(cli_ctx *ctx)

@@ -541,14 +541,33 @@ class CliMatchmaking(RpcTestCase):
         t = mm("org_h2", "unregister", eid, vienna, "--format", "table").out
         self.assertIn(vienna, t)
         self.assertIn("unregistered; 0 meetings cancelled, 0 requests withdrawn", t)
-        # registering again
-        mm("org_grid", "register", eid, paris, "--wish", brussels)
+        # registering again; on a terminal the answer is the registration's rows
+        t = mm("org_grid", "register", eid, paris, "--wish", brussels, "--format",
+               "table").out
+        rows = dict(ln.split(None, 1) for ln in t.splitlines() if ln.strip())
+        self.assertEqual((rows["eventId"], rows["clusterId"], rows["organisationId"],
+                          rows["wishes"], rows["name"]),
+                         (eid, paris, "org_grid", brussels, "Smart Grid Paris"))
         s = mm("org_h2", "schedule", eid).json
         self.assertIn(frozenset((brussels, paris)),
                       {frozenset((m["clusterA"], m["clusterB"])) for m in s["meetings"]})
         ics = mm("org_h2", "agenda", eid, brussels, "--ical").out
         self.assertIn("STATUS:CONFIRMED", ics)
         self.assertNotIn("STATUS:CANCELLED", ics)
+        # create, request and respond answer with rows on a terminal too
+        t = mm("org_h2", "create", "--name", "Rows on a terminal", "--start",
+               "2030-07-01T09:00:00Z", "--slots", "2", "--tables", "1",
+               "--meeting-minutes", "20", "--format", "table").out
+        rows = dict(ln.split(None, 1) for ln in t.splitlines() if ln.strip())
+        self.assertEqual((rows["name"], rows["slots"]), ("Rows on a terminal", "2"))
+        self.assertTrue(rows["id"].startswith("mme_"), rows)
+        t = mm("org_data", "request", eid, munich, brussels, "--format", "table").out
+        rows = dict(ln.split(None, 1) for ln in t.splitlines() if ln.strip())
+        self.assertEqual((rows["fromCluster"], rows["toCluster"], rows["state"]),
+                         (munich, brussels, "pending"))
+        t = mm("org_h2", "respond", rows["id"], "decline", "--format", "table").out
+        rows = dict(ln.split(None, 1) for ln in t.splitlines() if ln.strip())
+        self.assertEqual(rows["state"], "declined")
 
 
 if __name__ == "__main__":
