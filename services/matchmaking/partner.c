@@ -1994,66 +1994,62 @@ typedef struct comp {
 	double score;
 } comp;
 
+/* One direction of complementarity from its parts: the ecosystems wanted
+ * and those had (bits), tech_have of tech_of technologies wanted, and
+ * whether countries were asked for and one fits. Each part asked for
+ * counts alike in the score. */
+static void comp_of(comp *c, unsigned eco_want, unsigned eco_had, size_t tech_have,
+                    size_t tech_of, bool ctry_asked, bool ctry_ok)
+{
+	*c = (comp){.eco_of = popcount(eco_want),
+	            .eco_have = popcount(eco_want & eco_had),
+	            .tech_have = tech_have,
+	            .tech_of = tech_of,
+	            .ctry_asked = ctry_asked,
+	            .ctry_ok = ctry_ok};
+	double sum = 0;
+	int parts = 0;
+	if (c->eco_of > 0) {
+		sum += (double)c->eco_have / c->eco_of;
+		parts++;
+	}
+	if (tech_of > 0) {
+		sum += (double)tech_have / tech_of;
+		parts++;
+	}
+	if (ctry_asked) {
+		sum += ctry_ok;
+		parts++;
+	}
+	c->score = parts ? sum / parts : 0;
+}
+
 /* What p offers of what the reference looks for. */
 static void offers(const plan *pl, const prof *p, comp *c)
 {
 	const prof *r = pl->ref;
-	double sum = 0;
-	int parts = 0;
-	memset(c, 0, sizeof(*c));
-	if (r->lf_eco != 0) {
-		c->eco_of = popcount(r->lf_eco);
-		c->eco_have = popcount(r->lf_eco & p->eco);
-		sum += (double)c->eco_have / c->eco_of;
-		parts++;
-	}
-	if (pl->rlf_tech.n > 0) {
-		size_t n;
-		const uint32_t *v = list(p, L_TECH, &n);
-		c->tech_of = pl->rlf_tech.n;
-		c->tech_have = overlap(v, n, &pl->rlf_tech);
-		sum += (double)c->tech_have / c->tech_of;
-		parts++;
-	}
-	if (list_n(r, L_LF_CTRY) > 0) {
-		c->ctry_asked = true;
-		c->ctry_ok = p->country != NO_CODE && bit_get(pl->rlf_ctry, p->country);
-		sum += c->ctry_ok;
-		parts++;
-	}
-	c->score = parts ? sum / parts : 0;
+	size_t n;
+	const uint32_t *v = list(p, L_TECH, &n);
+	bool asked = list_n(r, L_LF_CTRY) > 0;
+	comp_of(c, r->lf_eco, p->eco,
+	        pl->rlf_tech.n > 0 ? overlap(v, n, &pl->rlf_tech) : 0, pl->rlf_tech.n,
+	        asked,
+	        asked && p->country != NO_CODE && bit_get(pl->rlf_ctry, p->country));
 }
 
 /* What p looks for of what the reference offers. */
 static void wants(const plan *pl, const prof *p, comp *c)
 {
 	const prof *r = pl->ref;
-	double sum = 0;
-	int parts = 0;
-	memset(c, 0, sizeof(*c));
-	if (p->lf_eco != 0) {
-		c->eco_of = popcount(p->lf_eco);
-		c->eco_have = popcount(p->lf_eco & r->eco);
-		sum += (double)c->eco_have / c->eco_of;
-		parts++;
-	}
-	size_t n;
-	const uint32_t *v = list(p, L_LF_TECH, &n);
-	if (n > 0) {
-		c->tech_of = n;
-		c->tech_have = overlap(v, n, &pl->rset[L_TECH]);
-		sum += (double)c->tech_have / n;
-		parts++;
-	}
-	v = list(p, L_LF_CTRY, &n);
-	if (n > 0) {
-		c->ctry_asked = true;
-		for (size_t i = 0; i < n && !c->ctry_ok; i++)
-			c->ctry_ok = v[i] == r->country;
-		sum += c->ctry_ok;
-		parts++;
-	}
-	c->score = parts ? sum / parts : 0;
+	size_t n_tech, n_ctry;
+	const uint32_t *tech = list(p, L_LF_TECH, &n_tech);
+	const uint32_t *ctry = list(p, L_LF_CTRY, &n_ctry);
+	bool fits = false;
+	for (size_t i = 0; i < n_ctry && !fits; i++)
+		fits = ctry[i] == r->country;
+	comp_of(c, p->lf_eco, r->eco,
+	        n_tech > 0 ? overlap(tech, n_tech, &pl->rset[L_TECH]) : 0, n_tech,
+	        n_ctry > 0, fits);
 }
 
 /* What is worked out once per profile for several criteria. */
