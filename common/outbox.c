@@ -16,11 +16,10 @@ struct eccp_outbox {
 	eccp_store *store;
 	nng_socket pub;
 	uv_timer_t heartbeat;
-	uint64_t head;      /* committed */
-	uint64_t sent;      /* highest seq handed to the socket */
-	uint64_t next_seq;  /* the next seq to append, valid under next_mark */
-	uint64_t next_mark; /* eccp_store_txn_mark when next_seq was learnt */
-	char id_prefix[17]; /* random per process: event ids need no syscall */
+	uint64_t head;           /* committed */
+	uint64_t sent;           /* highest seq handed to the socket */
+	eccp_store_counter seqs; /* the next seq to append */
+	char id_prefix[17];      /* random per process: event ids need no syscall */
 };
 
 static void outbox_send(eccp_outbox *ob, const char *topic, const void *env, size_t len)
@@ -133,14 +132,8 @@ void eccp_outbox_close(eccp_outbox *ob)
 
 uint64_t eccp_outbox_append(eccp_outbox *ob, const char *topic, Eccp__V1__Envelope *env)
 {
-	/* MAX(seq) + 1 inside the writing transaction; remembered while
-	 * nothing in it is rolled back, so a batch asks the store once. */
-	uint64_t mark = eccp_store_txn_mark(ob->store);
-	uint64_t seq = ob->next_seq;
-	if (mark == 0 || mark != ob->next_mark)
-		seq = (uint64_t)eccp_store_query_int(
-		          ob->store, "SELECT MAX(seq) FROM outbox", false, 0, 0) +
-		      1;
+	uint64_t seq = (uint64_t)eccp_store_counter_take(ob->store, &ob->seqs,
+	                                                 "SELECT MAX(seq) FROM outbox");
 	char id[33];
 	Eccp__V1__Timestamp ts = ECCP__V1__TIMESTAMP__INIT;
 	env->origin = ob->origin;
@@ -158,13 +151,16 @@ uint64_t eccp_outbox_append(eccp_outbox *ob, const char *topic, Eccp__V1__Envelo
 	}
 	size_t len = eccp__v1__envelope__get_packed_size(env);
 	uint8_t *buf = malloc(len ? len : 1);
-	if (buf == NULL)
-		return 0;
-	eccp__v1__envelope__pack(env, buf);
+	if (buf != NULL)
+		eccp__v1__envelope__pack(env, buf);
 	if (env->time == &ts)
 		env->time = NULL;
 	if (env->event_id == id)
 		env->event_id = NULL;
+	if (buf == NULL) {
+		eccp_store_counter_forget(&ob->seqs);
+		return 0;
+	}
 	sqlite3_stmt *st = eccp_store_stmt(
 	    ob->store, "INSERT INTO outbox (seq, topic, envelope) VALUES (?1, ?2, ?3)");
 	int rc = SQLITE_ERROR;
@@ -178,11 +174,9 @@ uint64_t eccp_outbox_append(eccp_outbox *ob, const char *topic, Eccp__V1__Envelo
 	free(buf);
 	if (rc != SQLITE_DONE) {
 		eccp_error("outbox: append failed: %s", eccp_store_errmsg(ob->store));
-		ob->next_mark = 0;
+		eccp_store_counter_forget(&ob->seqs); /* no gap in the numbering */
 		return 0;
 	}
-	ob->next_seq = seq + 1;
-	ob->next_mark = mark;
 	return seq;
 }
 

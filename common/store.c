@@ -471,6 +471,15 @@ uint64_t eccp_store_txn_mark(eccp_store *s)
 	return sqlite3_get_autocommit(s->db) ? 0 : s->mark;
 }
 
+int64_t eccp_store_counter_take(eccp_store *s, eccp_store_counter *c, const char *max_sql)
+{
+	uint64_t mark = eccp_store_txn_mark(s);
+	if (mark == 0 || mark != c->mark)
+		c->next = eccp_store_query_int(s, max_sql, false, 0, 0) + 1;
+	c->mark = mark;
+	return c->next++;
+}
+
 int eccp_store_version(eccp_store *s)
 {
 	return (int)eccp_store_query_int(s, "PRAGMA user_version", false, 0, -1);

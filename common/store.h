@@ -79,6 +79,24 @@ bool eccp_store_in_txn(eccp_store *s);
  * computed from the store under one mark stays true while the mark does. */
 uint64_t eccp_store_txn_mark(eccp_store *s);
 
+/* The next key of rows appended with increasing keys: MAX(key) + 1 from the
+ * store once per transaction, then counted on while the transaction mark
+ * stays (nothing rolled back), so a batch asks the store once. */
+typedef struct eccp_store_counter {
+	int64_t next;
+	uint64_t mark; /* eccp_store_txn_mark when next was learnt; 0: not known */
+} eccp_store_counter;
+/* The next key: max_sql's value (one number, e.g. "SELECT MAX(seq) FROM
+ * outbox"; no row or NULL count as 0) + 1 in a new transaction (and always
+ * outside one), else one more than the key taken last. A caller whose write
+ * of the row fails without a rollback forgets it (the key is free again). */
+int64_t eccp_store_counter_take(eccp_store *s, eccp_store_counter *c,
+                                const char *max_sql);
+static inline void eccp_store_counter_forget(eccp_store_counter *c)
+{
+	c->mark = 0;
+}
+
 /* Calls fn(arg) after every COMMIT of s that succeeded, on the committing
  * thread (one hook per store; NULL removes it). */
 void eccp_store_on_commit(eccp_store *s, void (*fn)(void *arg), void *arg);

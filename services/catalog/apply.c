@@ -363,15 +363,8 @@ static int apply_upsert(catalog *c, eccp_store *st, const Eccp__V1__ContentItem 
 	/* A new item takes the next rowid (what SQLite would give it); the
 	 * change is numbered before the row is written, which records it. */
 	bool fresh = rid == 0;
-	if (fresh) {
-		uint64_t mark = eccp_store_txn_mark(st);
-		if (mark == 0 || mark != c->next_rid_mark)
-			c->next_rid = eccp_store_query_int(
-			                  st, "SELECT MAX(rid) FROM items", false, 0, 0) +
-			              1;
-		c->next_rid_mark = mark;
-		rid = c->next_rid++;
-	}
+	if (fresh)
+		rid = eccp_store_counter_take(st, &c->rids, "SELECT MAX(rid) FROM items");
 	sqlite3_stmt *wc =
 	    eccp_store_stmt(st, "INSERT INTO changes (rid, old) VALUES (?1, ?2)");
 	if (wc == NULL)

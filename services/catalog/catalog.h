@@ -16,11 +16,8 @@ typedef struct catalog {
 	eccp_admin_key admin;
 	int index_wait_ms; /* --index-wait-ms */
 	cat_index *index;
-	uint64_t cleaned; /* changes deleted up to this one (loop thread) */
-	/* The next new item's rowid, while the transaction that found it
-	 * (its store mark) goes on: a batch asks the store once. */
-	int64_t next_rid;
-	uint64_t next_rid_mark;
+	uint64_t cleaned;        /* changes deleted up to this one (loop thread) */
+	eccp_store_counter rids; /* a new item's rowid */
 } catalog;
 
 /* What an item can be filtered by is indexed as words of the full-text

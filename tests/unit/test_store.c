@@ -24,8 +24,7 @@ static int fx_setup(void **state)
 {
 	fx *f = calloc(1, sizeof(*f));
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/eccp-test-store-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	assert_true(test_temp_dir(f->dir, sizeof(f->dir), "store"));
 	snprintf(f->path, sizeof(f->path), "%s/data/store.db", f->dir);
 	*state = f;
 	return 0;
@@ -495,6 +494,46 @@ static void test_txn_mark(void **state)
 	eccp_store_close(s);
 }
 
+/* The counter asks the store once per transaction, counts on while nothing
+ * is rolled back, and asks again after a rollback, a forget, or outside a
+ * transaction. */
+static void insert_key(eccp_store *s, int64_t k)
+{
+	sqlite3_stmt *w = eccp_store_stmt(s, "INSERT INTO t (k) VALUES (?1)");
+	assert_non_null(w);
+	sqlite3_bind_int64(w, 1, k);
+	assert_int_equal(eccp_store_run(w), 0);
+}
+
+static void test_counter(void **state)
+{
+	fx *f = *state;
+	static const char *const steps[] = {"CREATE TABLE t (k INTEGER PRIMARY KEY);"
+	                                    "INSERT INTO t VALUES (41);"};
+	static const char *const max_sql = "SELECT MAX(k) FROM t";
+	eccp_store *s = open_ok(f, steps, 1);
+	eccp_store_counter c = {0};
+	assert_int_equal(eccp_store_begin(s), SQLITE_OK);
+	assert_int_equal(eccp_store_counter_take(s, &c, max_sql), 42);
+	/* written by someone else within the transaction: not asked again */
+	insert_key(s, 100);
+	assert_int_equal(eccp_store_counter_take(s, &c, max_sql), 43);
+	/* a rollback to a savepoint: asked again */
+	assert_int_equal(eccp_store_savepoint(s), SQLITE_OK);
+	eccp_store_rollback_to(s);
+	assert_int_equal(eccp_store_counter_take(s, &c, max_sql), 101);
+	/* forgotten (the write of 101 failed): 101 again */
+	eccp_store_counter_forget(&c);
+	assert_int_equal(eccp_store_counter_take(s, &c, max_sql), 101);
+	insert_key(s, 101);
+	assert_int_equal(eccp_store_counter_take(s, &c, max_sql), 102);
+	eccp_store_rollback(s);
+	/* outside a transaction: the store's every time */
+	assert_int_equal(eccp_store_counter_take(s, &c, max_sql), 42);
+	assert_int_equal(eccp_store_counter_take(s, &c, max_sql), 42);
+	eccp_store_close(s);
+}
+
 /* The commit hook runs after each successful COMMIT only, and
  * eccp_store_committed_mark names the transaction it ended. */
 static void count_commit(void *arg)
@@ -565,6 +604,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_background_checkpoint, fx_setup,
 	                                    fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_txn_mark, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_counter, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_on_commit, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_readonly_open_missing_file, fx_setup,
 	                                    fx_teardown),
