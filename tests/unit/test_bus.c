@@ -306,8 +306,7 @@ static int fx_setup(void **state)
 	fx *f = calloc(1, sizeof(*f));
 	assert_non_null(f);
 	pthread_mutex_init(&f->mu, NULL);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/eccp-test-bus-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	assert_true(test_temp_dir(f->dir, sizeof(f->dir), "bus"));
 	snprintf(f->pub_path, sizeof(f->pub_path), "%s/pub.db", f->dir);
 	snprintf(f->sub_path, sizeof(f->sub_path), "%s/sub.db", f->dir);
 	assert_int_equal(uv_loop_init(&f->loop), 0);

@@ -807,8 +807,7 @@ static int fx_setup(void **state)
 {
 	fx *f = calloc(1, sizeof(*f));
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/eccp-test-ical-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	assert_true(test_temp_dir(f->dir, sizeof(f->dir), "ical"));
 	*state = f;
 	return 0;
 }

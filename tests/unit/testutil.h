@@ -4,11 +4,21 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+/* Makes a fresh directory /tmp/eccp-test-NAME-<6 random characters> in dir
+ * (cap bytes); false when it could not. */
+static inline bool test_temp_dir(char *dir, size_t cap, const char *name)
+{
+	int n = snprintf(dir, cap, "/tmp/eccp-test-%s-%s", name, "XXXXXX");
+	return n > 0 && (size_t)n < cap && mkdtemp(dir) != NULL;
+}
 
 /* Removes a temporary test directory and everything below it. */
 static inline void test_rm_tree(const char *dir)
