@@ -23,6 +23,7 @@ import random
 import re
 import sqlite3
 import sys
+import threading
 import time
 import unittest
 
@@ -637,7 +638,6 @@ class MmEvents(RpcTestCase):
         those in the store, else it is made again. A large event with scarce
         tables keeps the scheduler busy for a good part of a second; two
         clusters that wish to meet register while it runs."""
-        import threading
         with self.platform() as c:
             (key_a,) = self.keys(c, ORG_A)
             n = 200
